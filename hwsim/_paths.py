@@ -1,0 +1,41 @@
+"""Where the bundled presets live: the repository's top-level ``arch/`` and ``workloads/`` in a
+source checkout or editable install, ``hwsim/_data/`` inside an installed wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+_PKG = Path(__file__).resolve().parent
+
+
+def preset_dir(kind: str) -> Path:
+    for d in (_PKG / "_data" / kind, _PKG.parent / kind):
+        if d.is_dir():
+            return d
+    raise ConfigError(f"cannot find the bundled '{kind}/' presets next to {_PKG}; reinstall hwsim")
+
+
+def preset_names(kind: str) -> list[str]:
+    return sorted(p.stem for p in preset_dir(kind).glob("*.yaml"))
+
+
+def read_yaml(path: Path) -> dict:
+    """Load a YAML mapping; errors name the file and the line."""
+    try:
+        text = Path(path).read_text()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} invalid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a YAML mapping at the top level, got "
+                          f"{type(data).__name__}")
+    return data

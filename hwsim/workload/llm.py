@@ -1,0 +1,173 @@
+"""Decoder-only LLMs from a Hugging Face-style ``config.json`` (llama, mistral, qwen2, opt, mixtral).
+
+Phases: ``prefill`` processes ``context`` prompt tokens per sequence (causal attention over them)
+and computes logits for the last position only, as serving engines do; ``decode`` produces one new
+token per sequence attending to ``context`` cached tokens plus itself (kv_len = context + 1).
+
+MoE layers (``num_local_experts`` / ``num_experts`` with ``num_experts_per_tok``): the expert FFNs are
+one grouped GEMM over the experts that receive tokens. With T tokens routed top-k uniformly among E
+experts the expected number of active experts is E·(1 - (1 - k/E)^T) — each active expert's weights
+are read once and it processes T·k / active tokens (rounded up).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+from .graph import GraphBuilder, Precision, Workload
+from .ops import Attention, Elementwise, Embedding, Gemm, Norm
+
+_GATED = {"silu", "swiglu", "gelu_pytorch_tanh", "gelu_new_gated"}
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """The architecture fields hwsim uses, normalized across HF model families."""
+
+    name: str
+    hidden: int
+    intermediate: int
+    layers: int
+    heads: int
+    kv_heads: int
+    vocab: int
+    head_dim: int
+    gated_mlp: bool = True
+    norm: str = "rms"
+    linear_bias: bool = False
+    qkv_bias: bool = False
+    tie_embeddings: bool = False
+    learned_pos: int = 0  # rows of a learned positional-embedding table (OPT: max_pos + 2)
+    experts: int = 0
+    experts_per_token: int = 0
+    proj_dim: int = 0  # OPT word_embed_proj_dim when it differs from hidden
+
+    @classmethod
+    def from_hf(cls, cfg: dict, name: str = "", source: str = "config") -> "LLMConfig":
+        """Normalize an HF config dict. Raises ConfigError naming the missing field."""
+        if not isinstance(cfg, dict):
+            raise ConfigError(f"{source}: expected a mapping of HF config fields, got "
+                              f"{type(cfg).__name__}")
+        mt = str(cfg.get("model_type", "llama")).lower()
+
+        def need(*keys):
+            for k in keys:
+                if k in cfg:
+                    v = cfg[k]
+                    if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+                        raise ConfigError(f"{source}: field '{k}' = {v!r}: expected a positive "
+                                          "integer")
+                    return v
+            raise ConfigError(f"{source}: missing field '{keys[0]}' (needed for a {mt} model)")
+
+        hidden = need("hidden_size", "d_model", "n_embd")
+        heads = need("num_attention_heads", "n_head")
+        kv_heads = cfg.get("num_key_value_heads") or heads
+        if heads % kv_heads:
+            raise ConfigError(f"{source}: num_key_value_heads={kv_heads} must divide "
+                              f"num_attention_heads={heads}")
+        head_dim = cfg.get("head_dim") or hidden // heads
+        act = str(cfg.get("hidden_act", cfg.get("activation_function", "silu"))).lower()
+        is_opt = mt == "opt"
+        experts = cfg.get("num_local_experts") or cfg.get("num_experts") or 0
+        topk = cfg.get("num_experts_per_tok", 0) if experts else 0
+        if experts and not 1 <= topk <= experts:
+            raise ConfigError(f"{source}: num_experts_per_tok={topk} must be in 1..{experts}")
+        proj = cfg.get("word_embed_proj_dim", hidden) if is_opt else hidden
+        return cls(
+            name=name or cfg.get("_name_or_path", mt),
+            hidden=hidden,
+            intermediate=need("intermediate_size", "ffn_dim", "n_inner"),
+            layers=need("num_hidden_layers", "n_layer"),
+            heads=heads, kv_heads=kv_heads, head_dim=head_dim,
+            vocab=need("vocab_size"),
+            gated_mlp=(not is_opt) and act in _GATED | {"silu"},
+            norm="layer" if is_opt else "rms",
+            linear_bias=bool(cfg.get("enable_bias", True)) if is_opt else bool(cfg.get("mlp_bias", False)),
+            qkv_bias=bool(cfg.get("enable_bias", True)) if is_opt else bool(
+                cfg.get("attention_bias", mt.startswith("qwen2"))),
+            tie_embeddings=bool(cfg.get("tie_word_embeddings", is_opt)),
+            learned_pos=(cfg.get("max_position_embeddings", 2048) + 2) if is_opt else 0,
+            experts=experts, experts_per_token=topk,
+            proj_dim=proj if proj != hidden else 0,
+        )
+
+
+def active_experts(experts: int, top_k: int, tokens: int) -> float:
+    """Expected number of experts receiving at least one of ``tokens`` tokens (uniform routing)."""
+    return experts * (1.0 - (1.0 - top_k / experts) ** tokens)
+
+
+def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: int = 2048,
+              precision: Precision | None = None) -> Workload:
+    """Build one forward pass of ``cfg``: all layers, embedding to logits."""
+    from ..errors import check_positive_int
+
+    if phase not in ("prefill", "decode"):
+        raise ConfigError(f"phase = {phase!r}: expected 'prefill' or 'decode'")
+    batch = check_positive_int("workload", "batch", batch)
+    context = check_positive_int("workload", "context", context)
+    q = context if phase == "prefill" else 1
+    kv_len = context if phase == "prefill" else context + 1
+    T = batch * q  # tokens through the linear layers
+    H, hd = cfg.hidden, cfg.head_dim
+    b = GraphBuilder()
+    ew = dict(flops_per_elem=1)
+
+    b.add(Embedding(name="embed", group="embed", vocab=cfg.vocab, dim=cfg.proj_dim or H, tokens=T))
+    if cfg.learned_pos:
+        b.add(Embedding(name="pos_embed", group="embed", vocab=cfg.learned_pos, dim=H, tokens=T))
+    if cfg.proj_dim:
+        b.add(Gemm(name="project_in", group="embed", M=T, N=H, K=cfg.proj_dim))
+    resid = b.last
+    for i in range(cfg.layers):
+        p = f"layers.{i}."
+        L = dict(layer=i)
+        b.add(Norm(name=p + "attn_norm", group="attn.norm", rows=T, cols=H, kind=cfg.norm,
+                   affine_bias=cfg.norm == "layer", **L))
+        b.add(Gemm(name=p + "attn.qkv", group="attn.qkv", M=T, N=(cfg.heads + 2 * cfg.kv_heads) * hd,
+                   K=H, bias=cfg.qkv_bias, **L))
+        if cfg.norm == "rms":  # rotary embedding on q and k
+            b.add(Elementwise(name=p + "attn.rope", group="attn.rope", fn="rope",
+                              numel=T * (cfg.heads + cfg.kv_heads) * hd, flops_per_elem=3, **L))
+        b.add(Elementwise(name=p + "attn.kv_write", group="attn.kv_write", fn="kv_write",
+                          numel=T * 2 * cfg.kv_heads * hd, flops_per_elem=0, **L))
+        b.add(Attention(name=p + "attn.sdpa", group="attn.sdpa", batch=batch, heads=cfg.heads,
+                        kv_heads=cfg.kv_heads, q_len=q, kv_len=kv_len, head_dim=hd, causal=True, **L))
+        b.add(Gemm(name=p + "attn.o", group="attn.o", M=T, N=H, K=cfg.heads * hd,
+                   bias=cfg.linear_bias, **L))
+        resid = b.add(Elementwise(name=p + "attn.residual", group="residual", fn="add", inputs=2,
+                                  numel=T * H, **ew, **L), deps=[b.last, resid])
+        b.add(Norm(name=p + "mlp_norm", group="mlp.norm", rows=T, cols=H, kind=cfg.norm,
+                   affine_bias=cfg.norm == "layer", **L))
+        I = cfg.intermediate
+        n_up = 2 * I if cfg.gated_mlp else I
+        if cfg.experts:
+            E, k = cfg.experts, cfg.experts_per_token
+            act = active_experts(E, k, T)
+            groups = max(1, min(E, math.ceil(act - 1e-9)))
+            m_exp = math.ceil(T * k / groups)
+            b.add(Gemm(name=p + "moe.router", group="moe.router", M=T, N=E, K=H, **L))
+            b.add(Gemm(name=p + "mlp.up", group="mlp.up", M=m_exp, N=n_up, K=H, groups=groups,
+                       weight_groups=E, bias=cfg.linear_bias, **L))
+            act_numel, down = groups * m_exp * I, dict(M=m_exp, groups=groups, weight_groups=E)
+        else:
+            b.add(Gemm(name=p + "mlp.up", group="mlp.up", M=T, N=n_up, K=H, bias=cfg.linear_bias, **L))
+            act_numel, down = T * I, dict(M=T)
+        b.add(Elementwise(name=p + "mlp.act", group="mlp.act", fn="silu_mul" if cfg.gated_mlp else "act",
+                          inputs=2 if cfg.gated_mlp else 1, numel=act_numel, flops_per_elem=5, **L))
+        b.add(Gemm(name=p + "mlp.down", group="mlp.down", N=H, K=I, bias=cfg.linear_bias, **down, **L))
+        resid = b.add(Elementwise(name=p + "mlp.residual", group="residual", fn="add", inputs=2,
+                                  numel=T * H, **ew, **L), deps=[b.last, resid])
+    b.add(Norm(name="final_norm", group="final_norm", rows=T, cols=H, kind=cfg.norm,
+               affine_bias=cfg.norm == "layer"))
+    m_logits = batch if phase == "prefill" else T
+    if cfg.proj_dim:
+        b.add(Gemm(name="project_out", group="lm_head", M=m_logits, N=cfg.proj_dim, K=H))
+    b.add(Gemm(name="lm_head", group="lm_head", M=m_logits, N=cfg.vocab, K=cfg.proj_dim or H,
+               tied=cfg.tie_embeddings))
+    meta = dict(model=cfg.name, kind="llm", phase=phase, batch=batch, context=context,
+                tokens=T, new_tokens=batch if phase == "decode" else T)
+    return b.build(cfg.name, meta, precision or Precision())

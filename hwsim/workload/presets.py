@@ -1,0 +1,106 @@
+"""``load_workload``: presets in ``workloads/*.yaml``, a path to such a YAML, an HF ``config.json``,
+or an ONNX file.
+
+A workload YAML names a ``kind`` (``llm``, ``resnet``, ``mobilenetv2``, ``vit``), the builder's
+``config`` and, optionally, ``published`` figures with their ``source`` (checked by the test suite
+and ``hwsim validate workload``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .._paths import preset_dir, preset_names, read_yaml
+from ..errors import ConfigError, HwsimError, UnknownNameError
+from .cnn import build_mobilenetv2, build_resnet, build_vit
+from .graph import Precision, Workload
+from .llm import LLMConfig, build_llm
+
+KINDS = ("llm", "resnet", "mobilenetv2", "vit")
+
+
+def list_workloads() -> list[str]:
+    return preset_names("workloads")
+
+
+def workload_spec(name_or_path: str | Path) -> tuple[dict, Path]:
+    """The parsed YAML of a preset name or a path, and where it came from."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.exists():
+            raise ConfigError(f"{p}: no such workload file")
+        return read_yaml(p), p
+    path = preset_dir("workloads") / f"{name_or_path}.yaml"
+    if not path.exists():
+        raise UnknownNameError("workload", str(name_or_path), list_workloads())
+    return read_yaml(path), path
+
+
+def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int = 1,
+                  context: int = 2048, weights: str | None = None, activations: str | None = None,
+                  kv: str | None = None, precision: Precision | None = None,
+                  image_size: int | None = None) -> Workload:
+    """Build a workload graph.
+
+    ``name_or_path``: a preset (``hwsim list workloads``), a workload YAML, an HF ``config.json``
+    or an ``.onnx`` file. Formats not given come from the preset's ``default_precision`` (BitNet:
+    ternary weights), else fp16. LLMs take ``phase`` (``prefill``: ``context`` prompt tokens; ``decode``:
+    one new token per sequence over ``context`` cached ones), ``batch`` and formats (or a full
+    :class:`Precision` with per-layer overrides); vision models take ``batch`` and ``image_size``.
+
+    >>> wl = load_workload("llama-2-7b", phase="decode", batch=1, context=2048,
+    ...                    weights="int4_g128", activations="fp16")
+    >>> round(wl.num_params / 1e9, 2)
+    6.74
+    """
+    p = Path(name_or_path)
+    spec, src = ({}, p) if p.suffix in (".onnx", ".json") else workload_spec(name_or_path)
+    default = spec.get("default_precision") or {}
+    if not isinstance(default, dict):
+        raise ConfigError(f"{src}: field 'default_precision' must be a mapping of roles to formats")
+    prec = precision or Precision(weights or default.get("weights", "fp16"),
+                                  activations or default.get("activations", "fp16"),
+                                  kv or default.get("kv"))
+    if p.suffix == ".onnx":
+        from .onnx_import import load_onnx
+        return load_onnx(p, precision=prec)
+    if p.suffix == ".json":
+        try:
+            cfg = json.loads(p.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError(f"{p}: cannot read HF config ({e})") from None
+        return build_llm(LLMConfig.from_hf(cfg, name=p.parent.name or p.stem, source=str(p)),
+                         phase, batch, context, prec)
+    kind = spec.get("kind")
+    if kind not in KINDS:
+        raise ConfigError(f"{src}: field 'kind' = {kind!r}: expected one of {', '.join(KINDS)}")
+    cfg = spec.get("config", {})
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{src}: field 'config' must be a mapping, got {type(cfg).__name__}")
+    name = spec.get("name", src.stem)
+    try:
+        if kind == "llm":
+            return build_llm(LLMConfig.from_hf(cfg, name=name, source=f"{src}: config"),
+                             phase, batch, context, prec)
+        vision = dict(batch=batch, precision=prec)
+        if image_size is not None:
+            vision["image_size"] = image_size
+        if kind == "resnet":
+            return build_resnet(**{**_only(cfg, src, ("depth", "num_classes", "image_size")),
+                                   **vision})
+        if kind == "mobilenetv2":
+            return build_mobilenetv2(**{**_only(cfg, src, ("num_classes", "image_size")), **vision})
+        return build_vit(**{**_only(cfg, src, ("patch", "hidden", "layers", "heads", "mlp",
+                                               "num_classes", "image_size")), **vision}, name=name)
+    except HwsimError as e:
+        if str(src) in str(e):
+            raise
+        raise type(e)(f"{src}: {e}") from None
+
+
+def _only(cfg: dict, src: Path, allowed: tuple[str, ...]) -> dict:
+    extra = sorted(set(cfg) - set(allowed))
+    if extra:
+        raise ConfigError(f"{src}: unknown config field(s) {', '.join(extra)}; expected "
+                          f"{', '.join(allowed)}")
+    return cfg
