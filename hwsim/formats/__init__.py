@@ -69,16 +69,25 @@ def get(name: str | NumberFormat) -> NumberFormat:
 
     Raises :class:`hwsim.errors.UnknownNameError` listing close matches for unknown names.
     """
-    if isinstance(name, NumberFormat):
+    if isinstance(name, str):  # hot path: ops resolve their formats on every bytes/flops query
+        f = _RESOLVED.get(name)
+        if f is not None:
+            return f
+    elif isinstance(name, NumberFormat):
         return name
     if not isinstance(name, str):
         raise HwsimError(f"format must be a name string, got {type(name).__name__} {name!r}")
-    return _get(name.strip().lower())
+    key = name.strip().lower()
+    f = _get(_ALIASES.get(key, key))
+    _RESOLVED[name] = f
+    return f
+
+
+_RESOLVED: dict[str, NumberFormat] = {}
 
 
 @functools.lru_cache(maxsize=None)
 def _get(key: str) -> NumberFormat:
-    key = _ALIASES.get(key, key)
     if key in _FLOATS:
         e, m, special, container = _FLOATS[key]
         return FloatFormat(key, e, m, special, container_bits=container)

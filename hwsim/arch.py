@@ -1,0 +1,64 @@
+"""``load_arch``: hardware presets from ``arch/*.yaml`` (or a user's YAML) to model objects.
+
+An arch YAML has ``name``, ``family`` (which model reads it), ``description``, ``source`` and
+``params`` (the family's schema: unknown or missing fields are errors naming the field). Numbers in
+``params`` carry their source in a comment next to them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._paths import preset_dir, preset_names, read_yaml
+from .errors import ConfigError, UnknownNameError
+from .models import FAMILIES
+from .models.base import AcceleratorBase
+
+
+TOP_LEVEL = {"name", "family", "description", "source", "params", "datasheet_tflops"}
+
+
+def list_archs() -> list[str]:
+    return preset_names("arch")
+
+
+def arch_spec(name_or_path: str | Path) -> tuple[dict, Path]:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.exists():
+            raise ConfigError(f"{p}: no such arch file")
+        return read_yaml(p), p
+    path = preset_dir("arch") / f"{name_or_path}.yaml"
+    if not path.exists():
+        raise UnknownNameError("arch", str(name_or_path), list_archs())
+    return read_yaml(path), path
+
+
+def load_arch(name_or_path: str | Path, **overrides) -> AcceleratorBase:
+    """Load a hardware model.
+
+    ``name_or_path``: a preset name (``hwsim list archs``) or a YAML path. Keyword ``overrides``
+    replace entries of the preset's ``params`` (validated like the file).
+
+    >>> hw = load_arch("h100-sxm")
+    >>> hw.family
+    'gpu'
+    """
+    spec, src = arch_spec(name_or_path)
+    unknown = sorted(set(spec) - TOP_LEVEL)
+    if unknown:
+        raise ConfigError(f"{src}: unknown top-level field(s) {', '.join(map(repr, unknown))}; "
+                          f"expected {', '.join(sorted(TOP_LEVEL))}")
+    family = spec.get("family")
+    if family not in FAMILIES:
+        raise ConfigError(f"{src}: field 'family' = {family!r}: expected one of "
+                          f"{', '.join(sorted(FAMILIES))}")
+    params = spec.get("params")
+    if not isinstance(params, dict):
+        raise ConfigError(f"{src}: field 'params' must be a mapping of the {family} model's "
+                          f"parameters, got {type(params).__name__}")
+    params = {**params, **overrides}
+    where = f"{src}" + (f" (with overrides {sorted(overrides)})" if overrides else "")
+    return FAMILIES[family].from_spec(str(spec.get("name", src.stem)), params, where,
+                                      source=str(spec.get("source", "")),
+                                      description=str(spec.get("description", "")))

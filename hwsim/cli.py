@@ -1,0 +1,107 @@
+"""The ``hwsim`` command line. Errors print one line and exit with code 2 (no traceback)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import HwsimError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hwsim", description="Hardware cost models and design-space "
+                                "exploration for quantized neural-network inference.")
+    p.add_argument("--version", action="version", version=f"hwsim {__version__}")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    ls = sub.add_parser("list", help="list presets and formats")
+    ls.add_argument("what", choices=["archs", "workloads", "formats", "families"])
+
+    ev = sub.add_parser("eval", help="evaluate a workload on an architecture")
+    ev.add_argument("workload", help="preset name, workload YAML, HF config.json or .onnx file")
+    ev.add_argument("--arch", required=True, help="arch preset name or YAML path")
+    ev.add_argument("--phase", choices=["prefill", "decode"], default="decode")
+    ev.add_argument("--batch", type=int, default=1)
+    ev.add_argument("--context", type=int, default=2048,
+                    help="prompt length (prefill) or cached tokens (decode)")
+    ev.add_argument("--weights", help="weight format (default: the preset's, else fp16)")
+    ev.add_argument("--activations", help="activation format (default: the preset's, else fp16)")
+    ev.add_argument("--kv", help="KV-cache format (default: activations)")
+    ev.add_argument("--image-size", type=int, help="input resolution of vision models")
+    ev.add_argument("--per-op", action="store_true", help="one row per op instead of per group")
+    ev.add_argument("--csv", metavar="FILE", help="write per-op rows as CSV")
+    ev.add_argument("--json", metavar="FILE", help="write totals and per-op rows as JSON")
+
+    va = sub.add_parser("validate", help="compare models with known designs")
+    va.add_argument("family", nargs="?", help="restrict to one family (see 'hwsim list families')")
+    va.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    return p
+
+
+def _int_arg(name: str, v):
+    if v is not None and v <= 0:
+        raise HwsimError(f"--{name} = {v}: expected a positive integer")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except HwsimError as e:
+        print(f"hwsim: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hwsim: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
+    if args.cmd is None:
+        _parser().print_help()
+        return 0
+    if args.cmd == "list":
+        from . import formats, validate
+        from .arch import list_archs
+        from .workload import list_workloads
+        items = {"archs": list_archs, "workloads": list_workloads, "formats": formats.names,
+                 "families": validate.families}[args.what]()
+        print("\n".join(items))
+        return 0
+    if args.cmd == "eval":
+        from .arch import load_arch
+        from .evaluate import evaluate
+        from .workload import load_workload
+        for k in ("batch", "context", "image_size"):
+            _int_arg(k.replace("_", "-"), getattr(args, k))
+        hw = load_arch(args.arch)
+        wl = load_workload(args.workload, phase=args.phase, batch=args.batch, context=args.context,
+                           weights=args.weights, activations=args.activations, kv=args.kv,
+                           image_size=args.image_size)
+        rep = evaluate(wl, hw)
+        print(rep if not args.per_op else f"{wl.name} on {hw.name}\n" + rep.table(per_op=True))
+        _write(rep.to_csv, args.csv)
+        _write(rep.to_json, args.json)
+        return 0
+    if args.cmd == "validate":
+        from . import validate
+        results = validate.run(args.family)
+        print(validate.to_table(results))
+        if args.markdown:
+            _write(lambda p: open(p, "w").write(validate.to_table(results, markdown=True) + "\n"),
+                   args.markdown)
+        return 0 if all(r.passed for r in results) else 1
+    raise AssertionError(args.cmd)
+
+
+def _write(fn, path):
+    if path:
+        try:
+            fn(path)
+        except OSError as e:
+            raise HwsimError(f"cannot write {path}: {e.strerror}") from None
+        print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The known-design registry as regression tests: one pytest case per check."""
+
+import pytest
+
+from hwsim import validate
+
+CHECKS = validate.checks()
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[f"{c.family}:{c.id}" for c in CHECKS])
+def test_known_design(check):
+    r = check.run()
+    assert r.passed, (f"{check.id}: hwsim {r.value:.6g} vs {check.reference:.6g} {check.unit} "
+                      f"({100 * r.rel_error:+.2f}%, tolerance ±{100 * check.rel_tol:g}%; "
+                      f"source: {check.source})")
+
+
+def test_every_check_names_a_source():
+    assert CHECKS and all(c.source for c in CHECKS)
+
+
+def test_registry_catches_a_wrong_value():
+    c = CHECKS[0]
+    wrong = validate.Check(c.family, c.id, c.description, c.source, c.reference * 1.1, c.unit,
+                           c.compute, c.rel_tol)
+    assert not wrong.run().passed
