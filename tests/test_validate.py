@@ -24,3 +24,12 @@ def test_registry_catches_a_wrong_value():
     wrong = validate.Check(c.family, c.id, c.description, c.source, c.reference * 1.1, c.unit,
                            c.compute, c.rel_tol)
     assert not wrong.run().passed
+
+
+def test_readme_validation_table_is_current():
+    """README shows `hwsim validate --markdown` output; regenerate it when a model changes."""
+    from pathlib import Path
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = validate.to_table(validate.run(), markdown=True)
+    assert table in readme, "README validation table is stale: run `hwsim validate --markdown t.md`" \
+                            " and paste t.md into README.md"
