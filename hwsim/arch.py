@@ -15,7 +15,7 @@ from .models import FAMILIES
 from .models.base import AcceleratorBase
 
 
-TOP_LEVEL = {"name", "family", "description", "source", "params", "datasheet_tflops"}
+TOP_LEVEL = {"name", "family", "description", "source", "params", "datasheet_tflops", "inherit"}
 
 
 def list_archs() -> list[str]:
@@ -34,21 +34,37 @@ def arch_spec(name_or_path: str | Path) -> tuple[dict, Path]:
     return read_yaml(path), path
 
 
-def load_arch(name_or_path: str | Path, **overrides) -> AcceleratorBase:
-    """Load a hardware model.
-
-    ``name_or_path``: a preset name (``hwsim list archs``) or a YAML path. Keyword ``overrides``
-    replace entries of the preset's ``params`` (validated like the file).
-
-    >>> hw = load_arch("h100-sxm")
-    >>> hw.family
-    'gpu'
-    """
+def resolved_spec(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Path]:
+    """The arch YAML with ``inherit: OTHER`` applied: params it does not set come from OTHER."""
     spec, src = arch_spec(name_or_path)
     unknown = sorted(set(spec) - TOP_LEVEL)
     if unknown:
         raise ConfigError(f"{src}: unknown top-level field(s) {', '.join(map(repr, unknown))}; "
                           f"expected {', '.join(sorted(TOP_LEVEL))}")
+    parent = spec.get("inherit")
+    if parent is None:
+        return spec, src
+    if parent in _seen:
+        raise ConfigError(f"{src}: field 'inherit' = {parent!r} makes a cycle")
+    if not isinstance(spec.get("params", {}), dict):
+        raise ConfigError(f"{src}: field 'params' must be a mapping")
+    base, _ = resolved_spec(parent, _seen + (parent,))
+    return {**spec, "params": {**base.get("params", {}), **spec.get("params", {})}}, src
+
+
+def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> AcceleratorBase:
+    """Load a hardware model.
+
+    ``name_or_path``: a preset name (``hwsim list archs``) or a YAML path. ``model`` picks one of
+    the family's models (GPU: ``"default"`` is the calibrated model, ``"roofline"`` the datasheet
+    roofline). Keyword ``overrides`` replace entries of the preset's ``params`` (validated like
+    the file).
+
+    >>> hw = load_arch("h100-sxm")
+    >>> hw.family
+    'gpu'
+    """
+    spec, src = resolved_spec(name_or_path)
     family = spec.get("family")
     if family not in FAMILIES:
         raise ConfigError(f"{src}: field 'family' = {family!r}: expected one of "
@@ -57,8 +73,14 @@ def load_arch(name_or_path: str | Path, **overrides) -> AcceleratorBase:
     if not isinstance(params, dict):
         raise ConfigError(f"{src}: field 'params' must be a mapping of the {family} model's "
                           f"parameters, got {type(params).__name__}")
-    params = {**params, **overrides}
+    models = FAMILIES[family]
+    if model not in models:
+        raise ConfigError(f"model = {model!r}: the {family} family has {', '.join(sorted(models))}")
+    cls = models[model]
+    # a simpler model reads only the fields of its own schema from a richer preset
+    params = {k: v for k, v in {**params, **overrides}.items()
+              if k in cls.Params.model_fields or k in overrides or model == "default"}
     where = f"{src}" + (f" (with overrides {sorted(overrides)})" if overrides else "")
-    return FAMILIES[family].from_spec(str(spec.get("name", src.stem)), params, where,
-                                      source=str(spec.get("source", "")),
-                                      description=str(spec.get("description", "")))
+    return cls.from_spec(str(spec.get("name", src.stem)), params, where,
+                         source=str(spec.get("source", "")),
+                         description=str(spec.get("description", "")))

@@ -21,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate a workload on an architecture")
     ev.add_argument("workload", help="preset name, workload YAML, HF config.json or .onnx file")
     ev.add_argument("--arch", required=True, help="arch preset name or YAML path")
+    ev.add_argument("--model", default="default",
+                    help="which model of the arch's family (gpu: default = calibrated, roofline)")
     ev.add_argument("--phase", choices=["prefill", "decode"], default="decode")
     ev.add_argument("--batch", type=int, default=1)
     ev.add_argument("--context", type=int, default=2048,
@@ -36,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
     va = sub.add_parser("validate", help="compare models with known designs")
     va.add_argument("family", nargs="?", help="restrict to one family (see 'hwsim list families')")
     va.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    va.add_argument("--arch", help="gpu only: arch preset to check against measurements "
+                    "(default h100-sxm)")
+    va.add_argument("--data", metavar="DIR", help="gpu only: measurement folder from "
+                    "benchmarks/gpu/measure.py (default: the committed one for --arch)")
+
+    ca = sub.add_parser("calibrate", help="fit a model's free parameters to measurements")
+    ca.add_argument("family", choices=["gpu"])
+    ca.add_argument("--arch", default="h100-sxm", help="preset whose fixed parameters to use")
+    ca.add_argument("--data", metavar="DIR", required=True,
+                    help="folder written by benchmarks/gpu/measure.py --out DIR")
     return p
 
 
@@ -74,7 +86,7 @@ def _run(args) -> int:
         from .workload import load_workload
         for k in ("batch", "context", "image_size"):
             _int_arg(k.replace("_", "-"), getattr(args, k))
-        hw = load_arch(args.arch)
+        hw = load_arch(args.arch, model=args.model)
         wl = load_workload(args.workload, phase=args.phase, batch=args.batch, context=args.context,
                            weights=args.weights, activations=args.activations, kv=args.kv,
                            image_size=args.image_size)
@@ -82,6 +94,18 @@ def _run(args) -> int:
         print(rep if not args.per_op else f"{wl.name} on {hw.name}\n" + rep.table(per_op=True))
         _write(rep.to_csv, args.csv)
         _write(rep.to_json, args.json)
+        return 0
+    if args.cmd == "calibrate":
+        from .arch import load_arch
+        from .models import gpu_fit
+        hw = load_arch(args.arch)
+        data = gpu_fit.load_measurements(args.data)
+        print(f"# paste under params: of an arch YAML (fitted on {args.data})")
+        print(gpu_fit.params_yaml(gpu_fit.fit(hw, data), args.data), end="")
+        return 0
+    if args.cmd == "validate" and args.family == "gpu" and (args.data or args.arch):
+        from .models import gpu_report
+        print(gpu_report.report(args.arch or "h100-sxm", args.data))
         return 0
     if args.cmd == "validate":
         from . import validate

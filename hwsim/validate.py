@@ -17,7 +17,13 @@ from .errors import UnknownNameError
 
 @dataclass(frozen=True)
 class Check:
-    """One known-design comparison. ``rel_tol`` is the relative error the model is held to."""
+    """One known-design comparison.
+
+    ``mode="rel"``: hwsim's value must be within ``rel_tol`` (relative) of ``reference``.
+    ``mode="max"``: hwsim's value (an error statistic such as a MAPE) must not exceed
+    ``reference``. ``known_miss`` states why a check currently fails; the test suite expects it
+    to fail (strict xfail), so fixing the model forces the entry to be updated.
+    """
 
     family: str
     id: str
@@ -26,10 +32,14 @@ class Check:
     reference: float
     unit: str
     compute: Callable[[], float]
-    rel_tol: float
+    rel_tol: float = 0.0
+    mode: str = "rel"
+    known_miss: str = ""
 
     def run(self) -> "Result":
         value = float(self.compute())
+        if self.mode == "max":
+            return Result(self, value, value - self.reference, value <= self.reference + 1e-12)
         err = (value - self.reference) / self.reference if self.reference else math.inf
         return Result(self, value, err, abs(err) <= self.rel_tol + 1e-12)
 
@@ -68,11 +78,19 @@ def run(family: str | None = None) -> list[Result]:
     return [c.run() for c in checks(family)]
 
 
+def _row(r: Result) -> list[str]:
+    c = r.check
+    ok = "yes" if r.passed else ("known miss" if c.known_miss else "NO")
+    if c.mode == "max":
+        return [c.family, c.id, f"<= {c.reference:.4g}", f"{r.value:.4g}", c.unit, "", "", ok,
+                c.source + (f" — miss: {c.known_miss}" if c.known_miss and not r.passed else "")]
+    return [c.family, c.id, f"{c.reference:.6g}", f"{r.value:.6g}", c.unit,
+            f"{100 * r.rel_error:+.2f}%", f"±{100 * c.rel_tol:g}%", ok, c.source]
+
+
 def to_table(results: list[Result], markdown: bool = False) -> str:
     head = ["family", "check", "reference", "hwsim", "unit", "error", "tolerance", "ok", "source"]
-    rows = [[r.check.family, r.check.id, f"{r.check.reference:.6g}", f"{r.value:.6g}", r.check.unit,
-             f"{100 * r.rel_error:+.2f}%", f"±{100 * r.check.rel_tol:g}%",
-             "yes" if r.passed else "NO", r.check.source] for r in results]
+    rows = [_row(r) for r in results]
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
@@ -80,8 +98,10 @@ def to_table(results: list[Result], markdown: bool = False) -> str:
               for i, h in enumerate(head)]
     fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths))  # noqa: E731
     n_ok = sum(r.passed for r in results)
+    n_known = sum(1 for r in results if not r.passed and r.check.known_miss)
     return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
-                     + ["", f"{n_ok}/{len(results)} checks within tolerance"])
+                     + ["", f"{n_ok}/{len(results)} checks within tolerance"
+                        + (f", {n_known} known misses" if n_known else "")])
 
 
 # ------------------------------------------------------------------------------ seed providers
@@ -121,4 +141,52 @@ def _workload_checks() -> list[Check]:
                              "params" if metric == "num_params" else "MACs",
                              (lambda n=name, m=metric: getattr(load_workload(n), m)),
                              float(pub.get("rel_tol", 0.0))))
+    return out
+
+
+# Issue #4 misses, measured on the committed data (hwsim validate gpu): stated, not hidden.
+_GPU_MISSES = {
+    ("h100-sxm", "int8", "mape"): "odd shapes: cuBLASLt picks erratic int8 kernels (3000x5000x2000 "
+                                  "runs 4x slower than aligned neighbours); 70B-layer shapes alone: 9.5%",
+    ("h100-sxm", "fp32", "p90"): "SIMT fp32 at M=16..64 is slower than the tile model predicts",
+    ("h200-sxm", "int8", "mape"): "as on H100 (odd shapes), plus small-M int8 kernels",
+    ("h200-sxm", "int8", "p90"): "as on H100 (odd shapes), plus small-M int8 kernels",
+    ("h200-sxm", "fp32", "p90"): "SIMT fp32 at M=16..64, as on H100",
+    ("h200-sxm", "tf32", "mape"): "transfer: tf32 odd and square shapes",
+    ("h200-sxm", "tf32", "p90"): "transfer: tf32 odd and square shapes",
+}
+
+
+@provider("gpu")
+def _gpu_checks() -> list[Check]:
+    """The calibrated GPU model against the committed measurements: H100 held-out shapes (not
+    used for fitting) and the whole H200 data set (transfer, no refit)."""
+    from functools import lru_cache
+
+    from .models import gpu_report
+
+    out = []
+    for arch, transfer in (("h100-sxm", False), ("h200-sxm", True)):
+        try:
+            d = gpu_report.default_data(arch)
+        except Exception:  # installed without the repository's benchmarks/ folder
+            continue
+        summ = lru_cache(maxsize=1)(lambda a=arch, t=transfer, dd=d:
+                                    gpu_report.heldout_summary(a, dd, transfer=t))
+        what = "all samples (transfer)" if transfer else "held-out samples"
+        src = f"benchmarks/gpu/data/{d.name} ({what})"
+        T = gpu_report.TARGETS
+        for key in ("bf16", "fp16", "fp8", "int8", "tf32", "fp32", "attention", "w4a16"):
+            lim = T["gemm_mape"] if key not in ("attention", "w4a16") else T[f"{key}_mape"]
+            # the issue sets MAPE and p90 targets for GEMMs, MAPE only for attention and W4A16
+            stats = [("mape", lim)] + ([] if key in ("attention", "w4a16") else
+                                       [("p90", T["gemm_p90"])])
+            for stat, limit in stats:
+                out.append(Check("gpu", f"{arch}.{key}.{stat}", f"{arch} {key} latency {stat}",
+                                 src, limit, "rel. error",
+                                 (lambda s=summ, k=key, st=stat: s()[k][st]), mode="max",
+                                 known_miss=_GPU_MISSES.get((arch, key, stat), "")))
+        out.append(Check("gpu", f"{arch}.energy.max_abs", f"{arch} GEMM energy vs NVML", src,
+                         T["energy_rel"], "rel. error", (lambda s=summ: s()["energy"]["max_abs"]),
+                         mode="max"))
     return out

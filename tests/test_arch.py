@@ -48,4 +48,6 @@ def test_unknown_datapath_rejected(tmp_path):
                  " mem_capacity_bytes: 1.0e+9, l2_bytes: 1.0e+6, tdp_w: 10,"
                  " ops_per_clk_per_sm: {fp32: 2, fp17: 4}}\n")
     with pytest.raises(ConfigError, match="fp17"):
-        hwsim.load_arch(p)
+        hwsim.load_arch(p, model="roofline")
+    with pytest.raises(ConfigError, match="field 'max_clock_hz': Field required"):
+        hwsim.load_arch(p)  # the calibrated model needs its fitted parameters too

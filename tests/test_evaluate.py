@@ -8,7 +8,7 @@ from hwsim.errors import HwsimError, UnsupportedError
 
 @pytest.fixture(scope="module")
 def rep():
-    hw = hwsim.load_arch("h100-sxm")
+    hw = hwsim.load_arch("h100-sxm", model="roofline")
     wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=2048,
                              weights="int4_g128", activations="fp16")
     return hwsim.evaluate(wl, hw)

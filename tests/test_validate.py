@@ -7,7 +7,9 @@ from hwsim import validate
 CHECKS = validate.checks()
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=[f"{c.family}:{c.id}" for c in CHECKS])
+@pytest.mark.parametrize("check", [
+    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=c.known_miss)) if c.known_miss else c
+    for c in CHECKS], ids=[f"{c.family}:{c.id}" for c in CHECKS])
 def test_known_design(check):
     r = check.run()
     assert r.passed, (f"{check.id}: hwsim {r.value:.6g} vs {check.reference:.6g} {check.unit} "

@@ -102,7 +102,7 @@ def _get(key: str) -> NumberFormat:
     if (mm := _RE_INT.match(key)) is not None:
         u, n, asym = mm.groups()
         n = int(n)
-        _check_int_bits(key, n, 1 if u else 2)
+        _check_int_bits(key, n, 1 if u else 2, hi=32)  # int32: accumulator / GEMM output
         return IntFormat(key, n, signed=not u, symmetric=not (u or asym))
     if (mm := _RE_GROUP.match(key)) is not None:
         u, n, g, zp = mm.groups()
@@ -130,6 +130,6 @@ def _get(key: str) -> NumberFormat:
     raise UnknownNameError("format", key, names())
 
 
-def _check_int_bits(key: str, n: int, lo: int) -> None:
-    if not lo <= n <= 16:
-        raise HwsimError(f"format {key!r}: integer bits must be in {lo}..16, got {n}")
+def _check_int_bits(key: str, n: int, lo: int, hi: int = 16) -> None:
+    if not lo <= n <= hi:
+        raise HwsimError(f"format {key!r}: integer bits must be in {lo}..{hi}, got {n}")

@@ -427,9 +427,11 @@ def _round_scale_up(scale: np.ndarray, fmt: FloatFormat, amax: np.ndarray, qmax:
     largest element by more than half a step)."""
     s = fmt.round_elements(scale)
     too_small = s * qmax < amax
-    if np.any(too_small):
-        s = np.where(too_small, fmt.round_elements(s * (1 + 2.0 ** -fmt.man_bits)), s)
-    return np.where(s > 0, s, 1.0)
+    if np.any(too_small):  # step to the next value up on the scale format's grid (also subnormal)
+        _, e = np.frexp(s)
+        ulp = np.ldexp(1.0, np.maximum(e - 1, fmt.emin) - fmt.man_bits)
+        s = np.where(too_small, fmt.round_elements(s + ulp), s)
+    return np.where(s > 0, s, fmt.min_subnormal)
 
 
 @dataclass(frozen=True, repr=False)

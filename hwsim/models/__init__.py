@@ -1,12 +1,14 @@
 """Hardware models, one module per family, all implementing :class:`Accelerator`."""
 
 from .base import Accelerator, AcceleratorBase, Cost, Params, pick_compute_path
+from .gpu import GPU
 from .roofline import RooflineGPU
 
-# family name in an arch YAML -> model class. Later families register here.
-FAMILIES: dict[str, type[AcceleratorBase]] = {
-    "gpu": RooflineGPU,
+# family name in an arch YAML -> {model name: class}; "default" is what load_arch builds unless
+# asked for another (load_arch(..., model="roofline")). Later families register here.
+FAMILIES: dict[str, dict[str, type[AcceleratorBase]]] = {
+    "gpu": {"default": GPU, "roofline": RooflineGPU},
 }
 
-__all__ = ["Accelerator", "AcceleratorBase", "Cost", "Params", "FAMILIES", "RooflineGPU",
+__all__ = ["Accelerator", "AcceleratorBase", "Cost", "Params", "FAMILIES", "GPU", "RooflineGPU",
            "pick_compute_path"]

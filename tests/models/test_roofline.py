@@ -8,7 +8,7 @@ from hwsim.models import Accelerator, pick_compute_path
 
 @pytest.fixture(scope="module")
 def h100():
-    return hwsim.load_arch("h100-sxm")
+    return hwsim.load_arch("h100-sxm", model="roofline")
 
 
 def test_is_an_accelerator(h100):
@@ -42,9 +42,9 @@ def test_unsupported_formats_raise_with_supported_list(h100):
     with pytest.raises(UnsupportedError, match="fp4"):
         h100.cost(ops.Gemm(M=64, N=64, K=64, weights="nvfp4", activations="nvfp4"))
     # A100 has an INT4 tensor path, B200 an FP4 one
-    assert hwsim.load_arch("a100-sxm").cost(
+    assert hwsim.load_arch("a100-sxm", model="roofline").cost(
         ops.Gemm(M=64, N=64, K=64, weights="int4", activations="int4")).compute_path == "int4"
-    assert hwsim.load_arch("b200").cost(
+    assert hwsim.load_arch("b200", model="roofline").cost(
         ops.Gemm(M=64, N=64, K=64, weights="nvfp4", activations="nvfp4")).compute_path == "fp4"
 
 
@@ -63,8 +63,8 @@ def test_elementwise_ops_are_memory_bound(h100):
 
 def test_bigger_bandwidth_is_faster_on_decode():
     wl = hwsim.load_workload("llama-2-7b")
-    h100 = hwsim.evaluate(wl, hwsim.load_arch("h100-sxm")).latency_s
-    h200 = hwsim.evaluate(wl, hwsim.load_arch("h200-sxm")).latency_s
+    h100 = hwsim.evaluate(wl, hwsim.load_arch("h100-sxm", model="roofline")).latency_s
+    h200 = hwsim.evaluate(wl, hwsim.load_arch("h200-sxm", model="roofline")).latency_s
     assert h100 / h200 == pytest.approx(4.8 / 3.35, rel=0.01)
 
 

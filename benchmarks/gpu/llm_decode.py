@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Measure one decode step of a Llama-2-7B-shaped model (random weights) on a GPU.
+
+    python benchmarks/gpu/llm_decode.py --out DIR [--batches 1,8,32] [--context 2048]
+
+The step is the op sequence hwsim builds for `load_workload("llama-2-7b", phase="decode")`:
+embedding, per layer RMSNorm, fused QKV, rotary embedding, KV-cache write, SDPA over context+1
+keys, O projection, residual, RMSNorm, fused gate/up, SiLU*mul, down, residual; final norm and
+LM head. It is captured in a CUDA graph and replayed, so the time is kernel time (no Python
+overhead), with every weight read from HBM (13.5 GB >> L2). Weights fp16 or, with `int4`, the
+linear layers as tinygemm W4A16 (torch._weight_int4pack_mm, group 128, bf16 activations).
+Writes llm_decode.csv: weights, batch, context, s_per_step, tokens_per_s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+SCRIPT_VERSION = "llm-decode 1.0"
+H, I, L, NH, V = 4096, 11008, 32, 32, 32000
+HD = H // NH
+
+
+def rms(x, w):
+    return x * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + 1e-5).to(x.dtype) * w
+
+
+def rope(x, cos, sin):
+    x1, x2 = x[..., : HD // 2], x[..., HD // 2:]
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1)
+
+
+def build(weights, B, ctx, dt):
+    dev = "cuda"
+    def lin(n, k):
+        if weights == "fp16":
+            return ("dense", torch.randn(n, k, device=dev, dtype=dt) * 0.02)
+        wq = torch.randint(0, 255, (n, k // 2), device=dev, dtype=torch.uint8)
+        return ("int4", torch._convert_weight_to_int4pack(wq, 8),
+                torch.rand(k // 128, n, 2, device=dev, dtype=dt) * 0.01)
+    layers = [dict(n1=torch.ones(H, device=dev, dtype=dt), n2=torch.ones(H, device=dev, dtype=dt),
+                   qkv=lin(3 * H, H), o=lin(H, H), gu=lin(2 * I, H), d=lin(H, I)) for _ in range(L)]
+    emb = torch.randn(V, H, device=dev, dtype=dt) * 0.02
+    head = lin(V, H)
+    kc = torch.zeros(L, B, NH, ctx + 1, HD, device=dev, dtype=dt)
+    vc = torch.zeros_like(kc)
+    return layers, emb, head, kc, vc
+
+
+def apply(w, x):
+    if w[0] == "dense":
+        return x @ w[1].t()
+    return torch._weight_int4pack_mm(x, w[1], 128, w[2])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--batches", default="1,8,32")
+    ap.add_argument("--context", type=int, default=2048)
+    ap.add_argument("--weights", default="fp16,int4")
+    ap.add_argument("--profile", action="store_true",
+                    help="also write kernels.csv: every kernel of one eager step (name, us)")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    f = open(os.path.join(a.out, "llm_decode.csv"), "w", newline="")
+    w = csv.writer(f)
+    w.writerow(["model", "weights", "activations", "batch", "context", "s_per_step", "tokens_per_s",
+                "version"])
+    for weights in a.weights.split(","):
+        dt = torch.float16 if weights == "fp16" else torch.bfloat16
+        for B in (int(b) for b in a.batches.split(",")):
+            try:
+                layers, emb, head, kc, vc = build(weights, B, a.context, dt)
+                tok = torch.randint(0, V, (B,), device="cuda")
+                pos = a.context  # the new token's slot: the cache holds `context` earlier tokens
+                cos = torch.randn(1, 1, 1, HD // 2, device="cuda", dtype=dt)
+                sin = torch.randn_like(cos)
+
+                def step():
+                    x = emb[tok]  # [B, H]
+                    for li, ly in enumerate(layers):
+                        h = rms(x, ly["n1"])
+                        qkv = apply(ly["qkv"], h).view(B, 3, NH, 1, HD)
+                        q, k, v = qkv[:, 0], qkv[:, 1], qkv[:, 2]
+                        q, k = rope(q, cos, sin), rope(k, cos, sin)
+                        kc[li, :, :, pos:pos + 1] = k
+                        vc[li, :, :, pos:pos + 1] = v
+                        o = F.scaled_dot_product_attention(q, kc[li], vc[li])
+                        x = x + apply(ly["o"], o.reshape(B, H))
+                        h = rms(x, ly["n2"])
+                        gu = apply(ly["gu"], h)
+                        x = x + apply(ly["d"], F.silu(gu[:, :I]) * gu[:, I:])
+                    return apply(head, rms(x, layers[0]["n1"]))
+
+                if a.profile and B == 1:
+                    step()
+                    torch.cuda.synchronize()
+                    from torch.profiler import ProfilerActivity, profile
+                    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                        step()
+                        torch.cuda.synchronize()
+                    with open(os.path.join(a.out, f"kernels_{weights}_b1.csv"), "w", newline="") as kf:
+                        kw = csv.writer(kf)
+                        kw.writerow(["kernel", "us"])
+                        for ev in prof.events():
+                            if ev.device_type.name == "CUDA" and ev.device_time > 0:
+                                kw.writerow([ev.name[:120], f"{ev.device_time:.3f}"])
+                s = torch.cuda.Stream()
+                s.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(s):
+                    for _ in range(2):
+                        step()
+                torch.cuda.current_stream().wait_stream(s)
+                g = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(g):
+                    step()
+                for _ in range(3):
+                    g.replay()
+                torch.cuda.synchronize()
+                times = []
+                for _ in range(10):
+                    e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                    e0.record()
+                    for _ in range(5):
+                        g.replay()
+                    e1.record()
+                    e1.synchronize()
+                    times.append(e0.elapsed_time(e1) / 1e3 / 5)
+                times.sort()
+                t = times[len(times) // 2]
+                w.writerow(["llama-2-7b", weights, "fp16" if weights == "fp16" else "bf16", B,
+                            a.context, f"{t:.6e}", f"{B / t:.2f}", SCRIPT_VERSION])
+                f.flush()
+                print(f"{weights} B={B}: {t * 1e3:.3f} ms/step, {B / t:.1f} tokens/s", flush=True)
+                del layers, emb, head, kc, vc, g
+                torch.cuda.empty_cache()
+            except Exception as e:  # keep the other configurations
+                print(f"{weights} B={B}: failed: {e!r}"[:400], flush=True)
+                torch.cuda.empty_cache()
+        time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    main()

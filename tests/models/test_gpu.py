@@ -1,0 +1,152 @@
+"""The calibrated GPU model (hwsim/models/gpu.py) and its fit (gpu_fit.py)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hwsim
+from hwsim import ops
+from hwsim.errors import ConfigError, UnsupportedError
+from hwsim.models import GPU, gpu_fit, gpu_report
+
+DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu" / "data"
+
+
+@pytest.fixture(scope="module")
+def h100():
+    return hwsim.load_arch("h100-sxm")
+
+
+def g(M, N, K, fmt="bf16", **kw):
+    return ops.Gemm(M=M, N=N, K=K, weights=kw.pop("w", fmt), activations=fmt, **kw)
+
+
+def test_default_gpu_model_and_roofline_choice(h100):
+    assert isinstance(h100, GPU)
+    roof = hwsim.load_arch("h100-sxm", model="roofline")
+    assert type(roof).__name__ == "RooflineGPU"
+    with pytest.raises(ConfigError, match="model = 'magic'"):
+        hwsim.load_arch("h100-sxm", model="magic")
+
+
+def test_slower_than_roofline_everywhere(h100):
+    roof = hwsim.load_arch("h100-sxm", model="roofline")
+    for shape in [(1, 4096, 4096), (64, 12288, 4096), (4096, 4096, 4096), (8192, 8192, 8192)]:
+        assert h100.cost(g(*shape)).latency_s > roof.cost(g(*shape)).latency_s
+
+
+def test_wave_quantization_steps_in_n(h100):
+    # M = K = 4096, N sweep: time is a step function of the tile grid, not linear in N
+    t = [h100.gemm_time(4096, n, 4096, "bf16")[0] for n in range(256, 8193, 256)]
+    assert all(b >= a for a, b in zip(t, t[1:]))  # never faster with more columns
+    # plateaus: several N share a time because they need the same number of waves
+    assert len(set(np.round(t, 12))) <= 0.6 * len(t)
+    # a linear-in-N model would instead give as many distinct times as points
+    assert (np.diff(t) == 0).sum() >= 10
+
+
+def test_decode_is_memory_bound_and_prefill_compute_or_power_bound(h100):
+    assert h100.cost(g(1, 12288, 4096)).bound == "memory"
+    assert h100.cost(g(8192, 12288, 4096)).bound in ("compute", "power")
+
+
+def test_misaligned_shapes_are_slower(h100):
+    # measured on H100: bf16 4095^3 runs ~5x slower than 4096^3; int8 with K = 4104 ~2x
+    assert h100.cost(g(4095, 4095, 4095)).latency_s > 3 * h100.cost(g(4096, 4096, 4096)).latency_s
+    i8 = dict(out="int32")
+    assert h100.cost(g(4096, 4096, 4104, "int8", **i8)).latency_s > \
+        1.5 * h100.cost(g(4096, 4096, 4096, "int8", **i8)).latency_s
+    # fp32 runs on SIMT cores with ordinary loads: no alignment penalty
+    assert h100.cost(g(4095, 4095, 4095, "fp32")).latency_s == pytest.approx(
+        h100.cost(g(4096, 4096, 4096, "fp32")).latency_s, rel=0.02)
+
+
+def test_power_roof_binds_large_gemms(h100):
+    c = h100.cost(g(16384, 16384, 16384))
+    assert c.bound == "power" and c.breakdown["power_s"] > c.breakdown["tiles_s"]
+
+
+def test_energy_is_idle_plus_dynamic(h100):
+    c = h100.cost(g(8192, 8192, 8192))
+    p = h100.params
+    dyn = p.energy_pj_per_op["bf16"] * 1e-12 * 2 * 8192 ** 3 + \
+        p.hbm_energy_pj_per_byte * 1e-12 * g(8192, 8192, 8192).bytes
+    assert c.energy_j == pytest.approx(p.idle_power_w * c.latency_s + dyn)
+    fp8 = h100.cost(g(8192, 8192, 8192, "fp8_e4m3", out="bf16"))
+    assert fp8.energy_j < c.energy_j  # narrower format, less energy per op
+
+
+def test_w4a16_decode_faster_than_fp16_then_compute_limited(h100):
+    w4 = lambda m: h100.cost(ops.Gemm(M=m, N=12288, K=4096, weights="uint4_g128",  # noqa: E731
+                                      activations="bf16")).latency_s
+    assert w4(1) < h100.cost(g(1, 12288, 4096)).latency_s
+    assert w4(64) > 4 * w4(1)  # tinygemm's dequantize+MMA rate limits it past a few rows
+
+
+def test_attention_decode_gqa_reads_fewer_bytes(h100):
+    mha = ops.Attention(batch=8, heads=32, kv_heads=32, q_len=1, kv_len=8192, head_dim=128)
+    gqa = ops.Attention(batch=8, heads=32, kv_heads=8, q_len=1, kv_len=8192, head_dim=128)
+    assert h100.cost(gqa).latency_s < h100.cost(mha).latency_s / 2
+
+
+def test_causal_prefill_is_cheaper_than_full(h100):
+    kw = dict(batch=1, heads=32, q_len=8192, kv_len=8192, head_dim=128)
+    assert h100.cost(ops.Attention(causal=True, **kw)).latency_s < \
+        0.7 * h100.cost(ops.Attention(causal=False, **kw)).latency_s
+
+
+def test_bitlevel_gemm_on_binary_tensor_cores():
+    a100 = hwsim.load_arch("a100-sxm")
+    w1a2 = a100.bitlevel_gemm(4096, 4096, 4096, w_bits=1, a_bits=2)
+    w2a2 = a100.bitlevel_gemm(4096, 4096, 4096, w_bits=2, a_bits=2)
+    assert w2a2.latency_s > 1.5 * w1a2.latency_s  # cost grows with the number of bit planes
+    with pytest.raises(UnsupportedError, match="binary tensor-core"):
+        hwsim.load_arch("h100-sxm").bitlevel_gemm(64, 64, 64, 1, 1)
+
+
+def test_unmeasured_datapaths_are_refused_not_invented():
+    b200 = hwsim.load_arch("b200")
+    with pytest.raises(UnsupportedError, match="no fitted efficiency for the fp4"):
+        b200.cost(g(1024, 1024, 1024, "nvfp4"))
+    assert hwsim.load_arch("b200", model="roofline").cost(g(1024, 1024, 1024, "nvfp4")).latency_s > 0
+
+
+def test_llama_decode_tokens_per_second(h100):
+    wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=2048,
+                             weights="fp16", activations="fp16")
+    r = hwsim.evaluate(wl, h100)
+    # 13.5 GB of weights + KV at ~3.1 TB/s plus ~390 kernel overheads: ~200 tokens/s, well
+    # under the roofline's 240
+    assert 150 < r.tokens_per_s < hwsim.evaluate(wl, hwsim.load_arch("h100-sxm", model="roofline")).tokens_per_s
+
+
+@pytest.mark.skipif(not (DATA / "h100").is_dir(), reason="measurement data not in this checkout")
+def test_refit_reproduces_the_preset():
+    """Fitting the committed H100 data again gives the preset's values (no hand edits)."""
+    hw = hwsim.load_arch("h100-sxm")
+    f = gpu_fit.fit(hw, gpu_fit.load_measurements(DATA / "h100"))
+    p = hw.params
+    for k, v in f["tc_efficiency"].items():
+        assert p.tc_efficiency[k] == pytest.approx(v, rel=0.02), k
+    for k in ("kernel_overhead_s", "power_budget_ratio", "mem_efficiency", "idle_power_w",
+              "attn_efficiency", "w4a16_bw_efficiency", "hbm_energy_pj_per_byte"):
+        assert getattr(p, k) == pytest.approx(f[k], rel=0.02), k
+
+
+@pytest.mark.skipif(not (DATA / "h100").is_dir(), reason="measurement data not in this checkout")
+def test_report_and_calibrate_cli(capsys):
+    from hwsim.cli import main
+    assert main(["validate", "gpu", "--arch", "h100-sxm"]) == 0
+    out = capsys.readouterr().out
+    assert "held-out summary" in out and "roof MAPE" in out
+    assert main(["calibrate", "gpu", "--data", str(DATA / "h100")]) == 0
+    assert "tc_efficiency:" in capsys.readouterr().out
+
+
+def test_missing_measurements_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such measurement folder"):
+        gpu_fit.load_measurements(tmp_path / "nope")
+    with pytest.raises(ConfigError, match="pass --data"):
+        gpu_report.default_data("l40s")
