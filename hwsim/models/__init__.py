@@ -2,13 +2,15 @@
 
 from .base import Accelerator, AcceleratorBase, Cost, Params, pick_compute_path
 from .gpu import GPU
+from .lut import LUTCore
 from .roofline import RooflineGPU
 
 # family name in an arch YAML -> {model name: class}; "default" is what load_arch builds unless
 # asked for another (load_arch(..., model="roofline")). Later families register here.
 FAMILIES: dict[str, dict[str, type[AcceleratorBase]]] = {
     "gpu": {"default": GPU, "roofline": RooflineGPU},
+    "lut": {"default": LUTCore},
 }
 
-__all__ = ["Accelerator", "AcceleratorBase", "Cost", "Params", "FAMILIES", "GPU", "RooflineGPU",
+__all__ = ["Accelerator", "AcceleratorBase", "Cost", "Params", "FAMILIES", "GPU", "LUTCore", "RooflineGPU",
            "pick_compute_path"]
