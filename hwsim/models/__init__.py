@@ -3,6 +3,7 @@
 from .base import Accelerator, AcceleratorBase, Cost, Params, pick_compute_path
 from .gpu import GPU
 from .lut import LUTCore
+from .mac_array import MACArray
 from .roofline import RooflineGPU
 
 # family name in an arch YAML -> {model name: class}; "default" is what load_arch builds unless
@@ -10,7 +11,8 @@ from .roofline import RooflineGPU
 FAMILIES: dict[str, dict[str, type[AcceleratorBase]]] = {
     "gpu": {"default": GPU, "roofline": RooflineGPU},
     "lut": {"default": LUTCore},
+    "mac_array": {"default": MACArray},
 }
 
-__all__ = ["Accelerator", "AcceleratorBase", "Cost", "Params", "FAMILIES", "GPU", "LUTCore", "RooflineGPU",
+__all__ = ["Accelerator", "AcceleratorBase", "Cost", "Params", "FAMILIES", "GPU", "LUTCore", "MACArray", "RooflineGPU",
            "pick_compute_path"]
