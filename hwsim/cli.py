@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 from .errors import HwsimError
@@ -112,7 +113,7 @@ def _run(args) -> int:
         results = validate.run(args.family)
         print(validate.to_table(results))
         if args.markdown:
-            _write(lambda p: open(p, "w").write(validate.to_table(results, markdown=True) + "\n"),
+            _write(lambda p: Path(p).write_text(validate.to_table(results, markdown=True) + "\n"),
                    args.markdown)
         # known misses are reported, not failures; anything else that misses is (exit 1)
         return 0 if all(r.passed or r.check.known_miss for r in results) else 1
