@@ -258,10 +258,14 @@ class IntFormat(NumberFormat):
             return scale, np.zeros_like(scale)
         lo, hi = np.minimum(lo, 0.0), np.maximum(hi, 0.0)
         span = hi - lo
-        scale = np.where(span > 0, span / (2 ** self.n_bits - 1), 1.0)
-        zp = np.clip(np.rint(-lo / scale) + (-(2 ** (self.n_bits - 1)) if self.signed else 0),
-                     -(2 ** (self.n_bits - 1)) if self.signed else 0, self.qmax)
-        return scale, zp
+        # a hair under span / (2^N - 1) so the top of the range always reaches qmax, and the zero
+        # point from the same quotient lo / scale the codes use, so lo lands exactly on qmin:
+        # both ends saturate and quantizing the dequantized array gives the same scale and codes
+        scale = np.where(span > 0, span / (2 ** self.n_bits - 1) * (1 - 2.0 ** -40), 1.0)
+        return scale, self._zero_point(lo, scale)
+
+    def _zero_point(self, lo, scale):
+        return np.clip(self.qmin - np.rint(lo / scale), self.qmin, self.qmax)
 
     def round_codes(self, v: np.ndarray, zp) -> np.ndarray:
         return np.clip(np.rint(v) + zp, self.qmin, self.qmax)
@@ -438,6 +442,11 @@ def _round_scale_up(scale: np.ndarray, fmt: FloatFormat, amax: np.ndarray, qmax:
 class GroupFormat(NumberFormat):
     """Integer elements with one scale (fp16 by default) per group of ``group`` consecutive
     elements along the last axis, optionally with an integer zero point per group (AWQ/GPTQ style).
+
+    Symmetric groups are idempotent (quantizing the dequantized array changes nothing) whenever the
+    fp16 scale is a normal number. Affine groups (zero point) are not exactly: the fp16-rounded
+    scale can leave the group's top value one code short of qmax, and re-quantizing then picks a
+    scale one fp16 step smaller, moving values by less than half a grid step.
     """
 
     name: str
@@ -480,8 +489,7 @@ class GroupFormat(NumberFormat):
         else:
             scale = _round_scale_up(scale, self.scale_format, hi - np.minimum(lo, 0),
                                     2 ** self.element.bits - 1)
-            scale, zp = scale, np.clip(np.rint(-np.minimum(lo, 0) / scale) + self.element.qmin,
-                                       self.element.qmin, self.element.qmax)
+            zp = self.element._zero_point(np.minimum(lo, 0), scale)
         return QTensor(self.element.round_codes(b / scale, zp), scale, zp, a.shape, self.name)
 
 
