@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, UnknownNameError
 
 _PKG = Path(__file__).resolve().parent
 
@@ -39,3 +39,16 @@ def read_yaml(path: Path) -> dict:
         raise ConfigError(f"{path}: expected a YAML mapping at the top level, got "
                           f"{type(data).__name__}")
     return data
+
+
+def resolve_preset(kind: str, name_or_path, what: str) -> tuple[dict, Path]:
+    """The parsed YAML of a preset name (a file in ``kind/``) or of a path, and its path."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.exists():
+            raise ConfigError(f"{p}: no such {what} file")
+        return read_yaml(p), p
+    path = preset_dir(kind) / f"{name_or_path}.yaml"
+    if not path.exists():
+        raise UnknownNameError(what, str(name_or_path), preset_names(kind))
+    return read_yaml(path), path

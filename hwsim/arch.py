@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._paths import preset_dir, preset_names, read_yaml
-from .errors import ConfigError, UnknownNameError
+from ._paths import preset_names, resolve_preset
+from .errors import ConfigError
 from .models import FAMILIES
 from .models.base import AcceleratorBase
 
@@ -23,15 +23,7 @@ def list_archs() -> list[str]:
 
 
 def arch_spec(name_or_path: str | Path) -> tuple[dict, Path]:
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        if not p.exists():
-            raise ConfigError(f"{p}: no such arch file")
-        return read_yaml(p), p
-    path = preset_dir("arch") / f"{name_or_path}.yaml"
-    if not path.exists():
-        raise UnknownNameError("arch", str(name_or_path), list_archs())
-    return read_yaml(path), path
+    return resolve_preset("arch", name_or_path, "arch")
 
 
 def resolved_spec(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Path]:

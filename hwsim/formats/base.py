@@ -438,8 +438,29 @@ def _round_scale_up(scale: np.ndarray, fmt: FloatFormat, amax: np.ndarray, qmax:
     return np.where(s > 0, s, fmt.min_subnormal)
 
 
+class _ScaledElement:
+    """Formats that scale an ``element`` format: element facts delegate to it."""
+
+    element: NumberFormat
+
+    @property
+    def bits(self) -> int:  # type: ignore[override]
+        return self.element.bits
+
+    @property
+    def max_value(self) -> float:
+        return self.element.max_value
+
+    @property
+    def compute_key(self) -> str:
+        return self.element.compute_key
+
+    def grid(self) -> np.ndarray:
+        return self.element.grid()
+
+
 @dataclass(frozen=True, repr=False)
-class GroupFormat(NumberFormat):
+class GroupFormat(_ScaledElement, NumberFormat):
     """Integer elements with one scale (fp16 by default) per group of ``group`` consecutive
     elements along the last axis, optionally with an integer zero point per group (AWQ/GPTQ style).
 
@@ -456,10 +477,6 @@ class GroupFormat(NumberFormat):
     kind: str = field(default="group", init=False)
 
     @property
-    def bits(self) -> int:  # type: ignore[override]
-        return self.element.bits
-
-    @property
     def zero_point(self) -> bool:
         return not self.element.symmetric
 
@@ -467,17 +484,6 @@ class GroupFormat(NumberFormat):
     def storage_bits(self) -> float:
         extra = self.scale_format.storage_bits + (self.element.bits if self.zero_point else 0)
         return self.element.bits + extra / self.group
-
-    @property
-    def max_value(self) -> float:
-        return self.element.max_value
-
-    @property
-    def compute_key(self) -> str:
-        return self.element.compute_key
-
-    def grid(self) -> np.ndarray:
-        return self.element.grid()
 
     def quantize(self, x) -> QTensor:
         a = _as_float_array(x, self.name)
@@ -497,7 +503,7 @@ E8M0_MIN_EXP, E8M0_MAX_EXP = -127, 127  # OCP MX v1.0: E8M0 encodes 2^-127 .. 2^
 
 
 @dataclass(frozen=True, repr=False)
-class MXFormat(NumberFormat):
+class MXFormat(_ScaledElement, NumberFormat):
     """OCP Microscaling block format: ``block`` elements share an E8M0 power-of-two scale
     X = 2^(floor(log2 amax) - emax_elem); elements are ``element`` values of x / X (saturating)."""
 
@@ -507,27 +513,12 @@ class MXFormat(NumberFormat):
     kind: str = field(default="mx", init=False)
 
     @property
-    def bits(self) -> int:  # type: ignore[override]
-        return self.element.bits
-
-    @property
     def storage_bits(self) -> float:
         return self.element.bits + 8 / self.block
 
     @property
-    def max_value(self) -> float:
-        return self.element.max_value
-
-    @property
     def is_float(self) -> bool:
         return isinstance(self.element, FloatFormat)
-
-    @property
-    def compute_key(self) -> str:
-        return self.element.compute_key
-
-    def grid(self) -> np.ndarray:
-        return self.element.grid()
 
     def quantize(self, x) -> QTensor:
         a = _as_float_array(x, self.name)
@@ -541,7 +532,7 @@ class MXFormat(NumberFormat):
 
 
 @dataclass(frozen=True, repr=False)
-class NVFP4Format(NumberFormat):
+class NVFP4Format(_ScaledElement, NumberFormat):
     """NVIDIA NVFP4: E2M1 elements, one E4M3 scale per 16 elements and one FP32 scale per tensor.
 
     Tensor scale S = amax / (448·6); block scale s_b = e4m3(amax_b / (6·S)); element = e2m1(x / (s_b·S)).
@@ -554,27 +545,12 @@ class NVFP4Format(NumberFormat):
     kind: str = field(default="nvfp4", init=False)
 
     @property
-    def bits(self) -> int:  # type: ignore[override]
-        return self.element.bits
-
-    @property
     def storage_bits(self) -> float:
         return self.element.bits + self.block_scale.bits / self.block
 
     @property
-    def max_value(self) -> float:
-        return self.element.max_value
-
-    @property
     def is_float(self) -> bool:
         return True
-
-    @property
-    def compute_key(self) -> str:
-        return self.element.compute_key
-
-    def grid(self) -> np.ndarray:
-        return self.element.grid()
 
     def quantize(self, x) -> QTensor:
         a = _as_float_array(x, self.name)

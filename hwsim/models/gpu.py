@@ -104,14 +104,12 @@ class GPU(RooflineGPU):
 
     def _rate_per_sm(self, path: str) -> float:
         p = self.params
-        if path not in p.ops_per_clk_per_sm:
-            raise UnsupportedError(f"{self.name}: no {path} datapath; supported: "
-                                   f"{', '.join(sorted(p.ops_per_clk_per_sm))}")
+        rate = self.ops_per_clk_per_sm(path)
         eff = p.tc_efficiency.get(path, p.tc_efficiency.get(p.path_fallback.get(path, "")))
         if eff is None:
             raise UnsupportedError(f"{self.name}: no fitted efficiency for the {path} datapath "
                                    f"(tc_efficiency has {', '.join(sorted(p.tc_efficiency))})")
-        return p.ops_per_clk_per_sm[path] * p.max_clock_hz * eff
+        return rate * p.max_clock_hz * eff
 
     def _e_op(self, path: str) -> float:
         e = self.params.energy_pj_per_op

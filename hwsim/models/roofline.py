@@ -49,12 +49,17 @@ class RooflineGPU(AcceleratorBase):
     family = "gpu"
     Params = GPUParams
 
+    def ops_per_clk_per_sm(self, path: str) -> float:
+        """The datapath's rate, or UnsupportedError listing the datapaths this GPU has."""
+        rates = self.params.ops_per_clk_per_sm
+        if path not in rates:
+            raise UnsupportedError(f"{self.name}: no {path} datapath; supported: "
+                                   f"{', '.join(sorted(rates))}")
+        return rates[path]
+
     def peak_ops_per_s(self, path: str) -> float:
         p = self.params
-        if path not in p.ops_per_clk_per_sm:
-            raise UnsupportedError(f"{self.name}: no {path} datapath; supported: "
-                                   f"{', '.join(sorted(p.ops_per_clk_per_sm))}")
-        return p.sms * p.ops_per_clk_per_sm[path] * p.path_clock_hz.get(path, p.clock_hz)
+        return p.sms * self.ops_per_clk_per_sm(path) * p.path_clock_hz.get(path, p.clock_hz)
 
     def supported_paths(self) -> list[str]:
         return sorted(self.params.ops_per_clk_per_sm)

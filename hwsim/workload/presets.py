@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .._paths import preset_dir, preset_names, read_yaml
-from ..errors import ConfigError, HwsimError, UnknownNameError
+from .._paths import preset_names, resolve_preset
+from ..errors import ConfigError, HwsimError
 from .cnn import build_mobilenetv2, build_resnet, build_vit
 from .graph import Precision, Workload
 from .llm import LLMConfig, build_llm
@@ -25,15 +25,7 @@ def list_workloads() -> list[str]:
 
 def workload_spec(name_or_path: str | Path) -> tuple[dict, Path]:
     """The parsed YAML of a preset name or a path, and where it came from."""
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        if not p.exists():
-            raise ConfigError(f"{p}: no such workload file")
-        return read_yaml(p), p
-    path = preset_dir("workloads") / f"{name_or_path}.yaml"
-    if not path.exists():
-        raise UnknownNameError("workload", str(name_or_path), list_workloads())
-    return read_yaml(path), path
+    return resolve_preset("workloads", name_or_path, "workload")
 
 
 def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int = 1,
