@@ -49,17 +49,31 @@ def _as_float_array(x, fmt_name: str) -> np.ndarray:
     return a
 
 
+_MAX_SCALED = 1e300  # beyond this, sums and spans of per-tensor scale computations overflow
+
+
+def _check_scalable(a: np.ndarray, name: str) -> None:
+    amax = float(np.max(np.abs(a))) if a.size else 0.0
+    if amax > _MAX_SCALED:
+        raise HwsimError(f"{name}.quantize: |x| reaches {amax:.3g}; computing its scale would "
+                         f"overflow float64 - rescale the input to |x| <= {_MAX_SCALED:g}")
+
+
 def round_minifloat(v: np.ndarray, man_bits: int, emin: int, max_value: float) -> np.ndarray:
     """Round to the nearest value of a sign/exponent/mantissa grid (RNE, saturating).
 
     ``emin`` is the exponent of the smallest normal binade; below it the spacing stays
     2^(emin - man_bits) (subnormals).
     """
-    a = np.abs(v)
+    a = np.minimum(np.abs(v), max_value)  # values beyond max saturate; clamping first also
+    # keeps a / step * step from overflowing for |v| near float64's limit
     _, e = np.frexp(a)  # a = m * 2^e with m in [0.5, 1)  ->  binade exponent is e - 1
     step = np.ldexp(1.0, np.maximum(e - 1, emin) - man_bits)
     q = np.minimum(np.rint(a / step) * step, max_value)
     return np.copysign(q, v)
+
+
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 class NumberFormat:
@@ -254,14 +268,17 @@ class IntFormat(NumberFormat):
         """Scale and zero point for ranges [lo, hi] (arrays broadcast over groups)."""
         if self.symmetric:
             amax = np.maximum(np.abs(lo), np.abs(hi))
-            scale = np.where(amax > 0, amax / self.qmax, 1.0)
+            # floor at the smallest normal double: amax / qmax of a subnormal input underflows to 0
+            scale = np.where(amax > 0, np.maximum(amax / self.qmax, _TINY), 1.0)
             return scale, np.zeros_like(scale)
         lo, hi = np.minimum(lo, 0.0), np.maximum(hi, 0.0)
-        span = hi - lo
+        steps = 2 ** self.n_bits - 1
+        span = (hi / steps - lo / steps) * steps  # divided first: hi - lo can overflow near 1.8e308
         # a hair under span / (2^N - 1) so the top of the range always reaches qmax, and the zero
         # point from the same quotient lo / scale the codes use, so lo lands exactly on qmin:
         # both ends saturate and quantizing the dequantized array gives the same scale and codes
-        scale = np.where(span > 0, span / (2 ** self.n_bits - 1) * (1 - 2.0 ** -40), 1.0)
+        scale = np.where(span > 0, np.maximum(span / (2 ** self.n_bits - 1) * (1 - 2.0 ** -40),
+                                              _TINY), 1.0)
         return scale, self._zero_point(lo, scale)
 
     def _zero_point(self, lo, scale):
@@ -274,6 +291,7 @@ class IntFormat(NumberFormat):
         a = _as_float_array(x, self.name)
         if a.size == 0:
             return QTensor(a.copy(), 1.0, 0.0, a.shape, self.name)
+        _check_scalable(a, self.name)
         scale, zp = self._scale_zp(np.asarray(a.min()), np.asarray(a.max()))
         return QTensor(self.round_codes(a / scale, zp), float(scale), float(zp), a.shape, self.name)
 
@@ -296,6 +314,7 @@ class BinaryFormat(NumberFormat):
 
     def quantize(self, x) -> QTensor:
         a = _as_float_array(x, self.name)
+        _check_scalable(a, self.name)
         scale = float(np.mean(np.abs(a))) if a.size else 1.0
         return QTensor(np.where(a >= 0, 1.0, -1.0), scale or 1.0, 0.0, a.shape, self.name)
 
@@ -325,6 +344,7 @@ class TernaryFormat(NumberFormat):
         a = _as_float_array(x, self.name)
         if a.size == 0:
             return QTensor(a.copy(), 1.0, 0.0, a.shape, self.name)
+        _check_scalable(a, self.name)
         delta = 0.7 * np.mean(np.abs(a))
         big = np.abs(a) > delta
         alpha = float(np.mean(np.abs(a[big]))) if big.any() else 1.0
@@ -361,7 +381,7 @@ class BipolarIntFormat(NumberFormat):
     def quantize(self, x) -> QTensor:
         a = _as_float_array(x, self.name)
         amax = float(np.max(np.abs(a))) if a.size else 0.0
-        scale = amax / self.max_value if amax > 0 else 1.0
+        scale = max(amax / self.max_value, _TINY) if amax > 0 else 1.0
         codes = np.clip(2 * np.rint((a / scale - 1) / 2) + 1, -self.max_value, self.max_value)
         return QTensor(codes, scale, 0.0, a.shape, self.name)
 
@@ -487,6 +507,7 @@ class GroupFormat(_ScaledElement, NumberFormat):
 
     def quantize(self, x) -> QTensor:
         a = _as_float_array(x, self.name)
+        _check_scalable(a, self.name)
         b = _block(a, self.group)
         lo, hi = b.min(axis=-1, keepdims=True), b.max(axis=-1, keepdims=True)
         scale, zp = self.element._scale_zp(lo, hi)
@@ -557,7 +578,7 @@ class NVFP4Format(_ScaledElement, NumberFormat):
         b = _block(a, self.block)
         emax, smax = self.element.max_value, self.block_scale.max_value
         amax_t = float(np.max(np.abs(b))) if b.size else 0.0
-        tensor_scale = amax_t / (smax * emax) if amax_t > 0 else 1.0
+        tensor_scale = max(amax_t / (smax * emax), _TINY) if amax_t > 0 else 1.0
         amax_b = np.max(np.abs(b), axis=-1, keepdims=True)
         sb = self.block_scale.round_elements(amax_b / (emax * tensor_scale))
         scale = np.where(sb > 0, sb, 1.0) * tensor_scale

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, example, given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from hwsim import formats as F
@@ -195,6 +195,8 @@ def test_float_error_within_half_grid_step_inside_range(x, name):
 
 
 @settings(max_examples=60, deadline=None)
+@example(x=np.array([[5e-324, 0.0]]), name="int8")  # a subnormal input: the scale must not underflow
+@example(x=np.array([[5e-324, -5e-324]]), name="int3_asym")
 @given(x=arrs, name=st.sampled_from(["int8", "int4", "int3_asym", "uint8", "int4_g32", "int4_g128_zp",
                                      "uint4_g64", "int8_g128"]))
 def test_int_error_within_half_a_scale_step(x, name):
@@ -213,3 +215,22 @@ def test_block_format_codes_stay_on_the_element_grid(x, name):
     f = F.get(name)
     q = f.quantize(x)
     assert np.all(np.isin(q.codes, f.grid()))
+
+
+EXTREMES = [np.array([[5e-324, -5e-324, 0.0]]), np.array([[1e-310, 3e-300]]),
+            np.array([[1.7e308, -1.7e308]]), np.array([[1e-30, 1e30]]), np.zeros((2, 3))]
+
+
+@pytest.mark.parametrize("name", F.names() + ["e3m3"])
+def test_extreme_inputs_give_finite_values_or_a_clear_error(name):
+    import warnings
+    f = F.get(name)
+    for x in EXTREMES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no overflow / divide-by-zero on the way
+            try:
+                y = f.quantize_dequantize(x)
+            except HwsimError as e:
+                assert "rescale the input" in str(e)
+                continue
+        assert np.all(np.isfinite(y)), (name, x)
