@@ -44,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     va.add_argument("--data", metavar="DIR", help="gpu only: measurement folder from "
                     "benchmarks/gpu/measure.py (default: the committed one for --arch)")
 
+    ex = sub.add_parser("explore", help="search formats / hardware for Pareto-optimal designs")
+    ex.add_argument("space", help="SPACE.yaml (see experiments/spaces/)")
+    ex.add_argument("--trials", type=int, default=1000,
+                    help="complete trials the study should hold (a rerun resumes up to it)")
+    ex.add_argument("--study", help="study name (default: the space's name)")
+    ex.add_argument("--storage", help="sqlite:///FILE (default: STUDY.db in --out or here), "
+                    "postgresql://..., journal:///FILE or memory")
+    ex.add_argument("--workers", type=int, default=1, help="worker processes sharing the study")
+    ex.add_argument("--sampler", default="nsga2", choices=["nsga2", "tpe", "random"])
+    ex.add_argument("--seed", type=int)
+    ex.add_argument("--out", metavar="DIR", help="write trials.csv, pareto.json and plots here")
+    ex.add_argument("--no-progress", action="store_true")
+
     ca = sub.add_parser("calibrate", help="fit a model's free parameters to measurements")
     ca.add_argument("family", choices=["gpu"])
     ca.add_argument("--arch", default="h100-sxm", help="preset whose fixed parameters to use")
@@ -95,6 +108,18 @@ def _run(args) -> int:
         print(rep if not args.per_op else f"{wl.name} on {hw.name}\n" + rep.table(per_op=True))
         _write(rep.to_csv, args.csv)
         _write(rep.to_json, args.json)
+        return 0
+    if args.cmd == "explore":
+        from .explore import explore
+        res = explore(args.space, args.trials, study_name=args.study, storage=args.storage,
+                      sampler=args.sampler, seed=args.seed, workers=args.workers, out=args.out,
+                      progress=not args.no_progress)
+        print(res.table())
+        print(f"study {res.study.study_name!r} in {res.storage_url} "
+              "(optuna-dashboard can open the same storage)")
+        if args.out:
+            for p in res.save(args.out):
+                print(f"wrote {p}", file=sys.stderr)
         return 0
     if args.cmd == "calibrate":
         from .arch import load_arch

@@ -1,0 +1,189 @@
+"""Fast design evaluation for exploration.
+
+The workload is built once. Its ops collapse into unique *templates* (an op and the precision
+key that decides its formats: nothing for ``global``, the op group for ``group``, layer and group
+for ``layer``) with a count — the 32 decoder layers of a 7B LLM become ~14 templates per group
+granularity. A design sets formats per template, and each (op, formats) pair is costed once per
+hardware instance and memoized, so most designs cost a few dozen dictionary lookups.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from .. import formats as _formats
+from ..arch import load_arch
+from ..errors import ConfigError, HwsimError, UnsupportedError
+from ..workload import Precision, load_workload
+from ..workload.ops import Attention, Conv2d, Gemm
+from .proxy import AccuracyProxy
+from .space import Space
+
+
+@dataclass(frozen=True)
+class Design:
+    """What one trial chose: formats per precision key and hardware overrides."""
+
+    weights: dict          # precision key -> weight format
+    activations: str
+    kv: str
+    hardware: dict
+
+
+class Evaluator:
+    def __init__(self, space: Space):
+        self.space = space
+        w = space.workload
+        kw = dict(phase=w.phase, batch=w.batch, context=w.context)
+        if w.image_size:
+            kw["image_size"] = w.image_size
+        try:
+            self.workload = load_workload(w.name, **kw)
+        except HwsimError as e:
+            raise ConfigError(f"space workload: {e}") from None
+        gran = space.precision.granularity
+        weight_groups = [g for g in dict.fromkeys(op.group for op in self.workload.ops
+                                                  if isinstance(op, (Gemm, Conv2d))
+                                                  and op.param_elems) if g]
+        if space.precision.groups is not None:
+            unknown = sorted(set(space.precision.groups) - set(weight_groups))
+            if unknown:
+                raise ConfigError(f"space: precision.groups {unknown} are not weight groups of "
+                                  f"{w.name}; it has {weight_groups}")
+            self.groups = list(space.precision.groups)
+        else:
+            self.groups = weight_groups
+
+        def pkey(op):
+            if gran == "global" or op.group not in self.groups:
+                return "*"
+            return op.group if gran == "group" else f"L{op.layer}.{op.group}"
+
+        counts = Counter((op, pkey(op)) for op in self.workload.ops)
+        self.templates = [(op, k, n) for (op, k), n in counts.items()]
+        self.keys = sorted({k for _, k, _ in self.templates if k != "*"})
+        self.new_tokens = self.workload.meta.get("new_tokens")
+        self.proxy = AccuracyProxy(space.proxy.profile, space.proxy.tensors,
+                                   space.proxy.sensitivity)
+        self._hw: dict[tuple, object] = {}
+        self._memo: dict[int, dict] = {}
+        self._prec: dict[tuple, Precision] = {}
+
+    # ------------------------------------------------------------------ pieces
+
+    def hardware(self, overrides: dict):
+        key = tuple(sorted(overrides.items()))
+        hw = self._hw.get(key)
+        if hw is None:
+            try:
+                hw = load_arch(self.space.arch, **overrides)
+            except HwsimError as e:
+                raise ConfigError(f"space hardware: {e}") from None
+            self._hw[key] = hw
+            self._memo[id(hw)] = {}
+        return hw
+
+    def _precision(self, w, a, kv) -> Precision:
+        key = (w, a, kv)
+        p = self._prec.get(key)
+        if p is None:
+            p = self._prec[key] = Precision(w, a, kv)
+        return p
+
+    # ------------------------------------------------------------------ evaluate
+
+    def evaluate(self, d: Design) -> dict:
+        """Metrics of one design: latency_s, energy_j, tokens_per_s, memory_bytes,
+        accuracy_proxy and, where the model has one, area_mm2."""
+        hw = self.hardware(d.hardware)
+        memo = self._memo[id(hw)]
+        lat = en = mem = 0.0
+        wdefault = d.weights.get("*")
+        proxy_w: dict[str, list] = {}
+        proxy_a: dict[str, str] = {}
+        for op, key, n in self.templates:
+            wf = d.weights.get(key, wdefault)
+            fop = self._precision(wf, d.activations, d.kv).apply(op)
+            c = memo.get(fop)
+            if c is None:
+                try:
+                    c = memo[fop] = hw.cost(fop)
+                except UnsupportedError as e:
+                    raise UnsupportedError(f"{op.name}: {e}") from None
+            lat += n * c.latency_s
+            en += n * c.energy_j
+            if fop.param_elems:
+                mem += n * fop.param_elems * _formats.get(getattr(fop, "weights", "fp16")).storage_bits / 8
+            if isinstance(fop, Attention):
+                ob = fop.operand_bytes()
+                mem += n * (ob["K"] + ob["V"])
+            if isinstance(fop, (Gemm, Conv2d)) and fop.param_elems and op.group in self.groups:
+                g = proxy_w.setdefault(op.group, [])
+                g.append((wf, n * fop.param_elems))
+                proxy_a[op.group] = d.activations
+        out = {"latency_s": lat, "energy_j": en, "memory_bytes": mem}
+        if self.new_tokens:
+            out["tokens_per_s"] = self.new_tokens / lat
+        if "accuracy_proxy" in self.space.metrics:
+            # one entry per (group, format): parameter counts add up
+            wsum: dict[tuple, float] = {}
+            for g, lst in proxy_w.items():
+                for f, n in lst:
+                    wsum[(g, f)] = wsum.get((g, f), 0) + n
+            out["accuracy_proxy"] = self._proxy_score(wsum, proxy_a, d.kv)
+        if "area_mm2" in self.space.metrics:
+            out["area_mm2"] = hw.area_mm2
+        return out
+
+    def _proxy_score(self, wsum, acts, kv) -> float:
+        num = den = 0.0
+        for (g, f), n in wsum.items():
+            s = self.proxy.sensitivity.get(g, 1.0) * n
+            num += s * self.proxy.error(g, "weights", f)
+            den += s
+        a = [self.proxy.sensitivity.get(g, 1.0) * self.proxy.error(g, "activations", f)
+             for g, f in acts.items()]
+        return (num / den if den else 0.0) + (sum(a) / len(a) if a else 0.0) + \
+            self.proxy.error("kv", "activations", kv)
+
+    # ------------------------------------------------------------------ sampling
+
+    def suggest(self, trial) -> Design:
+        """Sample a design define-by-run (conditional format parameters included)."""
+        sp = self.space.precision
+        weights = {"*": sp.weights.suggest(trial, "w")} if (
+            sp.granularity == "global" or any(k == "*" for _, k, _ in self.templates)) else {}
+        for k in self.keys:
+            weights[k] = sp.weights.suggest(trial, f"w.{k}")
+        a = sp.activations.suggest(trial, "a") if sp.activations else self.workload_default("activations")
+        kv = sp.kv.suggest(trial, "kv") if sp.kv else a
+        hw = {name: dom.suggest(trial, f"hw.{name}") for name, dom in self.space.hardware.items()}
+        return Design(weights, a, kv, hw)
+
+    def default_design(self) -> Design:
+        sp = self.space.precision
+        w = sp.weights.default()
+        a = sp.activations.default() if sp.activations else self.workload_default("activations")
+        return Design({"*": w, **{k: w for k in self.keys}}, a,
+                      sp.kv.default() if sp.kv else a,
+                      {n: dom.default() for n, dom in self.space.hardware.items()})
+
+    def workload_default(self, role: str) -> str:
+        return self.workload.meta.get(role, "fp16")
+
+    def check(self) -> dict:
+        """Evaluate the default design once, so a bad space fails before any trial runs."""
+        d = self.default_design()
+        try:
+            m = self.evaluate(d)
+        except UnsupportedError as e:
+            raise ConfigError(f"space: the first choice of every domain does not run on "
+                              f"{self.space.arch}: {e}") from None
+        except ConfigError:
+            raise
+        missing = [k for k in self.space.metrics if k not in m]
+        if missing:
+            raise ConfigError(f"space: objective/constraint {missing} is not provided for this "
+                              f"workload/arch (e.g. tokens_per_s needs an LLM workload)")
+        return m
