@@ -178,6 +178,10 @@ class Evaluator:
         try:
             m = self.evaluate(d)
         except UnsupportedError as e:
+            if "area model" in str(e):
+                raise ConfigError(f"space: area_mm2 is an objective or constraint, but the "
+                                  f"{self.hardware(d.hardware).family} model of {self.space.arch} "
+                                  f"has no area model") from None
             raise ConfigError(f"space: the first choice of every domain does not run on "
                               f"{self.space.arch}: {e}") from None
         except ConfigError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +46,10 @@ def make_storage(url: str | None, study_name: str, out: Path | None):
         if not url.startswith(("sqlite:///", "postgresql+", "mysql")):
             raise ConfigError(f"--storage {url!r}: expected sqlite:///FILE, postgresql://..., "
                               "journal:///FILE or memory")
-        return optuna.storages.RDBStorage(url, heartbeat_interval=5, grace_period=20,
-                                          engine_kwargs={"pool_pre_ping": True}), url
+        with warnings.catch_warnings():  # heartbeats are "experimental" in optuna; we rely on them
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, heartbeat_interval=5, grace_period=20,
+                                              engine_kwargs={"pool_pre_ping": True}), url
     except ConfigError:
         raise
     except ModuleNotFoundError as e:
@@ -158,7 +161,9 @@ def explore(space: Space | dict | str | Path, n_trials: int = 1000, *, study_nam
                           "another --study name")
     study.set_user_attr("space", sp.model_dump(by_alias=True, exclude_none=True))
     if isinstance(st, optuna.storages.RDBStorage):
-        optuna.storages.fail_stale_trials(study)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)  # trials a killed run left RUNNING
     done = _count(study)
     if done < n_trials:
         if workers == 1:
