@@ -29,7 +29,8 @@ def test_bad_spaces_fail_with_the_field(space, patch, match):
 @pytest.mark.parametrize("patch,match", [
     (lambda s: s["hardware"].update(bogus={"choices": [1]}), "bogus"),
     (lambda s: s["precision"].update(groups=["mlp.sideways"]), "mlp.sideways"),
-    (lambda s: (s.update(arch="h100-sxm"), s.pop("hardware")), "does not run"),
+    (lambda s: (s.update(arch="h100-sxm", constraints={}), s.pop("hardware"),
+                s["precision"].update(activations={"choices": ["nvfp4"]})), "does not run"),
     (lambda s: (s.update(arch="h100-sxm"), s.pop("hardware"), s["precision"].update(
         weights={"choices": ["fp16"]}, activations={"choices": ["fp16"]}, kv=None)),
      "no area model"),
