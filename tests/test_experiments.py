@@ -18,3 +18,9 @@ def test_roofline_decode_experiment(tmp_path):
     # more bandwidth and narrower weights never lower the roofline's decode throughput
     assert by[("h200-sxm", "fp16", 1)] > by[("h100-sxm", "fp16", 1)]
     assert by[("h100-sxm", "int4_g128", 1)] > by[("h100-sxm", "int8", 1)] > by[("h100-sxm", "fp16", 1)]
+
+
+def test_mixed_precision_dominates_uniform_on_the_lut_core(tmp_path):
+    res, uni, dom = _load("mixed_precision_lut").run(150, tmp_path, seed=0)
+    assert any(d["beats_uniform"] == "int3_g32" for d in dom)
+    assert (tmp_path / "mixed_vs_uniform.png").stat().st_size > 1000

@@ -118,10 +118,12 @@ class Evaluator:
             if isinstance(fop, Attention):
                 ob = fop.operand_bytes()
                 mem += n * (ob["K"] + ob["V"])
-            if isinstance(fop, (Gemm, Conv2d)) and fop.param_elems and op.group in self.groups:
-                g = proxy_w.setdefault(op.group, [])
+            if isinstance(fop, (Gemm, Conv2d)) and fop.param_elems:
+                # every weight-bearing group counts, searched or not: lowering the bits of an
+                # unsearched group (lm_head, embeddings) must show in the proxy too
+                g = proxy_w.setdefault(op.group or op.name, [])
                 g.append((wf, n * fop.param_elems))
-                proxy_a[op.group] = d.activations
+                proxy_a[op.group or op.name] = d.activations
         out = {"latency_s": lat, "energy_j": en, "memory_bytes": mem}
         if self.new_tokens:
             out["tokens_per_s"] = self.new_tokens / lat

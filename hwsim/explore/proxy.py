@@ -17,6 +17,7 @@ statistics:
 
 from __future__ import annotations
 
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,7 +76,8 @@ class AccuracyProxy:
         key = group if kind == "weights" else f"act:{group}"
         if key in self.user:
             return self.user[key]
-        return _synthetic_cached(kind, self.profile, self.seed + (hash(group) % 1000))
+        # a stable per-group seed (str hash() is randomized per process)
+        return _synthetic_cached(kind, self.profile, self.seed + zlib.crc32(group.encode()) % 1000)
 
     def error(self, group: str, kind: str, fmt: str) -> float:
         k = (group, kind, fmt)

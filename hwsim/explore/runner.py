@@ -76,7 +76,7 @@ def make_sampler(name: str, seed: int | None, constraints: bool):
 
 
 def _constraints(trial) -> list[float]:
-    return trial.user_attrs.get("constraints", [0.0])
+    return trial.user_attrs.get("hwsim", {}).get("constraints", [0.0])
 
 
 def _named_violations(space: Space, m: dict) -> dict[str, float]:
@@ -100,11 +100,11 @@ def make_objective(space: Space, evaluator: Evaluator):
     def objective(trial):
         d = evaluator.suggest(trial)
         m = evaluator.evaluate(d)
-        trial.set_user_attr("metrics", m)
-        trial.set_user_attr("design", {"weights": d.weights, "activations": d.activations,
-                                       "kv": d.kv, "hardware": d.hardware})
         named = _named_violations(space, m)
-        trial.set_user_attr("constraints", list(named.values()) or [0.0])
+        # one attribute, one storage write: metrics, the design and the constraint values
+        trial.set_user_attr("hwsim", {"metrics": m, "design": {
+            "weights": d.weights, "activations": d.activations, "kv": d.kv,
+            "hardware": d.hardware}, "constraints": list(named.values()) or [0.0]})
         if _SET_CONSTRAINT:
             for key, value in named.items():
                 trial.set_constraint(key, value)
@@ -255,10 +255,10 @@ class ExploreResult:
         self.objectives = list(space.objectives)
         self.rows = []
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            m = t.user_attrs.get("metrics", {})
-            feasible = all(v <= 0 for v in t.user_attrs.get("constraints", [0.0]))
-            self.rows.append({"trial": t.number, "feasible": feasible, **m,
-                              **_flat_design(t.user_attrs.get("design", {}))})
+            h = t.user_attrs.get("hwsim", {})
+            feasible = all(v <= 0 for v in h.get("constraints", [0.0]))
+            self.rows.append({"trial": t.number, "feasible": feasible, **h.get("metrics", {}),
+                              **_flat_design(h.get("design", {}))})
 
     def _signed(self, rows) -> np.ndarray:
         s = [1 if d == "minimize" else -1 for d in self.space.objectives.values()]

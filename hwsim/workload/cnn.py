@@ -19,6 +19,7 @@ class _CNN:
     def conv(self, name, out_c, k, stride=1, groups=1, bias=False, deps=None, bn=True, act="relu",
              **tags):
         pad = k // 2
+        tags.setdefault("group", name.split(".")[0])  # the stage: conv1, layer1 ... features.7
         op = Conv2d(name=name, batch=self.batch, in_channels=self.c, out_channels=out_c,
                     in_h=self.h, in_w=self.w, kernel_h=k, kernel_w=k, stride=stride, padding=pad,
                     groups=groups, bias=bias, **tags)
@@ -26,7 +27,7 @@ class _CNN:
         self.c, self.h, self.w = out_c, op.out_h, op.out_w
         if bn:
             self.b.add(Norm(name=name + ".bn", group="bn", rows=self.batch * self.h * self.w,
-                            cols=out_c, kind="batch", affine_bias=True, **tags))
+                            cols=out_c, kind="batch", affine_bias=True))
         if act:
             self.elementwise(name + "." + act, act)
         return self.b.last

@@ -40,3 +40,16 @@ def test_bad_proxy_input(tmp_path):
         AccuracyProxy("rnn")
     with pytest.raises(ConfigError, match="sensitivity"):
         AccuracyProxy("llm", sensitivity={"x": -1})
+
+
+def test_proxy_is_identical_across_processes():
+    """Synthetic tensors must not depend on Python's per-process hash randomization."""
+    import subprocess
+    import sys
+    code = ("from hwsim.explore.proxy import AccuracyProxy; "
+            "print(AccuracyProxy('llm').score({'mlp.down': ('int3_g128', 1), "
+            "'attn.qkv': ('int2_g128', 1)}, {'mlp.down': 'int8'}))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout
+            for seed in (1, 2, 3)}
+    assert len(outs) == 1 and outs.pop().strip()
