@@ -57,3 +57,10 @@ def test_bad_input(mac):
         mac.cost(ops.Gemm(M=8, N=8, K=8, weights="fp32", activations="fp32"))
     with pytest.raises(ConfigError, match="dataflow"):
         hwsim.load_arch("mac-tc", dataflow="row_stationary")
+
+
+def test_tile_candidates_cover_the_dimension():
+    from hwsim.models.mac_array import _candidates
+    c = list(_candidates(1000, 32))
+    assert c[0] == 32 and c[-1] == 1024 and all(b == 2 * a for a, b in zip(c, c[1:-1]))
+    assert list(_candidates(5, 32)) == [32]
