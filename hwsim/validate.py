@@ -153,6 +153,9 @@ _GPU_MISSES = {
     ("h200-sxm", "int8", "p90"): "as on H100 (odd shapes), plus small-M int8 kernels",
     ("h200-sxm", "fp32", "p90"): "SIMT fp32 at M=16..64, as on H100",
     ("h200-sxm", "tf32", "mape"): "transfer: tf32 odd and square shapes",
+    ("h100-sxm", "memop", "mape"): "small embedding lookups and PyTorch's RMSNorm/softmax kernels "
+                                   "(25-29%); streaming elementwise kernels are within 10%",
+    ("h200-sxm", "memop", "mape"): "as on H100, plus GELU at small sizes",
     ("h200-sxm", "tf32", "p90"): "transfer: tf32 odd and square shapes",
 }
 
@@ -176,10 +179,12 @@ def _gpu_checks() -> list[Check]:
         what = "all samples (transfer)" if transfer else "held-out samples"
         src = f"benchmarks/gpu/data/{d.name} ({what})"
         T = gpu_report.TARGETS
-        for key in ("bf16", "fp16", "fp8", "int8", "tf32", "fp32", "attention", "w4a16"):
-            lim = T["gemm_mape"] if key not in ("attention", "w4a16") else T[f"{key}_mape"]
-            # the issue sets MAPE and p90 targets for GEMMs, MAPE only for attention and W4A16
-            stats = [("mape", lim)] + ([] if key in ("attention", "w4a16") else
+        for key in ("bf16", "fp16", "fp8", "int8", "tf32", "fp32", "attention", "w4a16", "memop"):
+            # the issue sets MAPE and p90 targets for GEMMs, MAPE only for attention and W4A16;
+            # memory-bound kernels (memop) are held to the attention/W4A16 target
+            lim = T["gemm_mape"] if key not in ("attention", "w4a16", "memop") else \
+                T["attention_mape"]
+            stats = [("mape", lim)] + ([] if key in ("attention", "w4a16", "memop") else
                                        [("p90", T["gemm_p90"])])
             for stat, limit in stats:
                 out.append(Check("gpu", f"{arch}.{key}.{stat}", f"{arch} {key} latency {stat}",

@@ -11,6 +11,7 @@ Writes CSVs (each row flushed as measured, so a crash keeps what was done):
                  M = 1..8192), odd and N-sweep shapes
   attention.csv  F.scaled_dot_product_attention bf16: causal prefill and decode over a KV cache
   w4a16.csv      torch._weight_int4pack_mm (tinygemm W4A16, group 128) at decode shapes
+  memops.csv     add, SiLU*mul, GELU, LayerNorm, RMSNorm, softmax, embedding lookup (bf16)
   bandwidth.csv  device copy and read-only reduction, 1 MiB .. 4 GiB
   energy.csv     sustained runs (~2 s) with NVML energy counter, mean power and SM clock
   device.json    device properties, software versions, this script's version
@@ -35,7 +36,7 @@ import threading
 import time
 import traceback
 
-SCRIPT_VERSION = "gpu-measure 1.2"
+SCRIPT_VERSION = "gpu-measure 1.3"
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -301,6 +302,52 @@ def measure_bandwidth(w, err, quick):
             err.row(kind="bandwidth", what=f"{mib} MiB", error=repr(e)[:300])
 
 
+# ----------------------------------------------------------------------------- memory-bound ops
+
+
+def measure_memops(w, err, quick):
+    """Elementwise, norm, softmax and embedding kernels (bf16) at LLM sizes."""
+    bf = torch.bfloat16
+    rows_list = [1, 16, 512, 4096] if quick else [1, 16, 128, 1024, 4096, 8192]
+    cases = []
+    for rows in rows_list:
+        for cols in (4096, 11008):
+            cases += [("add", rows, cols), ("silu_mul", rows, cols), ("gelu", rows, cols)]
+        cases += [("layer_norm", rows, 4096), ("rms_norm", rows, 4096), ("embedding", rows, 4096)]
+        cases.append(("softmax", rows * 32, 2048))
+    for op, rows, cols in cases:
+        try:
+            n_in = {"add": 2, "silu_mul": 2}.get(op, 1)
+            bytes_call = (n_in + 1) * rows * cols * 2
+            calls = []
+            for _ in range(n_copies(bytes_call, 128)):
+                if op == "embedding":
+                    table = torch.randn(32000, cols, device=DEV, dtype=bf)
+                    idx = torch.randint(0, 32000, (rows,), device=DEV)
+                    calls.append(lambda t=table, i=idx: F.embedding(i, t))
+                    continue
+                a = torch.randn(rows, cols, device=DEV, dtype=bf)
+                b = torch.randn(rows, cols, device=DEV, dtype=bf)
+                g = torch.ones(cols, device=DEV, dtype=bf)
+                fn = {"add": lambda a=a, b=b: a + b,
+                      "silu_mul": lambda a=a, b=b: F.silu(a) * b,
+                      "gelu": lambda a=a: F.gelu(a),
+                      "layer_norm": lambda a=a, g=g: F.layer_norm(a, (cols,), g, g),
+                      "rms_norm": lambda a=a, g=g: F.rms_norm(a, (cols,), g),
+                      "softmax": lambda a=a: torch.softmax(a, dim=-1)}[op]
+                calls.append(fn)
+            med, mn, reps = time_graph(calls)
+            w.row(op=op, rows=rows, cols=cols, dtype="bf16", s_median=f"{med:.6e}",
+                  s_min=f"{mn:.6e}", reps=reps, GBps=f"{bytes_call / med / 1e9:.4g}",
+                  version=SCRIPT_VERSION)
+            del calls
+        except OutOfTime:
+            raise
+        except Exception as e:
+            err.row(kind="memops", what=f"{op} {rows}x{cols}", error=repr(e)[:300])
+            torch.cuda.synchronize()
+
+
 # ----------------------------------------------------------------------------- energy (NVML)
 
 
@@ -417,7 +464,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--budget-s", type=float, default=540)
     ap.add_argument("--quick", action="store_true", help="a few shapes of each kind (smoke test)")
-    ap.add_argument("--only", default="bandwidth,gemm,attention,w4a16,energy",
+    ap.add_argument("--only", default="bandwidth,gemm,attention,w4a16,memops,energy",
                     help="comma-separated parts, in the order to run them")
     ap.add_argument("--dtypes", help="comma-separated GEMM dtypes to measure (default: all)")
     a = ap.parse_args()
@@ -440,6 +487,7 @@ def main():
                       "s_median", "s_min", "reps", "TFLOPs", "GBps", "version"],
         "w4a16": ["model", "layer", "M", "N", "K", "group", "s_median", "s_min", "reps", "GBps",
                   "version"],
+        "memops": ["op", "rows", "cols", "dtype", "s_median", "s_min", "reps", "GBps", "version"],
         "energy": ["label", "calls", "seconds", "s_per_call", "energy_j", "j_per_call",
                    "mean_power_w", "sampled_power_w", "sm_clock_mhz", "flops_per_call",
                    "bytes_per_call", "version"],
@@ -456,7 +504,7 @@ def main():
                     torch.cuda.empty_cache()
                 torch.backends.cuda.matmul.allow_tf32 = False
             else:
-                {"attention": measure_attention, "w4a16": measure_w4a16,
+                {"attention": measure_attention, "w4a16": measure_w4a16, "memops": measure_memops,
                  "bandwidth": measure_bandwidth, "energy": measure_energy}[part](w, err, a.quick)
         except OutOfTime:
             err.row(kind=part, what="budget", error=f"stopped: --budget-s {a.budget_s} reached")

@@ -31,7 +31,8 @@ Attention: FlashAttention-style prefill as a compute kernel over causal-trimmed 
 its own fixed overhead (split-KV plus combine kernels). Weight-only int4 GEMMs (W4A16) follow the
 measured tinygemm kernel: packed-weight bandwidth at ``w4a16_bw_efficiency`` or its dequantize+MMA
 rate ``w4a16_ops_per_s``, whichever is slower. Elementwise, norm, softmax and embedding ops are
-memory-bound kernels. Bit-level GEMMs on binary tensor cores (APNN-TC style) cost X*Y one-bit
+memory-bound kernels with their own (smaller) fixed time; row reductions (norm, softmax) reach a
+fitted fraction of the streaming bandwidth. Bit-level GEMMs on binary tensor cores (APNN-TC style) cost X*Y one-bit
 GEMMs plus the shift-add reduction.
 
 The free parameters are fitted by :mod:`hwsim.models.gpu_fit` to measurements made with
@@ -67,7 +68,11 @@ class GPUModelParams(GPUParams):
         default_factory=dict, description="datapath -> datapath whose fitted efficiency and "
         "energy per op it uses where none was measured (an assumption the preset states)")
     mem_efficiency: float = Field(gt=0, le=1)
-    kernel_overhead_s: float = Field(ge=0, description="launch + inter-kernel gap")
+    kernel_overhead_s: float = Field(ge=0, description="launch + inter-kernel gap of GEMM kernels")
+    memkernel_overhead_s: float = Field(ge=0, description="fixed time of an elementwise kernel")
+    reduction_bw_efficiency: float = Field(gt=0, le=1, description="achieved / achievable "
+                                           "bandwidth of row-reduction kernels (norm, softmax)")
+    reduction_overhead_s: float = Field(ge=0, description="fixed time of a row-reduction kernel")
     tile_overhead_s: float = Field(ge=0, description="per-tile prologue/epilogue")
     tile_size_exponent: float = Field(ge=0)
     unaligned_exponent: float = Field(ge=0)
@@ -120,24 +125,26 @@ class GPU(RooflineGPU):
         return e[path] * 1e-12
 
     def _finish(self, t_core: float, t_mem: float, ops: float, nbytes: float, path: str,
-                extra_overhead: float = 0.0, peak_ops: float | None = None) -> Cost:
+                extra_overhead: float = 0.0, peak_ops: float | None = None,
+                base_overhead: float | None = None) -> Cost:
         p = self.params
+        k_over = p.kernel_overhead_s if base_overhead is None else base_overhead
         e_ops = self._e_op(path) * ops
         e_dyn = e_ops + p.hbm_energy_pj_per_byte * 1e-12 * nbytes
         # only datapath energy counts against the power budget: the per-byte energy is fitted on a
         # copy kernel and already holds the SM work of moving data, which GEMMs overlap
         t_pow = e_ops / max(p.power_budget_ratio * p.tdp_w - p.idle_power_w, 1e-9)
         t_body = max(t_core, t_mem, t_pow)
-        t = t_body + p.kernel_overhead_s + extra_overhead
+        t = t_body + k_over + extra_overhead
         bound = ("compute" if t_core >= max(t_mem, t_pow) else
                  "memory" if t_mem >= t_pow else "power")
-        if t_body < p.kernel_overhead_s + extra_overhead:
+        if t_body < k_over + extra_overhead:
             bound = "overhead"
         peak = peak_ops if peak_ops is not None else self.peak_ops_per_s(path)
         return Cost(latency_s=t, energy_j=p.idle_power_w * t + e_dyn, bound=bound,
                     utilization=ops / t / peak if t > 0 and peak else 0.0, compute_path=path,
                     breakdown={"tiles_s": t_core, "memory_s": t_mem, "power_s": t_pow,
-                               "overhead_s": p.kernel_overhead_s + extra_overhead,
+                               "overhead_s": k_over + extra_overhead,
                                "dynamic_j": e_dyn})
 
     def gemm_time(self, M: int, N: int, K: int, path: str, groups: int = 1,
@@ -232,14 +239,24 @@ class GPU(RooflineGPU):
         t_mem = nbytes / (p.mem_bandwidth_Bps * p.mem_efficiency)
         return self._finish(t_core, t_mem, op.flops, nbytes, path, extra_overhead=p.attn_overhead_s)
 
-    def _memory_kernel(self, op: Op) -> Cost:
+    def _memory_kernel(self, op: Op, reduction: bool = False) -> Cost:
+        """One streaming kernel: operand bytes at achievable bandwidth (row reductions such as
+        norms and softmax at a further fitted fraction of it) plus a small fixed time."""
         p = self.params
         nbytes = op.bytes
         t_core = op.flops / (p.sms * p.ops_per_clk_per_sm["fp32"] * p.max_clock_hz)
-        t_mem = nbytes / (p.mem_bandwidth_Bps * p.mem_efficiency)
-        return self._finish(t_core, t_mem, 0, nbytes, "fp32", peak_ops=self.peak_ops_per_s("fp32"))
+        eff = p.mem_efficiency * (p.reduction_bw_efficiency if reduction else 1.0)
+        t_mem = nbytes / (p.mem_bandwidth_Bps * eff)
+        return self._finish(t_core, t_mem, 0, nbytes, "fp32", peak_ops=self.peak_ops_per_s("fp32"),
+                            base_overhead=p.reduction_overhead_s if reduction
+                            else p.memkernel_overhead_s)
 
-    _cost_elementwise = _cost_norm = _cost_softmax = _memory_kernel
+    _cost_elementwise = _memory_kernel
+
+    def _cost_norm(self, op: Op) -> Cost:
+        return self._memory_kernel(op, reduction=True)
+
+    _cost_softmax = _cost_norm
 
     def _cost_embedding(self, op: Embedding) -> Cost:
         return self._memory_kernel(op)

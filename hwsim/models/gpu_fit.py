@@ -14,6 +14,9 @@ Fit / hold-out split (documented so that errors on the rest are honest):
 * ``mem_efficiency`` comes from the read-only bandwidth test (>= 256 MiB).
 * Attention: prefill/decode parameters are fitted on kv_heads = 32 (MHA); GQA (kv_heads = 8) is
   held out. W4A16: fitted on the 7B layer shapes; 70B shapes are held out.
+* Memory-bound kernels (memops.csv): the elementwise fixed time is fitted on ``add`` and the
+  reduction bandwidth factor on ``layer_norm``; GELU, SiLU*mul, RMSNorm, softmax and embedding are
+  held out.
 * Energy: idle power, per-op energies and per-byte energy come from the sustained NVML runs of
   bf16 8192^3, fp8/int8 8192^3, fp16 4096^3, fp32 4096^3 and the 1 GiB copy; the other energy rows
   are held out.
@@ -29,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..workload.ops import Attention, Gemm, Op
+from ..workload.ops import Attention, Elementwise, Embedding, Gemm, Norm, Op, Softmax
 
 FORMATS = {  # measured dtype -> (activations, weights, out) as the PyTorch calls ran them
     "bf16": ("bf16", "bf16", "bf16"), "fp16": ("fp16", "fp16", "fp16"),
@@ -40,10 +43,10 @@ FORMATS = {  # measured dtype -> (activations, weights, out) as the PyTorch call
 
 @dataclass(frozen=True)
 class Sample:
-    kind: str      # gemm, attention, w4a16
+    kind: str      # gemm, attention, w4a16, memop
     dtype: str
     family: str    # square, llm, odd, nsweep, prefill, decode, w4a16-7b ...
-    op: Op
+    op: Op | tuple  # a tuple: kernels run back to back (what the measured PyTorch code launched)
     seconds: float
     fit: bool      # used for fitting (False: held out)
     label: str
@@ -95,6 +98,12 @@ def load_measurements(folder: str | Path) -> dict:
             op = Gemm(M=M, N=N, K=K, activations="bf16", weights=f"uint4_g{g}", out="bf16")
             samples.append(Sample("w4a16", "w4a16", "w4a16", op, float(r["s_median"]),
                                   r["model"] == "7b", f"w4a16 {r['model']}.{r['layer']} M={M}"))
+    if (d / "memops.csv").exists():
+        for r in _rows(d / "memops.csv"):
+            R, C, name = int(r["rows"]), int(r["cols"]), r["op"]
+            op = memop(name, R, C)
+            samples.append(Sample("memop", "memop", name, op, float(r["s_median"]),
+                                  name in ("add", "layer_norm"), f"{name} {R}x{C}"))
     out = {"samples": samples, "folder": str(d)}
     for name in ("energy", "bandwidth"):
         if (d / f"{name}.csv").exists():
@@ -102,11 +111,38 @@ def load_measurements(folder: str | Path) -> dict:
     return out
 
 
+def memop(name: str, rows: int, cols: int):
+    """The op(s) of a memops.csv row, as the measured PyTorch code ran them (bf16)."""
+    n, a = rows * cols, "bf16"
+    if name == "add":
+        return Elementwise(numel=n, inputs=2, activations=a)
+    if name == "silu_mul":  # F.silu(a) * b: two kernels in eager PyTorch
+        return (Elementwise(numel=n, inputs=1, flops_per_elem=4, activations=a),
+                Elementwise(numel=n, inputs=2, activations=a))
+    if name == "gelu":
+        return Elementwise(numel=n, inputs=1, flops_per_elem=8, activations=a)
+    if name == "layer_norm":
+        return Norm(rows=rows, cols=cols, kind="layer", affine_bias=True, activations=a)
+    if name == "rms_norm":
+        return Norm(rows=rows, cols=cols, kind="rms", activations=a)
+    if name == "softmax":
+        return Softmax(rows=rows, cols=cols, activations=a)
+    if name == "embedding":
+        return Embedding(vocab=32000, dim=cols, tokens=rows, weights=a, out=a)
+    raise ConfigError(f"memops.csv: unknown op {name!r}")
+
+
 # ---------------------------------------------------------------------------- errors
 
 
+def _latency(hw, op) -> float:
+    if isinstance(op, tuple):
+        return sum(hw.cost(o).latency_s for o in op)
+    return hw.cost(op).latency_s
+
+
 def predict(hw, samples: list[Sample]) -> np.ndarray:
-    return np.array([hw.cost(s.op).latency_s for s in samples])
+    return np.array([_latency(hw, s.op) for s in samples])
 
 
 def error_table(hw, data: dict, roofline=None) -> list[dict]:
@@ -239,12 +275,21 @@ def fit(hw, data: dict, verbose: bool = False) -> dict:
     sub = [s for s in samples if s.kind == "w4a16"]
     if sub:
         run(["w4a16_bw_efficiency", "w4a16_ops_per_s"], [0.6, 3e13], [0.1, 1e12], [1, 1e15], sub)
+    # 4. memory-bound kernels
+    for fam, nm, x0, lo, hi in (
+            ("add", ["memkernel_overhead_s"], [1.5e-6], [0], [2e-5]),
+            ("layer_norm", ["reduction_bw_efficiency", "reduction_overhead_s"], [0.8, 3e-6],
+             [0.1, 0], [1.0, 3e-5])):
+        sub = [s for s in samples if s.kind == "memop" and s.family == fam]
+        if sub:
+            run(nm, x0, lo, hi, sub)
     fitted = {k: base[k] for k in ("tc_efficiency", "kernel_overhead_s", "tile_overhead_s",
                                    "power_budget_ratio", "int8_fp8_k64_efficiency",
                                    "tile_size_exponent", "unaligned_exponent", "attn_efficiency",
                                    "attn_overhead_s", "attn_decode_bw_efficiency",
                                    "attn_decode_overhead_s", "w4a16_bw_efficiency",
-                                   "w4a16_ops_per_s")}
+                                   "w4a16_ops_per_s", "memkernel_overhead_s",
+                                   "reduction_bw_efficiency", "reduction_overhead_s")}
     fitted.update(out)
     return _round(fitted)
 
@@ -289,6 +334,8 @@ _SOURCES = {
     "attn_efficiency": "fit:MHA prefill", "attn_overhead_s": "fit:MHA prefill",
     "attn_decode_bw_efficiency": "fit:MHA decode", "attn_decode_overhead_s": "fit:MHA decode",
     "w4a16_bw_efficiency": "fit:7B shapes", "w4a16_ops_per_s": "fit:7B shapes",
+    "memkernel_overhead_s": "fit:memops add", "reduction_bw_efficiency": "fit:memops layer_norm",
+    "reduction_overhead_s": "fit:memops layer_norm",
 }
 
 
