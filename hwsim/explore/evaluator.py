@@ -100,7 +100,7 @@ class Evaluator:
         memo = self._memo[id(hw)]
         lat = en = mem = 0.0
         wdefault = d.weights.get("*")
-        proxy_w: dict[str, list] = {}
+        proxy_w: dict[tuple, float] = {}   # (group, format) -> parameters
         proxy_a: dict[str, str] = {}
         for op, key, n in self.templates:
             wf = d.weights.get(key, wdefault)
@@ -121,33 +121,18 @@ class Evaluator:
             if isinstance(fop, (Gemm, Conv2d)) and fop.param_elems:
                 # every weight-bearing group counts, searched or not: lowering the bits of an
                 # unsearched group (lm_head, embeddings) must show in the proxy too
-                g = proxy_w.setdefault(op.group or op.name, [])
-                g.append((wf, n * fop.param_elems))
-                proxy_a[op.group or op.name] = d.activations
+                g = op.group or op.name
+                proxy_w[(g, wf)] = proxy_w.get((g, wf), 0) + n * fop.param_elems
+                proxy_a[g] = d.activations
         out = {"latency_s": lat, "energy_j": en, "memory_bytes": mem}
         if self.new_tokens:
             out["tokens_per_s"] = self.new_tokens / lat
         if "accuracy_proxy" in self.space.metrics:
-            # one entry per (group, format): parameter counts add up
-            wsum: dict[tuple, float] = {}
-            for g, lst in proxy_w.items():
-                for f, n in lst:
-                    wsum[(g, f)] = wsum.get((g, f), 0) + n
-            out["accuracy_proxy"] = self._proxy_score(wsum, proxy_a, d.kv)
+            out["accuracy_proxy"] = self.proxy.score_items(
+                [(g, f, n) for (g, f), n in proxy_w.items()], proxy_a, d.kv)
         if "area_mm2" in self.space.metrics:
             out["area_mm2"] = hw.area_mm2
         return out
-
-    def _proxy_score(self, wsum, acts, kv) -> float:
-        num = den = 0.0
-        for (g, f), n in wsum.items():
-            s = self.proxy.sensitivity.get(g, 1.0) * n
-            num += s * self.proxy.error(g, "weights", f)
-            den += s
-        a = [self.proxy.sensitivity.get(g, 1.0) * self.proxy.error(g, "activations", f)
-             for g, f in acts.items()]
-        return (num / den if den else 0.0) + (sum(a) / len(a) if a else 0.0) + \
-            self.proxy.error("kv", "activations", kv)
 
     # ------------------------------------------------------------------ sampling
 

@@ -91,8 +91,13 @@ class AccuracyProxy:
         """``weights``: group -> (format, parameter count); ``activations``: group -> format.
         Returns the parameter- and sensitivity-weighted mean relative error of weights plus the
         mean relative error of activations (and of the KV cache, if given)."""
+        return self.score_items([(g, f, n) for g, (f, n) in weights.items()], activations, kv)
+
+    def score_items(self, weights, activations: dict[str, str], kv: str | None = None) -> float:
+        """As :meth:`score`, with weights as (group, format, parameter count) items, so one group
+        may appear with several formats (per-layer precision)."""
         num = den = 0.0
-        for g, (fmt, n) in weights.items():
+        for g, fmt, n in weights:
             s = self.sensitivity.get(g, 1.0) * n
             num += s * self.error(g, "weights", fmt)
             den += s

@@ -282,11 +282,13 @@ class ExploreResult:
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         norm = (pts - lo) / np.where(hi > lo, hi - lo, 1.0)
         ref = np.full(len(self.objectives), 1.1)
-        out, acc = [], []
+        out, front, hv = [], np.empty((0, len(self.objectives))), 0.0
         for r, p in zip(feas, norm):
-            if r["feasible"]:
-                acc.append(p)
-            out.append(hypervolume(np.array(acc), ref) if acc else 0.0)
+            # keep only the running front: a dominated newcomer leaves the hypervolume unchanged
+            if r["feasible"] and not np.any(np.all(front <= p, axis=1)):
+                front = np.vstack([front[~np.all(p <= front, axis=1)], p])
+                hv = hypervolume(front, ref)
+            out.append(hv)
         return out
 
     def table(self, limit: int = 30) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -107,6 +107,3 @@ def pick_compute_path(where: str, activations: str, weights: str, supported) -> 
         f"{where}: no datapath for activations={activations} ({ka}) x weights={weights} ({kw}); "
         f"this unit supports {', '.join(sorted(supported))}")
 
-
-def as_dict(obj: Any) -> dict:
-    return obj.model_dump() if isinstance(obj, BaseModel) else dict(obj)

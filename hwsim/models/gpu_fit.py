@@ -25,7 +25,6 @@ Fit / hold-out split (documented so that errors on the rest are honest):
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,19 +163,6 @@ def error_table(hw, data: dict, roofline=None) -> list[dict]:
             row.update(roof_mape=float(er.mean()), roof_p90=float(np.percentile(er, 90)))
         rows.append(row)
     return rows
-
-
-def summary(hw, data: dict, split: str = "held-out") -> dict[str, dict]:
-    """MAPE/p90 per GEMM dtype (all shape families together), attention and W4A16, on ``split``."""
-    samples = [s for s in data["samples"] if (s.fit if split == "fit" else not s.fit)]
-    pred = predict(hw, samples)
-    meas = np.array([s.seconds for s in samples])
-    out = {}
-    for key in sorted({s.dtype if s.kind == "gemm" else s.kind for s in samples}):
-        idx = [i for i, s in enumerate(samples) if (s.dtype if s.kind == "gemm" else s.kind) == key]
-        e = np.abs(pred[idx] / meas[idx] - 1)
-        out[key] = dict(n=len(idx), mape=float(e.mean()), p90=float(np.percentile(e, 90)))
-    return out
 
 
 def energy_errors(hw, data: dict) -> list[dict]:
@@ -318,10 +304,6 @@ def roofline_of(hw):
     from .roofline import GPUParams, RooflineGPU
     keep = {k: v for k, v in hw.params.model_dump().items() if k in GPUParams.model_fields}
     return RooflineGPU(hw.name + " (roofline)", GPUParams.model_validate(keep))
-
-
-def mape(x) -> float:
-    return float(np.mean(np.abs(x))) if len(x) else math.nan
 
 
 _SOURCES = {

@@ -70,12 +70,21 @@ class LUTCore(AcceleratorBase):
     def tech(self):
         return load_tech(self.params.technology)
 
+    @cached_property
+    def _tiles(self) -> dict:
+        return {}
+
     def tile(self, act: str, weight_bits: int) -> Breakdown:
-        p = self.params
-        return lut_tile(self.tech, p.tile_m, p.tile_n, p.tile_k, act, weight_bits,
-                        symmetric=p.symmetric_tables, negation_removal=p.negation_removal,
-                        precompute_in_unit=p.precompute == "in_unit",
-                        table_format=p.table_format, planes_per_cycle=p.planes_per_cycle)
+        """Per-cycle breakdown of one tile (memoized: every GEMM of a format pair shares it)."""
+        b = self._tiles.get((act, weight_bits))
+        if b is None:
+            p = self.params
+            b = self._tiles[(act, weight_bits)] = lut_tile(
+                self.tech, p.tile_m, p.tile_n, p.tile_k, act, weight_bits,
+                symmetric=p.symmetric_tables, negation_removal=p.negation_removal,
+                precompute_in_unit=p.precompute == "in_unit", table_format=p.table_format,
+                planes_per_cycle=p.planes_per_cycle)
+        return b
 
     def _check(self, where: str, act: str, weights: str) -> int:
         p = self.params
@@ -135,8 +144,9 @@ class LUTCore(AcceleratorBase):
             return self._host(op, p.host_ops_per_s, f"host-{f}", self.tech.energy_pj("mac", a=f, w=f))
         wb = self._check(where, op.activations, op.weights)
         tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
-        need = tm * (2 ** (tk - 1) if p.symmetric_tables else 2 ** tk) * \
-            table_entry_bits(op.activations, tk, p.table_format)[1] / 8 * p.tiles
+        entries = 2 ** (tk - 1) if p.symmetric_tables else 2 ** tk
+        _, tbits = table_entry_bits(op.activations, tk, p.table_format)
+        need = tm * entries * tbits / 8 * p.tiles
         if p.sram_bytes < need:
             raise UnsupportedError(f"{self.name}: sram_bytes = {p.sram_bytes} cannot hold one table "
                                    f"per tile ({need:.0f} bytes for {p.tiles} tiles); raise sram_bytes")
@@ -149,8 +159,6 @@ class LUTCore(AcceleratorBase):
         e_tiles = steps * cyc_per_step * tile.total_energy_pj * 1e-12
         # tables: one per (row, K-group), built once (fused precompute on the vector path) and
         # read from SRAM by every N tile
-        entries = 2 ** (tk - 1) if p.symmetric_tables else 2 ** tk
-        _, tbits = table_entry_bits(op.activations, tk, p.table_format)
         n_tables = op.groups * op.M * -(-op.K // tk)
         e_pre = 0.0
         if p.precompute == "fused":

@@ -25,6 +25,7 @@ as (node / 45)^2 (ideal scaling: an assumption, since the tables give no area at
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,13 @@ class Technology:
             fits[metric] = self._fit_base(metric)
         self._fit = fits
         self.energy_factor, self.area_factor = self._node_factors()
+        # per-component scales of this node's own rows and the SRAM capacity law: fixed for the
+        # technology, so computed once here rather than on every query
+        self._scales = {(c, m): self._own_scale(c, m) for c in {r.component for r in self._own_rows}
+                        for m in ("energy_pj", "area_um2")}
+        pts = self.base["sram_read"]
+        self._sram_law = tuple(np.polyfit(np.log([p["capacity_bytes"] for p in pts]),
+                                          np.log([p["energy_pj"] / p["bits"] for p in pts]), 1))
 
     # ------------------------------------------------------------------ fitting
 
@@ -153,7 +161,7 @@ class Technology:
     def _node_factors(self):
         """(energy, area) scale of this node relative to 45 nm, per component where the node's
         own table has rows, else the node-level interpolation."""
-        e7 = _ratio_7nm(self._base_rows, self)
+        e7 = _ratio_7nm()
         n = float(self.node_nm)
         t = math.log(BASE_NODE / n) / math.log(BASE_NODE / 7.0)
         return math.exp(math.log(e7) * t), (n / BASE_NODE) ** 2
@@ -167,7 +175,7 @@ class Technology:
 
     def _op(self, comp: str, metric: str, w: dict) -> float:
         base = self._base_value(comp, metric, w)
-        s = self._own_scale(comp, metric)
+        s = self._scales.get((comp, metric))
         if s is None:
             s = self.energy_factor if metric == "energy_pj" else self.area_factor
         return base * s
@@ -263,10 +271,7 @@ class Technology:
         return self._c_register(metric, entries * bits) + self._c_mux(metric, entries, bits)
 
     def _sram_per_bit(self, capacity_bytes):
-        pts = self.base["sram_read"]
-        x = np.log([p["capacity_bytes"] for p in pts])
-        v = np.log([p["energy_pj"] / p["bits"] for p in pts])
-        pw, lc = np.polyfit(x, v, 1)
+        pw, lc = self._sram_law
         return math.exp(lc) * capacity_bytes ** pw * self.energy_factor
 
     def _c_sram_read(self, metric, bits, capacity_bytes):
@@ -314,9 +319,12 @@ def _man(f) -> int:
     return m if m is not None else max(f.bits - 1, 0)
 
 
-def _ratio_7nm(base_rows, tech) -> float:
-    """Geometric mean of 7 nm / 45 nm energies over the rows both published tables have."""
+@functools.lru_cache(maxsize=1)
+def _ratio_7nm() -> float:
+    """Geometric mean of 7 nm / 45 nm energies over the rows both published tables have (the
+    bundled tables: read once per process)."""
     seven = read_yaml(DATA / "7nm.yaml")
+    base_rows = _rows(read_yaml(DATA / "45nm.yaml"), "45nm")
     r = []
     for s in _rows(seven, "7nm"):
         for b in base_rows:

@@ -10,7 +10,7 @@ layers compare equal and a model can cache their cost once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from .. import formats as _formats
@@ -383,14 +383,5 @@ OP_TYPES = {cls.__name__: cls for cls in (Gemm, Conv2d, Attention, Elementwise, 
                                           Embedding)}
 
 
-def op_fields(op: Op) -> dict:
-    """All init fields of an op as a plain dict (for reports and serialization)."""
-    return {f.name: getattr(op, f.name) for f in fields(op) if f.init}
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
 __all__ = ["Op", "Gemm", "Conv2d", "Attention", "Elementwise", "Norm", "Softmax", "Embedding",
-           "OP_TYPES", "op_fields", "ceil_div"]
+           "OP_TYPES"]
