@@ -31,7 +31,7 @@ def test_registry_catches_a_wrong_value():
 def test_readme_validation_table_is_current():
     """README shows `hwsim validate --markdown` output; regenerate it when a model changes."""
     from pathlib import Path
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     table = validate.to_table(validate.run(), markdown=True)
     assert table in readme, "README validation table is stale: run `hwsim validate --markdown t.md`" \
                             " and paste t.md into README.md"
