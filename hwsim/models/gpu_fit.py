@@ -1,8 +1,8 @@
 """Fit and validate the GPU model against measurements from ``benchmarks/gpu/measure.py``.
 
 ``load_measurements(dir)`` reads a measurement folder (ours or ``shared/calibration/h100``);
-``fit(hw, data)`` returns fitted parameters; ``error_table(hw, data)`` gives per-dtype / per-shape
--family MAPE and p90 of the model next to the datasheet roofline.
+``fit(hw, data)`` returns fitted parameters; ``split(hw, samples)`` makes the disjoint fit / held-out
+sets every reported error is computed on (``gpu_report``).
 
 Fit / hold-out split (documented so that errors on the rest are honest):
 
@@ -131,6 +131,89 @@ def memop(name: str, rows: int, cols: int):
     raise ConfigError(f"memops.csv: unknown op {name!r}")
 
 
+# ---------------------------------------------------------------------------- split
+
+
+@dataclass(frozen=True)
+class Split:
+    """Fit and held-out samples that share nothing, and what was dropped and why."""
+
+    fit: list
+    heldout: list
+    dropped: list  # (sample, reason)
+
+
+def _shape_key(s: Sample) -> tuple:
+    """The configuration a sample measures, independent of dtype for GEMMs (tile quantization,
+    waves and alignment terms are shared by every dtype of one shape)."""
+    if isinstance(s.op, tuple):
+        return (s.kind, s.family, s.label.split(" ", 1)[-1])
+    if s.kind == "gemm":
+        return ("gemm", s.op.M, s.op.N, s.op.K)
+    return (s.kind, s.op)
+
+
+def split(hw, samples: list[Sample]) -> Split:
+    """Split samples into fit and held-out sets that are disjoint.
+
+    * Samples that ran the same kernel (same kind, dtype and op: e.g. int8 requests at M = 1 and
+      M = 16 that both ran at M = 32) count once; a held-out duplicate of a fitted kernel is
+      dropped.
+    * A held-out sample whose configuration was fitted in any dtype (a GEMM shape such as
+      8192 x 8192 x 8192 that is both a fitted square and a 70B-layer shape) is dropped.
+    * A held-out sample the model cannot tell apart from a fitted one -- the same prediction, to
+      1e-9, for the same kind and dtype, e.g. a GQA attention shape whose KV bytes equal a fitted
+      MHA shape's -- is dropped: it is not independent evidence.
+
+    Raises AssertionError if the result still shares a kernel or a configuration.
+    """
+    seen, uniq, dropped = {}, [], []
+    for s in sorted(samples, key=lambda s: not s.fit):  # fitted copies win
+        k = (s.kind, s.dtype, s.op)
+        if k in seen:
+            dropped.append((s, f"same kernel as {seen[k].label}"))
+            continue
+        seen[k] = s
+        uniq.append(s)
+    fit = [s for s in uniq if s.fit]
+    fit_shapes = {_shape_key(s): s for s in fit}
+    pred_fit = {}
+    for s, p in zip(fit, predict(hw, fit)):
+        pred_fit.setdefault((s.kind, s.dtype), []).append((p, s))
+    held = []
+    for s in uniq:
+        if s.fit:
+            continue
+        twin = fit_shapes.get(_shape_key(s))
+        if twin is not None:
+            dropped.append((s, f"configuration fitted as {twin.label}"))
+            continue
+        p = _latency(hw, s.op)
+        twin = next((t for q, t in pred_fit.get((s.kind, s.dtype), []) if abs(q / p - 1) < 1e-9),
+                    None)
+        if twin is not None:
+            dropped.append((s, f"same prediction as fitted {twin.label}"))
+            continue
+        held.append(s)
+    fk, fs = {(s.kind, s.dtype, s.op) for s in fit}, {_shape_key(s) for s in fit}
+    assert not any((s.kind, s.dtype, s.op) in fk or _shape_key(s) in fs for s in held), \
+        "fit and held-out sets overlap"
+    return Split(fit, held, dropped)
+
+
+def shape_family(s: Sample) -> str:
+    """The family a sample reports under: GEMMs by origin with small-M (M <= 64) apart, attention
+    by phase and MHA / GQA."""
+    if s.kind == "gemm":
+        if s.family.startswith("llm"):
+            return "small-M" if s.op.M <= 64 else "llm-layers"
+        return {"nsweep": "N-sweep"}.get(s.family, s.family)
+    if s.kind == "attention":
+        gqa = "GQA" if s.op.kv_heads != s.op.heads else "MHA"
+        return f"{s.family.replace('attn-', '')}-{gqa}"
+    return s.family
+
+
 # ---------------------------------------------------------------------------- errors
 
 
@@ -142,27 +225,6 @@ def _latency(hw, op) -> float:
 
 def predict(hw, samples: list[Sample]) -> np.ndarray:
     return np.array([_latency(hw, s.op) for s in samples])
-
-
-def error_table(hw, data: dict, roofline=None) -> list[dict]:
-    """Per (kind, dtype, family, fitted/held-out): n, MAPE, p90 |error| of the model and roofline."""
-    samples = data["samples"]
-    pred = predict(hw, samples)
-    roof = predict(roofline, samples) if roofline is not None else None
-    meas = np.array([s.seconds for s in samples])
-    groups: dict[tuple, list[int]] = {}
-    for i, s in enumerate(samples):
-        groups.setdefault((s.kind, s.dtype, s.family, "fit" if s.fit else "held-out"), []).append(i)
-    rows = []
-    for key, idx in sorted(groups.items()):
-        e = np.abs(pred[idx] / meas[idx] - 1)
-        row = dict(kind=key[0], dtype=key[1], family=key[2], split=key[3], n=len(idx),
-                   mape=float(e.mean()), p90=float(np.percentile(e, 90)))
-        if roof is not None:
-            er = np.abs(roof[idx] / meas[idx] - 1)
-            row.update(roof_mape=float(er.mean()), roof_p90=float(np.percentile(er, 90)))
-        rows.append(row)
-    return rows
 
 
 def energy_errors(hw, data: dict) -> list[dict]:

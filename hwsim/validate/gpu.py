@@ -5,26 +5,32 @@ from __future__ import annotations
 from . import Check, provider
 
 
-# Issue #4 misses, measured on the committed data (hwsim validate gpu): stated, not hidden.
+# Misses on the held-out / transfer samples of gpu_fit.split (hwsim validate gpu --arch ...),
+# stated rather than hidden. Reasons name the shapes; the figures are in the validate output.
 _GPU_MISSES = {
-    ("h100-sxm", "int8", "mape"): "odd shapes: cuBLASLt picks erratic int8 kernels (3000x5000x2000 "
-                                  "runs 4x slower than aligned neighbours); 70B-layer shapes alone: 9.5%",
-    ("h100-sxm", "fp32", "p90"): "SIMT fp32 at M=16..64 is slower than the tile model predicts",
+    ("h100-sxm", "int8", "mape"): "held-out odd shapes: cuBLASLt runs 8192x1000x8192 and 4176^3 "
+                                  "int8 far slower than the tile model predicts; the held-out "
+                                  "70B-layer shapes alone are within target",
+    ("h100-sxm", "fp32", "p90"): "SIMT fp32 kernels at M=16..64 (small-M family) are slower than "
+                                 "the tile model predicts",
+    ("h100-sxm", "memop", "mape"): "small embedding lookups and PyTorch's RMSNorm and softmax "
+                                   "kernels; add, GELU and SiLU*mul are within target",
     ("h200-sxm", "int8", "mape"): "as on H100 (odd shapes), plus small-M int8 kernels",
     ("h200-sxm", "int8", "p90"): "as on H100 (odd shapes), plus small-M int8 kernels",
+    ("h200-sxm", "fp32", "mape"): "SIMT fp32 at M=16..64, as on H100 (crossed the target when "
+                                  "duplicate kernels were deduplicated, without a model change)",
     ("h200-sxm", "fp32", "p90"): "SIMT fp32 at M=16..64, as on H100",
     ("h200-sxm", "tf32", "mape"): "transfer: tf32 odd and square shapes",
-    ("h100-sxm", "memop", "mape"): "small embedding lookups and PyTorch's RMSNorm/softmax kernels "
-                                   "(25-29%); streaming elementwise kernels are within 10%",
-    ("h200-sxm", "memop", "mape"): "as on H100, plus GELU at small sizes",
     ("h200-sxm", "tf32", "p90"): "transfer: tf32 odd and square shapes",
+    ("h200-sxm", "memop", "mape"): "as on H100, plus GELU at small sizes",
 }
 
 
 @provider("gpu")
 def _gpu_checks() -> list[Check]:
-    """The calibrated GPU model against the committed measurements: H100 held-out shapes (not
-    used for fitting) and the whole H200 data set (transfer, no refit)."""
+    """The calibrated GPU model against the committed measurements: the H100 held-out set of
+    ``gpu_fit.split`` (disjoint from the fit: no shared kernel, configuration or prediction) and
+    every distinct H200 kernel (transfer, no refit). Validation checks: no parameter saw them."""
     from functools import lru_cache
 
     from ..models import gpu_report
@@ -37,7 +43,7 @@ def _gpu_checks() -> list[Check]:
             continue
         summ = lru_cache(maxsize=1)(lambda a=arch, t=transfer, dd=d:
                                     gpu_report.heldout_summary(a, dd, transfer=t))
-        what = "all samples (transfer)" if transfer else "held-out samples"
+        what = "every distinct kernel (transfer)" if transfer else "held-out samples"
         src = f"benchmarks/gpu/data/{d.name} ({what})"
         T = gpu_report.TARGETS
         for key in ("bf16", "fp16", "fp8", "int8", "tf32", "fp32", "attention", "w4a16", "memop"):
