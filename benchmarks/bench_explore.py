@@ -1,6 +1,8 @@
 """Exploration throughput: llama-2-7b decode with per-layer-group precision.
 
-    python benchmarks/bench_explore.py [--trials 2000]
+    python benchmarks/bench_explore.py [--trials 2000] [--csv benchmarks/results/bench_explore.csv]
+
+The CSV (committed) is what README's throughput figures are generated from.
 
 1. The evaluator alone (what hwsim adds per design), on the LUT core and the calibrated GPU model.
 2. End to end through optuna (NSGA-II) with in-memory, journal-file and SQLite storage, and with
@@ -10,6 +12,9 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import os
+import platform
 import random
 import tempfile
 import time
@@ -50,17 +55,31 @@ def e2e_rate(storage: str, n: int, workers: int = 1) -> float:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=2000)
+    ap.add_argument("--csv", default=str(Path(__file__).resolve().parent / "results"
+                                         / "bench_explore.csv"))
     a = ap.parse_args()
+    rows = []
     print("evaluator only (designs/min, one core):")
     for arch in ("lut-tc", "h100-sxm"):
-        print(f"  {arch:10s} {evaluator_rate(arch, a.trials):10.0f}")
+        r = evaluator_rate(arch, a.trials)
+        rows.append(("evaluator", arch, a.trials, 1, r))
+        print(f"  {arch:10s} {r:10.0f}")
     d = Path(tempfile.mkdtemp())
     print("end to end through optuna NSGA-II (designs/min):")
     for label, st, n, w in (("in-memory", "memory", a.trials, 1),
                             ("journal file", f"journal:///{d}/j.log", a.trials // 2, 1),
                             ("sqlite", f"sqlite:///{d}/s.db", a.trials // 8, 1),
                             ("sqlite, 2 workers", f"sqlite:///{d}/s2.db", a.trials // 8, 2)):
-        print(f"  {label:18s} {e2e_rate(st, n, w):10.0f}")
+        r = e2e_rate(st, n, w)
+        rows.append(("end-to-end", label, n, w, r))
+        print(f"  {label:18s} {r:10.0f}")
+    Path(a.csv).parent.mkdir(parents=True, exist_ok=True)
+    with open(a.csv, "w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["stage", "setting", "trials", "workers", "designs_per_min", "cpus", "python"])
+        for row in rows:
+            wr.writerow([*row[:4], f"{row[4]:.0f}", os.cpu_count(), platform.python_version()])
+    print(f"wrote {a.csv}")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ precision (ResNet-18, batch 8).
 
 Runs NSGA-II over experiments/spaces/resnet18_lut_mixed.yaml (3^6 per-stage assignments), evaluates
 the three uniform designs, and plots the front with the uniform points. Writes
-``mixed_vs_uniform.png``, ``trials.csv`` and ``dominating.csv`` (mixed designs that beat a uniform
-one on both latency and the accuracy proxy). The proxy is parameter-weighted relative weight
+``mixed_vs_uniform.png``, ``trials.csv``, ``dominating.csv`` (mixed designs that beat a uniform
+one on both latency and the accuracy proxy; a design the sampler proposed twice is listed once)
+and ``summary.csv`` (what README quotes). The proxy is parameter-weighted relative weight
 quantization error on synthetic CNN tensors plus activation error: a proxy, not accuracy.
 """
 
@@ -35,11 +36,13 @@ def run(trials: int, out: Path, seed: int = 0):
     space = load_space(SPACE)
     res = explore(space, trials, storage="memory", seed=seed, progress=False)
     uni = uniform_points(space)
-    dominating = []
+    dominating, seen = [], set()
     for r in res.rows:
         chosen = {v for k, v in r.items() if k.startswith("w.") and k != "w.*"}
-        if len(chosen) < 2:
+        key = tuple(sorted((k, v) for k, v in r.items() if k.startswith("w.")))
+        if len(chosen) < 2 or key in seen:
             continue
+        seen.add(key)
         for f, (lat, prox) in uni.items():
             if (r["latency_s"] <= lat and r["accuracy_proxy"] <= prox
                     and (r["latency_s"] < lat or r["accuracy_proxy"] < prox)):
@@ -51,6 +54,17 @@ def run(trials: int, out: Path, seed: int = 0):
             w = csv.DictWriter(fh, fieldnames=list(dominating[0]))
             w.writeheader()
             w.writerows(dominating)
+    distinct = {tuple(sorted((k, v) for k, v in r.items() if k.startswith("w.")))
+                for r in res.rows}
+    with open(out / "summary.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["trials", "distinct_designs", "uniform", "uniform_latency_s", "uniform_proxy",
+                    "distinct_mixed_dominating", "best_latency_s", "best_proxy"])
+        for f, (lat, prox) in uni.items():
+            beaten = [d for d in dominating if d["beats_uniform"] == f]
+            best = min(beaten, key=lambda d: d["accuracy_proxy"]) if beaten else None
+            w.writerow([len(res.rows), len(distinct), f, lat, prox, len(beaten),
+                        best["latency_s"] if best else "", best["accuracy_proxy"] if best else ""])
     pts = [(lat, prox) for lat, prox in uni.values()]
     plot_pareto_2d(res, "latency_s", "accuracy_proxy", out / "mixed_vs_uniform.png",
                    highlight=[("uniform precision (int2/3/4_g32)", pts, "k^")])
@@ -60,7 +74,8 @@ def run(trials: int, out: Path, seed: int = 0):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=400)
-    ap.add_argument("--out", default="results/mixed_precision_lut")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"
+                                         / "mixed_precision_lut"))
     a = ap.parse_args()
     res, uni, dom = run(a.trials, Path(a.out))
     for f, (lat, prox) in uni.items():

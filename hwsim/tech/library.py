@@ -12,8 +12,8 @@ each row with its source. The width dependence of each component is a small fitt
   literature contradicts; the energy rule misses the fp16 area row by 70%. Each metric uses the
   rule that meets its own rows.)
 * FP adder: c (1+E+M)^p (alignment shifter, adder and normalizer grow a bit faster than linear);
-* mux / shifter: counted in 2:1 mux bits, one 2:1 mux bit costing half an adder bit (an assumption:
-  the tables have no mux row);
+* mux / shifter: counted in 2:1 mux bits, one 2:1 mux bit costing ``mux2_per_adder_bit`` (0.5) of an
+  adder bit (an assumption: the tables have no mux row; a user table may set its own);
 * register: per bit (Aladdin); SRAM read: per bit, a power law in capacity (Horowitz 8 KB..1 MB);
   SRAM area: bitcell area / 0.7 array efficiency (0.7 is an assumption); DRAM and wires: per bit.
 
@@ -247,7 +247,9 @@ class Technology:
         return mult + add
 
     def _mux2_bit(self, metric):
-        return 0.5 * self._c_int_add(metric, 8) / 8  # assumption: half an adder bit
+        # a fraction of an 8-bit adder's per-bit cost: `mux2_per_adder_bit` of the table (an
+        # assumption; a user table may override it)
+        return self.base["mux2_per_adder_bit"]["value"] * self._c_int_add(metric, 8) / 8
 
     def _c_mux(self, metric, inputs, bits):
         self._need("inputs", inputs, 2)

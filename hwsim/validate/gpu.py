@@ -64,3 +64,96 @@ def _gpu_checks() -> list[Check]:
     return out
 
 
+
+
+def _decode_workload(weights: str, batch: int, context: int):
+    """The op graph of benchmarks/gpu/llm_decode.py's step: fp16 weights run fp16 activations;
+    its int4 case is tinygemm (uint4, groups of 128, bf16 activations)."""
+    from ..workload import load_workload
+    if weights == "int4":
+        return load_workload("llama-2-7b", phase="decode", batch=batch, context=context,
+                             weights="uint4_g128", activations="bf16")
+    return load_workload("llama-2-7b", phase="decode", batch=batch, context=context,
+                         weights=weights, activations=weights)
+
+
+def _decode_kernel_ms(data_dir, weights: str) -> dict:
+    """Per-category kernel time (ms) of the profiled eager decode step: cuBLAS GEMM kernels
+    (nvjet / cutlass / gemm, and cuBLASLt's split-K reduction), flash attention, the rest."""
+    import csv
+    out = {"gemm": 0.0, "attention": 0.0, "other": 0.0}
+    with open(data_dir / f"kernels_{weights}_b1.csv", newline="") as fh:
+        for r in csv.DictReader(fh):
+            k = r["kernel"].lower()
+            cat = ("gemm" if any(s in k for s in ("nvjet", "gemm", "cutlass", "splitkreduce",
+                                                   "tinygemm", "int4"))
+                   else "attention" if any(s in k for s in ("flash", "fmha", "sdpa"))
+                   else "other")
+            out[cat] += float(r["us"]) / 1e3
+    return out
+
+
+def _model_ms(weights: str, what: str) -> float:
+    from ..arch import load_arch
+    from ..evaluate import evaluate
+    from ..workload.ops import Attention, Gemm
+    rep = evaluate(_decode_workload(weights, 1, 2048), load_arch("h100-sxm"))
+    cls = Gemm if what == "gemm" else Attention
+    return 1e3 * sum(r.cost.latency_s for r in rep.rows if isinstance(r.op, cls))
+
+
+# Whole decode steps: the reference is eager PyTorch (~3.7x more kernels than hwsim's fused
+# graph), so the step time misses while the per-kernel GEMM and attention times agree.
+_DECODE_MISS = ("the measured step is eager PyTorch (unfused RMSNorm, RoPE, SiLU*mul: ~3.7x "
+                "hwsim's kernel count); hwsim models one fused kernel per op as serving engines "
+                "run them (a fusion setting is issue #14)")
+
+
+# rows that miss (measured by running the checks); int4 at batch 32 is compute-heavy enough for
+# the unfused kernels' share to fall inside the tolerance
+_DECODE_MISSED = {("fp16", 1), ("fp16", 8), ("fp16", 32), ("int4", 1), ("int4", 8)}
+
+
+@provider("gpu-decode")
+def _decode_checks() -> list[Check]:
+    """Llama-2-7B decode on an H100 (benchmarks/gpu/llm_decode.py, context 2048): per-kernel
+    GEMM and attention time of the profiled batch-1 step, and whole-step tokens/s. None of these
+    runs was used to fit any parameter (the fit uses gemm/attention/w4a16/memops.csv)."""
+    import csv
+
+    from ..models import gpu_report
+    try:
+        d = gpu_report.default_data("h100-sxm")
+    except Exception:
+        return []
+    out = []
+    for w in ("fp16", "int4"):
+        if not (d / f"kernels_{w}_b1.csv").exists():
+            continue
+        meas = _decode_kernel_ms(d, w)
+        src = f"benchmarks/gpu/data/h100/kernels_{w}_b1.csv (torch.profiler, eager batch-1 step)"
+        out.append(Check("gpu-decode", f"h100-sxm.{w}.b1.gemm_kernels_ms",
+                         f"llama-2-7b {w} decode GEMM kernel time", src, meas["gemm"], "ms",
+                         (lambda w=w: _model_ms(w, "gemm")), gpu_report.TARGETS["gemm_mape"]))
+        if meas["attention"] > 0:
+            out.append(Check("gpu-decode", f"h100-sxm.{w}.b1.attention_ms",
+                             f"llama-2-7b {w} decode attention kernel time", src,
+                             meas["attention"], "ms", (lambda w=w: _model_ms(w, "attention")),
+                             gpu_report.TARGETS["attention_mape"]))
+    if (d / "llm_decode.csv").exists():
+        from ..arch import load_arch
+        from ..evaluate import evaluate
+        with open(d / "llm_decode.csv", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        for r in rows:
+            w, b, ctx = r["weights"], int(r["batch"]), int(r["context"])
+            out.append(Check(
+                "gpu-decode", f"h100-sxm.{w}.b{b}.tokens_per_s",
+                f"llama-2-7b {w} decode batch {b} tokens/s",
+                "benchmarks/gpu/data/h100/llm_decode.csv (one CUDA-graph step, eager kernels)",
+                float(r["tokens_per_s"]), "tokens/s",
+                (lambda w=w, b=b, c=ctx: evaluate(_decode_workload(w, b, c),
+                                                  load_arch("h100-sxm")).tokens_per_s),
+                gpu_report.TARGETS["attention_mape"],
+                known_miss=_DECODE_MISS if (w, b) in _DECODE_MISSED else ""))
+    return out

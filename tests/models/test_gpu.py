@@ -113,13 +113,18 @@ def test_unmeasured_datapaths_are_refused_not_invented():
     assert hwsim.load_arch("b200", model="roofline").cost(g(1024, 1024, 1024, "nvfp4")).latency_s > 0
 
 
-def test_llama_decode_tokens_per_second(h100):
+def test_llama_decode_between_measured_kernels_and_roofline(h100):
+    """The measured comparison (tokens/s, per-kernel GEMM and attention time, two-sided, within
+    the registry's tolerances) is the `gpu-decode` family of the validation registry. Here: the
+    calibrated model is slower than the datasheet roofline, which is an upper bound by
+    construction, and its GEMM time is what dominates a batch-1 decode step."""
     wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=2048,
                              weights="fp16", activations="fp16")
     r = hwsim.evaluate(wl, h100)
-    # 13.5 GB of weights + KV at ~3.1 TB/s plus ~390 kernel overheads: ~200 tokens/s, well
-    # under the roofline's 240
-    assert 150 < r.tokens_per_s < hwsim.evaluate(wl, hwsim.load_arch("h100-sxm", model="roofline")).tokens_per_s
+    roof = hwsim.evaluate(wl, hwsim.load_arch("h100-sxm", model="roofline"))
+    assert r.tokens_per_s < roof.tokens_per_s
+    gemm_s = sum(x.cost.latency_s for x in r.rows if isinstance(x.op, ops.Gemm))
+    assert gemm_s > 0.6 * r.latency_s
 
 
 @pytest.mark.skipif(not (DATA / "h100").is_dir(), reason="measurement data not in this checkout")
@@ -140,7 +145,7 @@ def test_report_and_calibrate_cli(capsys):
     from hwsim.cli import main
     assert main(["validate", "gpu", "--arch", "h100-sxm"]) == 0
     out = capsys.readouterr().out
-    assert "held-out summary" in out and "roof MAPE" in out
+    assert "held-out summary" in out and "held MAPE" in out and "roofline" in out
     assert main(["calibrate", "gpu", "--data", str(DATA / "h100")]) == 0
     assert "tc_efficiency:" in capsys.readouterr().out
 
