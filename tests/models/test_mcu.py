@@ -1,0 +1,128 @@
+"""MCU SIMD model: kernel cycles by hand, issue models, formats, memory fit, energy."""
+
+import time
+
+import pytest
+
+import hwsim
+from hwsim.errors import ConfigError, UnsupportedError
+from hwsim.models.mcu import check_fit, memory_plan, training_macs_per_cycle
+from hwsim.workload.ops import Conv2d, Gemm
+
+PRESETS = ["stm32f4", "stm32h7", "alif-e7", "ra8", "gap9"]
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_presets_load_and_run_resnet8(name):
+    hw = hwsim.load_arch(name)
+    assert hw.family == "mcu"
+    rep = hwsim.evaluate(hwsim.load_workload("resnet8"), hw)
+    assert rep.latency_s > 0 and rep.energy_j == pytest.approx(hw.power_w * rep.latency_s)
+
+
+def test_m4_inner_loop_by_hand():
+    hw = hwsim.load_arch("stm32f4")
+    # CMSIS-NN s8 iteration: 6 LDR (7 cycles, one pipelined run), 4 SXTB16, 8 SMLAD, SUBS + B(1+P)
+    k = hw.kernel_cycles(2, 2, 4, 1, "int8", "int8")
+    assert k.inner == 7 + 4 + 8 + 1 + 2
+    assert k.output == 4 * 10 and k.macs == 16
+
+
+def test_m7_dual_issue_and_helium_beats():
+    m7 = hwsim.load_arch("stm32h7")
+    # 18 instructions over 2 issue slots (9) vs 8 SMLAD on the one MAC pipe: 9, plus SUBS + branch
+    assert m7.kernel_cycles(2, 2, 4, 1, "int8", "int8").inner == 9 + 2
+    m55 = hwsim.load_arch("alif-e7")
+    # 5 VLDRB + 4 VMLADAVA, dual-beat: loads (10 cycles) overlap the MACs (8); LE loop free
+    assert m55.kernel_cycles(1, 4, 16, 1, "int8", "int8").inner == 10
+    assert m55.peak_macs_per_cycle() == pytest.approx(6.4)
+    faster = hwsim.load_arch("alif-e7", mve_beats_per_cycle=4)
+    assert faster.peak_macs_per_cycle() == pytest.approx(12.8)
+
+
+def test_sub_byte_weights_cost_unpacking_but_save_memory():
+    hw = hwsim.load_arch("stm32h7")
+    op8 = Conv2d(in_channels=32, out_channels=32, in_h=16, in_w=16, kernel_h=3, kernel_w=3,
+                 padding=1, weights="int8", activations="int8")
+    op4 = op8.with_formats(weights="int4")
+    c8, c4 = hw.cost(op8), hw.cost(op4)
+    assert c4.latency_s > c8.latency_s           # SXTB16 + nibble shifts per 4 weights
+    assert op4.operand_bytes()["B"] == op8.operand_bytes()["B"] / 2
+    assert hw.cost(op8.with_formats(weights="int2")).latency_s > c4.latency_s
+
+
+def test_formats_the_core_cannot_run():
+    with pytest.raises(UnsupportedError, match="fp32"):
+        hwsim.load_arch("stm32f4").cost(Gemm(M=4, N=4, K=4, weights="fp16", activations="fp16"))
+    hw = hwsim.load_arch("stm32f4", fpus=0)
+    with pytest.raises(UnsupportedError, match="no FPU"):
+        hw.cost(Gemm(M=4, N=4, K=4, weights="fp32", activations="fp32"))
+    # Helium computes fp16; fp16 on a Cortex-M55 is 2x the fp32 lanes
+    m55 = hwsim.load_arch("alif-e7")
+    g = Gemm(M=64, N=64, K=256, weights="fp16", activations="fp16")
+    assert m55.cost(g.with_formats(weights="fp32", activations="fp32")).latency_s > \
+        1.5 * m55.cost(g).latency_s
+
+
+def test_pulp_cores_and_shared_fpus():
+    g = Gemm(M=256, N=64, K=256, weights="fp16", activations="fp16")
+    full = hwsim.load_arch("gap9", fpus=8)
+    shared = hwsim.load_arch("gap9", fpus=2)
+    one = hwsim.load_arch("gap9", cores=1, fpus=1)
+    assert shared.cost(g).latency_s > full.cost(g).latency_s
+    assert one.cost(g).latency_s > 5 * full.cost(g).latency_s
+    gi = g.with_formats(weights="int8", activations="int8")
+    assert shared.cost(gi).latency_s == pytest.approx(full.cost(gi).latency_s)  # no FP used
+
+
+def test_op_fit_error_names_memory_need_and_size():
+    hw = hwsim.load_arch("stm32h7")
+    big = Conv2d(in_channels=16, out_channels=96, in_h=112, in_w=112, kernel_h=1, kernel_w=1,
+                 weights="int8", activations="int8")
+    with pytest.raises(UnsupportedError, match=r"needs 1372\.0 KiB of SRAM.*sram_bytes = 512 KiB"):
+        hw.cost(big)
+    with pytest.raises(UnsupportedError, match="flash"):
+        hwsim.load_arch("stm32h7", weight_memory_bytes=1024).cost(
+            Gemm(M=1, N=256, K=256, weights="int8", activations="int8"))
+
+
+def test_schedule_peak_memory_and_fit():
+    hw = hwsim.load_arch("stm32h7")
+    wl = hwsim.load_workload("resnet8")  # int8
+    plan = check_fit(wl, hw)
+    # stack1: the block input (16x32x32 int8) stays live for the residual add while conv1's
+    # output is produced: at least two 16 KiB tensors
+    assert plan.peak_activation_bytes >= 2 * 16 * 32 * 32
+    assert plan.weight_bytes == pytest.approx(wl.weight_bytes)
+    with pytest.raises(ConfigError, match=r"mobilenetv2 needs .* KiB of SRAM.*sram_bytes = 512"):
+        check_fit(hwsim.load_workload("mobilenetv2", weights="int8", activations="int8"), hw)
+    assert memory_plan(wl).peak_op
+
+
+def test_training_macs_per_clk_fp16_beats_fp32_on_pulp():
+    hw = hwsim.load_arch("gap9")
+    f16 = training_macs_per_cycle(hwsim.load_workload("resnet8", phase="train", weights="fp16",
+                                                      activations="fp16"), hw)
+    f32 = training_macs_per_cycle(hwsim.load_workload("resnet8", phase="train", weights="fp32",
+                                                      activations="fp32"), hw)
+    assert 1.0 < f16 / f32 < 2.0   # SIMD doubles the inner loop, im2col/copies do not shrink
+
+
+def test_faster_cores_rank():
+    wl = hwsim.load_workload("resnet8")
+    lat = {n: hwsim.evaluate(wl, hwsim.load_arch(n)).latency_s for n in PRESETS}
+    assert lat["stm32f4"] > lat["stm32h7"] > lat["ra8"]
+    assert lat["alif-e7"] > lat["ra8"]   # same Helium, lower clock
+
+
+def test_llm_on_mcu_is_fast_to_evaluate():
+    hw = hwsim.load_arch("ra8", sram_bytes=1 << 40, weight_memory_bytes=1 << 40)
+    wl = hwsim.load_workload("llama-2-7b", phase="decode", weights="int8", activations="int8")
+    t = time.perf_counter()
+    rep = hwsim.evaluate(wl, hw)
+    assert time.perf_counter() - t < 1.0 and rep.latency_s > 1.0
+
+
+def test_bad_param_is_a_config_error():
+    with pytest.raises(ConfigError, match="isa"):
+        hwsim.load_arch("stm32h7", isa="neon")
