@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 import hwsim
-from hwsim import ops
+from hwsim.validate.mac_array import LLAMA, TOKENS, workload
 
 HERE = Path(__file__).resolve().parent
-LLAMA = {"qkv": (12288, 4096), "o": (4096, 4096), "up": (22016, 4096), "down": (4096, 11008)}
 
 
 def zigzag_run(workload, label: str) -> dict:
@@ -38,12 +37,12 @@ def llama_layers_zigzag(tokens: int) -> list[dict]:
             for i, (name, (n, k)) in enumerate(LLAMA.items())]
 
 
-def hwsim_run(label: str, build, repeat: int = 5) -> dict:
+def hwsim_run(label: str, repeat: int = 5) -> dict:
     hw = hwsim.load_arch(HERE / "tpu_like_hwsim.yaml")
     times = []
     for _ in range(repeat):  # fresh cost memo each time: the mapping search runs every time
         t0 = time.perf_counter()
-        wl = build()
+        wl = workload(label)
         rep = hwsim.evaluate(wl, hw)
         times.append(time.perf_counter() - t0)
     gemms = [r for r in rep.rows if r.op.type in ("Gemm", "Conv2d")]
@@ -55,27 +54,17 @@ def hwsim_run(label: str, build, repeat: int = 5) -> dict:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="results/zigzag")
-    ap.add_argument("--tokens", type=int, default=512)
     ap.add_argument("--skip-zigzag", action="store_true")
     a = ap.parse_args()
     logging.disable(logging.WARNING)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    def llama_hwsim():
-        from hwsim.workload import GraphBuilder
-        b = GraphBuilder()
-        for name, (n, k) in LLAMA.items():
-            b.add(ops.Gemm(name=name, M=a.tokens, N=n, K=k, weights="int8", activations="int8"))
-        return b.build("llama-2-7b-layer", {}, None)
-
-    rows = [hwsim_run("resnet18", lambda: hwsim.load_workload("resnet18", weights="int8",
-                                                               activations="int8")),
-            hwsim_run("llama-2-7b-layer", llama_hwsim)]
+    rows = [hwsim_run("resnet18"), hwsim_run("llama-2-7b-layer")]
     if not a.skip_zigzag:
         import zigzag
         onnx = str(Path(zigzag.__file__).parent / "inputs/workload/resnet18.onnx")
-        rows += [zigzag_run(onnx, "resnet18"), zigzag_run(llama_layers_zigzag(a.tokens),
+        rows += [zigzag_run(onnx, "resnet18"), zigzag_run(llama_layers_zigzag(TOKENS),
                                                           "llama-2-7b-layer")]
     with open(out / "compare.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))

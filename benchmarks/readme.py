@@ -1,0 +1,273 @@
+"""README.md's numbers are generated: every block between ``<!-- begin:NAME -->`` and
+``<!-- end:NAME -->`` is the output of the function ``NAME`` below, computed from the models or
+read from a committed result file that a benchmark or experiment script wrote.
+
+    python benchmarks/readme.py            # rewrite every block
+    python benchmarks/readme.py --check    # exit 1 and name the stale blocks
+
+``tests/test_readme.py`` fails when a block is stale or when README prose outside the blocks
+carries a measured-looking number (a percentage, a speed, a time), so a claim cannot drift from
+the code that backs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+BLOCK = re.compile(r"(<!-- begin:([\w-]+) -->\n)(.*?)(<!-- end:\2 -->)", re.S)
+
+
+def _csv(path: Path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+# ------------------------------------------------------------------ validation
+
+
+def validation_summary() -> str:
+    from hwsim import validate
+    res = validate.run()
+    lines = ["| family | validation checks | within tolerance | known misses | worst \\|error\\| "
+             "(relative checks) | consistency checks (not counted) |", "|---|---|---|---|---|---|"]
+    for fam in validate.families():
+        rs = [r for r in res if r.check.family == fam]
+        s = validate.summary(rs)
+        worst = _pct(s["worst_rel_error"]) if s["worst_rel_error"] is not None else "—"
+        lines.append(f"| {fam} | {s['validation']} | {s['passed']} | {s['known_misses']} | "
+                     f"{worst} | {s['consistency']} |")
+    s = validate.summary(res)
+    lines.append(f"| **all** | **{s['validation']}** | **{s['passed']}** | "
+                 f"**{s['known_misses']}** | {_pct(s['worst_rel_error'])} ({s['worst_id']}) | "
+                 f"{s['consistency']} |")
+    return "\n".join(lines)
+
+
+def validation_table() -> str:
+    from hwsim import validate
+    return validate.to_table(validate.run(), markdown=True)
+
+
+# ------------------------------------------------------------------ GPU
+
+
+def gpu_heldout() -> str:
+    from hwsim.models import gpu_report
+    h1 = gpu_report.heldout_summary("h100-sxm")
+    h2 = gpu_report.heldout_summary("h200-sxm", transfer=True)
+    T = gpu_report.TARGETS
+    names = {"attention": "attention (decode GQA; see families)", "w4a16": "W4A16 (tinygemm)",
+             "memop": "elementwise / norm / softmax / embedding"}
+    lines = ["| | H100 held-out n | MAPE / p90 | roofline MAPE / p90 | H200 transfer n | "
+             "MAPE / p90 |", "|---|---|---|---|---|---|"]
+
+    def cell(v, gemm):
+        lim_m = T["gemm_mape"] if gemm else T["attention_mape"]
+        m = _pct(v["mape"]) if v["mape"] <= lim_m else f"**{_pct(v['mape'])}**"
+        p = (_pct(v["p90"]) if not gemm or v["p90"] <= T["gemm_p90"] else f"**{_pct(v['p90'])}**")
+        return f"{m} / {p}"
+
+    for k in ("bf16", "fp16", "fp8", "int8", "tf32", "fp32", "attention", "w4a16", "memop"):
+        gemm = k not in names
+        a, b = h1.get(k), h2.get(k)
+        label = f"{k} GEMM" if gemm else names[k]
+        roof = f"{_pct(a['roof_mape'])} / {_pct(a['roof_p90'])}" if a else "—"
+        lines.append(f"| {label} | {a['n'] if a else 0} | {cell(a, gemm) if a else '—'} | "
+                     f"{roof} | {b['n'] if b else 0} | {cell(b, gemm) if b else '—'} |")
+    e1, e2 = h1.get("energy"), h2.get("energy")
+    lines.append(f"| GEMM energy vs NVML (max \\|error\\|) | {e1['n']} | {_pct(e1['max_abs'])} | — "
+                 f"| {e2['n']} | {_pct(e2['max_abs'])} |")
+    return "\n".join(lines)
+
+
+def gpu_families() -> str:
+    from hwsim.models import gpu_report
+    lines = ["| kernels | shape family | fit n | fit MAPE | held-out n | held-out MAPE |",
+             "|---|---|---|---|---|---|"]
+    for r in gpu_report.family_table("h100-sxm"):
+        f = (str(r["fit_n"]), _pct(r["fit_mape"])) if r["fit_n"] else ("—", "—")
+        h = ((str(r["held-out_n"]), _pct(r["held-out_mape"])) if r["held-out_n"]
+             else ("—", "—"))
+        lines.append(f"| {r['what']} | {r['family']} | {f[0]} | {f[1]} | {h[0]} | {h[1]} |")
+    return "\n".join(lines)
+
+
+def gpu_split() -> str:
+    import hwsim
+    from hwsim.models import gpu_fit, gpu_report
+    hw = hwsim.load_arch("h100-sxm")
+    sp = gpu_fit.split(hw, gpu_fit.load_measurements(gpu_report.default_data("h100-sxm"))
+                       ["samples"])
+    kinds = {}
+    for _, why in sp.dropped:
+        key = why.split(" as ")[0].split(" fitted")[0]
+        kinds[key] = kinds.get(key, 0) + 1
+    why = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    return (f"H100 split: {len(sp.fit)} fitted samples, {len(sp.heldout)} held out, "
+            f"{len(sp.dropped)} dropped from the held-out side ({why}).")
+
+
+def gpu_decode() -> str:
+    from hwsim import validate
+    res = {r.check.id: r for r in validate.run("gpu-decode")}
+    roof = _roofline_decode()
+    lines = ["| weights | batch | measured tokens/s | hwsim | error | roofline |",
+             "|---|---|---|---|---|---|"]
+    for r in _csv(ROOT / "benchmarks/gpu/data/h100/llm_decode.csv"):
+        x = res[f"h100-sxm.{r['weights']}.b{r['batch']}.tokens_per_s"]
+        lines.append(f"| {r['weights']} | {r['batch']} | {float(r['tokens_per_s']):.1f} | "
+                     f"{x.value:.1f} | {100 * x.rel_error:+.0f}% | "
+                     f"{roof[(r['weights'], int(r['batch']))]:.1f} |")
+    lines += ["", "| profiled batch-1 step | measured kernels | hwsim ops | error |",
+              "|---|---|---|---|"]
+    for w in ("fp16", "int4"):
+        for what in ("gemm_kernels_ms", "attention_ms"):
+            x = res.get(f"h100-sxm.{w}.b1.{what}")
+            if x:
+                lines.append(f"| {w} {what.split('_')[0]} | {x.check.reference:.2f} ms | "
+                             f"{x.value:.2f} ms | {100 * x.rel_error:+.1f}% |")
+    return "\n".join(lines)
+
+
+def _roofline_decode() -> dict:
+    import hwsim
+    from hwsim.validate.gpu import _decode_workload
+    hw = hwsim.load_arch("h100-sxm", model="roofline")
+    return {(r["weights"], int(r["batch"])): hwsim.evaluate(
+        _decode_workload(r["weights"], int(r["batch"]), int(r["context"])), hw).tokens_per_s
+        for r in _csv(ROOT / "benchmarks/gpu/data/h100/llm_decode.csv")}
+
+
+def decode_kernel_counts() -> str:
+    import hwsim
+    from hwsim.validate.gpu import _decode_workload
+    n_meas = len(_csv(ROOT / "benchmarks/gpu/data/h100/kernels_fp16_b1.csv"))
+    n_ops = len(_decode_workload("fp16", 1, 2048))
+    return (f"The profiled eager step launches {n_meas} kernels where hwsim's graph has {n_ops} "
+            f"fused ops ({n_meas / n_ops:.1f}×).")
+
+
+# ------------------------------------------------------------------ LUT, ZigZag
+
+
+def lut_table() -> str:
+    from hwsim import validate
+    lines = ["| LUT Tensor Core figure | paper | hwsim | error | |", "|---|---|---|---|---|"]
+    for r in validate.run("lut"):
+        c = r.check
+        status = "within ±20%" if r.passed else "**known miss**"
+        lines.append(f"| {c.description} ({c.id.split('.')[0]}) | {c.reference:.4g} {c.unit} | "
+                     f"{r.value:.4g} {c.unit} | {100 * r.rel_error:+.0f}% | {status} |")
+    return "\n".join(lines)
+
+
+def lut_mux() -> str:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import lut_mux_sensitivity
+    return lut_mux_sensitivity.markdown()
+
+
+def zigzag() -> str:
+    from hwsim import validate
+    rows = {(r["tool"], r["workload"]): r for r in _csv(ROOT / "benchmarks/zigzag/compare.csv")}
+    res = {r.check.id: r for r in validate.run("mac_array")}
+    lines = ["| workload | ZigZag run time | hwsim run time | speed-up | cycles hwsim / ZigZag "
+             "(live) | energy hwsim / ZigZag |", "|---|---|---|---|---|---|"]
+    for w in ("resnet18", "llama-2-7b-layer"):
+        z, h = rows[("zigzag", w)], rows[("hwsim", w)]
+        cyc = res[f"zigzag.{w}.cycles"]
+        lines.append(f"| {w} | {float(z['run_s']):.1f} s | {1e3 * float(h['run_s']):.0f} ms | "
+                     f"{float(z['run_s']) / float(h['run_s']):.0f}× | {cyc.value / cyc.check.reference:.3f} "
+                     f"({100 * cyc.rel_error:+.1f}%) | "
+                     f"{float(h['energy_j']) / float(z['energy_j']):.2f} |")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ exploration, speed
+
+
+def explore_throughput() -> str:
+    rows = _csv(ROOT / "benchmarks/results/bench_explore.csv")
+    lines = ["| stage | setting | trials | workers | designs / min |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['stage']} | {r['setting']} | {r['trials']} | {r['workers']} | "
+                     f"{int(r['designs_per_min']):,} |")
+    cpus = rows[0]["cpus"] if rows else "?"
+    return "\n".join(lines) + f"\n\n(`benchmarks/results/bench_explore.csv`, {cpus}-CPU machine)"
+
+
+def mixed_example() -> str:
+    rows = _csv(ROOT / "experiments/results/mixed_precision_lut/summary.csv")
+    r0 = rows[0]
+    lines = [f"{r0['trials']} trials sampled {r0['distinct_designs']} distinct designs.", "",
+             "| uniform weights | latency | proxy | distinct mixed designs dominating it | e.g. "
+             "latency | proxy |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        best = (f"{1e3 * float(r['best_latency_s']):.2f} ms | {float(r['best_proxy']):.4f}"
+                if r["best_latency_s"] else "— | —")
+        lines.append(f"| {r['uniform']} | {1e3 * float(r['uniform_latency_s']):.2f} ms | "
+                     f"{float(r['uniform_proxy']):.4f} | {r['distinct_mixed_dominating']} | {best} |")
+    return "\n".join(lines)
+
+
+def perf() -> str:
+    r = _csv(ROOT / "benchmarks/results/bench_evaluate.csv")[0]
+    return (f"`python benchmarks/bench_evaluate.py`: {r['workload']} decode ({r['ops']} ops) on "
+            f"{r['arch']} evaluates in **{float(r['median_ms']):.2f} ms** (median, graph built, "
+            f"fresh cost memo; first call {float(r['cold_ms']):.1f} ms; building the graph "
+            f"{float(r['build_ms']):.0f} ms) on a {r['cpus']}-CPU machine "
+            "(`benchmarks/results/bench_evaluate.csv`).")
+
+
+BLOCKS = {name.replace("_", "-"): fn for name, fn in list(globals().items())
+          if callable(fn) and not name.startswith("_") and name not in ("main",)
+          and getattr(fn, "__module__", None) == __name__}
+
+
+def render(text: str, only: set | None = None) -> tuple[str, list[str]]:
+    """The README with every block regenerated, and the names of blocks that changed."""
+    changed = []
+
+    def sub(m):
+        name = m.group(2)
+        if name not in BLOCKS:
+            raise SystemExit(f"README block {name!r} has no generator in benchmarks/readme.py")
+        if only is not None and name not in only:
+            return m.group(0)
+        new = BLOCKS[name]().rstrip("\n") + "\n"
+        if new != m.group(3):
+            changed.append(name)
+        return m.group(1) + new + m.group(4)
+
+    return BLOCK.sub(sub, text), changed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("blocks", nargs="*")
+    a = ap.parse_args()
+    text = README.read_text()
+    new, changed = render(text, set(a.blocks) or None)
+    if a.check:
+        if changed:
+            print("stale README blocks: " + ", ".join(changed))
+            return 1
+        return 0
+    README.write_text(new)
+    print(f"updated {README}: " + (", ".join(changed) or "nothing changed"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
