@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--arch", required=True, help="arch preset name or YAML path")
     ev.add_argument("--model", default="default",
                     help="which model of the arch's family (gpu: default = calibrated, roofline)")
-    ev.add_argument("--phase", choices=["prefill", "decode"], default="decode")
+    ev.add_argument("--phase", choices=["prefill", "decode", "train"], default="decode")
     ev.add_argument("--batch", type=int, default=1)
     ev.add_argument("--context", type=int, default=2048,
                     help="prompt length (prefill) or cached tokens (decode)")

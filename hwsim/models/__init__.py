@@ -4,6 +4,7 @@ from .base import Accelerator, AcceleratorBase, Cost, Params, pick_compute_path
 from .gpu import GPU
 from .lut import LUTCore
 from .mac_array import MACArray
+from .mcu import MCU
 from .roofline import RooflineGPU
 
 # family name in an arch YAML -> {model name: class}; "default" is what load_arch builds unless
@@ -12,6 +13,7 @@ FAMILIES: dict[str, dict[str, type[AcceleratorBase]]] = {
     "gpu": {"default": GPU, "roofline": RooflineGPU},
     "lut": {"default": LUTCore},
     "mac_array": {"default": MACArray},
+    "mcu": {"default": MCU},
 }
 
 __all__ = ["Accelerator", "AcceleratorBase", "Cost", "Params", "FAMILIES", "GPU", "LUTCore", "MACArray", "RooflineGPU",

@@ -15,8 +15,9 @@ from ..errors import ConfigError, HwsimError
 from .cnn import build_mobilenetv2, build_resnet, build_vit
 from .graph import Precision, Workload
 from .llm import LLMConfig, build_llm
+from .tiny import build_dscnn, build_resnet8
 
-KINDS = ("llm", "resnet", "mobilenetv2", "vit")
+KINDS = ("llm", "resnet", "mobilenetv2", "vit", "resnet8", "ds-cnn")
 
 
 def list_workloads() -> list[str]:
@@ -31,7 +32,7 @@ def workload_spec(name_or_path: str | Path) -> tuple[dict, Path]:
 def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int = 1,
                   context: int = 2048, weights: str | None = None, activations: str | None = None,
                   kv: str | None = None, precision: Precision | None = None,
-                  image_size: int | None = None) -> Workload:
+                  image_size: int | None = None, optimizer: str = "sgd") -> Workload:
     """Build a workload graph.
 
     ``name_or_path``: a preset (``hwsim list workloads``), a workload YAML, an HF ``config.json``
@@ -44,7 +45,17 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     ...                    weights="int4_g128", activations="fp16")
     >>> round(wl.num_params / 1e9, 2)
     6.74
+
+    ``phase="train"`` (any kind): one training step, the forward pass (LLMs: over ``context``
+    tokens, logits for all of them) followed by input- and weight-gradient ops and the ``optimizer``
+    update (``sgd`` or ``adam``); see :mod:`hwsim.workload.training`.
     """
+    if phase == "train":
+        from .training import to_training
+        fwd = load_workload(name_or_path, phase="prefill", batch=batch, context=context,
+                            weights=weights, activations=activations, kv=kv, precision=precision,
+                            image_size=image_size)
+        return to_training(fwd, optimizer)
     p = Path(name_or_path)
     spec, src = ({}, p) if p.suffix in (".onnx", ".json") else workload_spec(name_or_path)
     default = spec.get("default_precision") or {}
@@ -80,6 +91,11 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
         if kind == "resnet":
             return build_resnet(**{**_only(cfg, src, ("depth", "num_classes", "image_size")),
                                    **vision})
+        if kind == "resnet8":
+            return build_resnet8(**{**_only(cfg, src, ("num_classes", "image_size")), **vision})
+        if kind == "ds-cnn":
+            vision.pop("image_size", None)
+            return build_dscnn(**{**_only(cfg, src, ("filters", "blocks", "num_classes")), **vision})
         if kind == "mobilenetv2":
             return build_mobilenetv2(**{**_only(cfg, src, ("num_classes", "image_size")), **vision})
         return build_vit(**{**_only(cfg, src, ("patch", "hidden", "layers", "heads", "mlp",
