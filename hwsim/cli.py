@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
 
     va = sub.add_parser("validate", help="compare models with known designs")
     va.add_argument("family", nargs="?", help="restrict to one family (see 'hwsim list families')")
+    va.add_argument("--kind", choices=["validation", "consistency"],
+                    help="only checks of this kind (validation: independent data; consistency: "
+                    "a preset or rule against its own sources)")
     va.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     va.add_argument("--arch", help="gpu only: arch preset to check against measurements "
                     "(default h100-sxm)")
@@ -135,7 +138,7 @@ def _run(args) -> int:
         return 0
     if args.cmd == "validate":
         from . import validate
-        results = validate.run(args.family)
+        results = validate.run(args.family, args.kind)
         print(validate.to_table(results))
         if args.markdown:
             _write(lambda p: Path(p).write_text(validate.to_table(results, markdown=True) + "\n"),
