@@ -276,6 +276,8 @@ class MCU(AcceleratorBase):
         ob = op.operand_bytes()
         w = ob.get("B", 0.0) if getattr(op, "b_is_weight", True) and op.param_elems else 0.0
         act = sum(ob.values()) - w
+        if "in" in ob:   # elementwise / norm / pooling loops run in place (fused in CMSIS-NN/TFLM)
+            act = ob["in"]
         if act > p.sram_bytes:
             raise UnsupportedError(
                 f"{self.name}: {op.name or op.type} needs {act / KiB:.1f} KiB of SRAM for its "

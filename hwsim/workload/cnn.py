@@ -98,21 +98,22 @@ def build_mobilenetv2(batch: int = 1, image_size: int = 224, num_classes: int = 
                       precision: Precision | None = None) -> Workload:
     n = _CNN(check_positive_int("workload", "batch", batch), 3,
              check_positive_int("workload", "image_size", image_size))
-    n.conv("features.0", 32, 3, stride=2, act="relu6")
+    # layer = the index of the features block, so explorations can pick a format per block
+    n.conv("features.0", 32, 3, stride=2, act="relu6", layer=0)
     idx = 1
     for t, c, reps, s in _MBV2:
         for i in range(reps):
-            p = f"features.{idx}"
+            p, L = f"features.{idx}", dict(layer=idx)
             entry, in_c = n.b.last, n.c
             stride = s if i == 0 else 1
             if t != 1:
-                n.conv(p + ".expand", in_c * t, 1, act="relu6")
-            n.conv(p + ".dw", n.c, 3, stride, groups=n.c, act="relu6")
-            n.conv(p + ".project", c, 1, act=None)
+                n.conv(p + ".expand", in_c * t, 1, act="relu6", **L)
+            n.conv(p + ".dw", n.c, 3, stride, groups=n.c, act="relu6", **L)
+            n.conv(p + ".project", c, 1, act=None, **L)
             if stride == 1 and in_c == c:
                 n.elementwise(p + ".add", "add", inputs=2, deps=[n.b.last, entry])
             idx += 1
-    n.conv(f"features.{idx}", 1280, 1, act="relu6")
+    n.conv(f"features.{idx}", 1280, 1, act="relu6", layer=idx)
     n.classifier(num_classes)
     meta = dict(model="mobilenetv2", kind="cnn", batch=batch, image_size=image_size)
     return n.b.build("mobilenetv2", meta, precision or Precision())

@@ -126,3 +126,33 @@ def test_llm_on_mcu_is_fast_to_evaluate():
 def test_bad_param_is_a_config_error():
     with pytest.raises(ConfigError, match="isa"):
         hwsim.load_arch("stm32h7", isa="neon")
+
+
+def test_fp16_training_experiment(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "experiments" / "mcu_fp16_training.py"
+    spec = importlib.util.spec_from_file_location("mcu_fp16_training", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    steps, e2e = mod.run(tmp_path)
+    assert (tmp_path / "fp16_speedup.png").stat().st_size > 1000
+    assert all(1.0 < r["speedup"] < 2.0 for r in steps)
+    by = {(r["workload"], r["format"]): r["macs_per_clk"] for r in e2e}
+    assert by[("resnet8", "fp16")] > by[("ds-cnn", "fp16")]   # depthwise layers reuse nothing
+
+
+def test_int8_int4_space_on_stm32h7():
+    from pathlib import Path
+
+    from hwsim.explore import Design, Evaluator, load_space
+
+    sp = load_space(Path(__file__).resolve().parents[2] / "experiments" / "spaces"
+                    / "mcu_mobilenetv2_stm32h7.yaml")
+    ev = Evaluator(sp)
+    m = {f: ev.evaluate(Design({"*": f, **{k: f for k in ev.keys}}, "int8", "int8", {}))
+         for f in ("int8", "int4")}
+    flash = sp.constraints["memory_bytes"].max
+    assert m["int8"]["memory_bytes"] > flash >= m["int4"]["memory_bytes"]
+    assert m["int4"]["energy_j"] > m["int8"]["energy_j"]   # unpacking nibbles costs cycles
