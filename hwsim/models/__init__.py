@@ -1,6 +1,7 @@
 """Hardware models, one module per family, all implementing :class:`Accelerator`."""
 
 from .base import Accelerator, AcceleratorBase, Cost, Params, pick_compute_path
+from .bitserial import BitSerialArray
 from .gpu import GPU
 from .lut import LUTCore
 from .mac_array import MACArray
@@ -12,6 +13,7 @@ from .roofline import RooflineGPU
 FAMILIES: dict[str, dict[str, type[AcceleratorBase]]] = {
     "gpu": {"default": GPU, "roofline": RooflineGPU},
     "lut": {"default": LUTCore},
+    "bitserial": {"default": BitSerialArray},
     "mac_array": {"default": MACArray},
     "mcu": {"default": MCU},
 }

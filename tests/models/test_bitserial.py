@@ -1,0 +1,114 @@
+import math
+
+import pytest
+
+import hwsim
+from hwsim import ops
+from hwsim.errors import ConfigError, UnsupportedError
+from hwsim.models.bitserial import BitSerialArray, refetches
+
+
+@pytest.fixture(scope="module")
+def bitmod():
+    return hwsim.load_arch("bitmod")
+
+
+def test_presets_load():
+    for n in ("bitmod", "bitmod-gen", "bitmod-fp16", "bitmod-fp16-gen", "bitmod-ant",
+              "bitmod-ant-gen", "bitmod-olive", "bitmod-olive-gen"):
+        hw = hwsim.load_arch(n)
+        assert isinstance(hw, BitSerialArray) and hw.area_mm2 > 0
+
+
+def test_hand_computed_tiles_and_serial_cycles(bitmod):
+    # K=4096 over dp=4, N=4096 over 32 rows, M=256 over 32 cols: 1024*128*8 tiles, 4-bit weights
+    # at 2 bits per cycle: 2 cycles per tile
+    lc = bitmod.layer_cycles(256, 4096, 4096, w_bits=4.0625, a_bits=16, o_bits=16)
+    assert lc.tiles == 1024 * 128 * 8 and lc.serial_cycles == 2
+    assert lc.compute_cycles == 2 * 1024 * 128 * 8
+    # DRAM: weights + inputs + outputs once (512 KB buffers: inputs 2 MB, weights 8.3 MB, both
+    # overflow -> inputs refetched ceil(8.3 MB / 512 KB) = 17 times is worse than weights 4 times)
+    wb, ib, ob = 4096 * 4096 * 4.0625 / 8, 256 * 4096 * 2, 256 * 4096 * 2
+    assert (lc.weight_fetches, lc.input_fetches) == (4, 1)
+    assert lc.dram_cycles == pytest.approx((4 * wb + ib + ob) * 8 / 256)
+
+
+def test_serial_cycles_scale_with_bits(bitmod):
+    c = [bitmod.layer_cycles(64, 512, 512, w_bits=b, a_bits=16, o_bits=16).compute_cycles
+         for b in (2, 3, 4, 6, 8)]
+    assert c == [c[0] * k for k in (1, 2, 2, 3, 4)]  # ceil(bits / 2)
+    fp16 = hwsim.load_arch("bitmod-fp16")
+    assert (fp16.layer_cycles(64, 512, 512, w_bits=4, a_bits=16, o_bits=16).compute_cycles
+            == fp16.layer_cycles(64, 512, 512, w_bits=16, a_bits=16, o_bits=16).compute_cycles)
+
+
+def test_refetch_rule():
+    assert refetches(100, 100, 200, 50) == (1, 1)         # weights fit: no refetch
+    assert refetches(1000, 300, 100, 100) == (3, 1)       # refetching weights 3x is cheaper
+    assert refetches(300, 1000, 100, 100) == (1, 3)
+
+
+def test_cost_of_ops_and_memory_bound_decode(bitmod):
+    big = ops.Gemm(M=256, N=4096, K=4096, weights="bitmod4_g128", activations="fp16")
+    one = ops.Gemm(M=1, N=4096, K=4096, weights="bitmod4_g128", activations="fp16")
+    gen = hwsim.load_arch("bitmod-gen")
+    assert bitmod.cost(big).bound == "compute" and gen.cost(one).bound == "memory"
+    # decode moves the weights once: latency follows the stored bits (group scales included)
+    three = ops.Gemm(M=1, N=4096, K=4096, weights="bitmod3_g128", activations="fp16")
+    r = gen.cost(three).latency_s / gen.cost(one).latency_s
+    wb = lambda b: 4096 * 4096 * b / 8  # noqa: E731
+    io = 2 * 4096 * 2
+    expect = (wb(3 + 10 / 128) + io) / (wb(4 + 10 / 128) + io)
+    assert r == pytest.approx(expect, rel=1e-9)
+    att = ops.Attention(batch=1, heads=32, kv_heads=8, q_len=1, kv_len=2048, head_dim=128,
+                        activations="fp16", kv="int8")
+    c = bitmod.cost(att)
+    assert c.latency_s > 0 and c.energy_j > 0
+    conv = ops.Conv2d(in_channels=64, out_channels=128, in_h=28, in_w=28, kernel_h=3, kernel_w=3,
+                      padding=1, weights="int4", activations="fp16")
+    assert bitmod.cost(conv).latency_s > 0
+    assert bitmod.cost(ops.Elementwise(numel=4096, activations="fp16")).latency_s > 0
+
+
+def test_energy_components_and_pe_sources(bitmod):
+    c = bitmod.cost(ops.Gemm(M=64, N=1024, K=1024, weights="bitmod4_g128", activations="fp16"))
+    assert c.energy_j == pytest.approx(sum(c.breakdown[k] for k in
+                                           ("pe_j", "sram_read_j", "sram_write_j", "dram_j")))
+    pub = bitmod.pe_breakdown("published")["energy_pj"]["pe"]
+    assert pub == pytest.approx(0.56 * 1.5)
+    tech = hwsim.load_arch("bitmod", pe_cost="tech")
+    assert tech.pe_energy_pj == pytest.approx(sum(tech.pe_breakdown()["energy_pj"].values()))
+    assert tech.pe_energy_pj != pytest.approx(pub)
+    # a wider serial slice costs more multiplier energy per cycle
+    t4 = hwsim.load_arch("bitmod", pe_cost="tech", bits_per_cycle=4)
+    assert t4.pe_breakdown()["energy_pj"]["multipliers"] > tech.pe_breakdown()["energy_pj"]["multipliers"]
+
+
+def test_bigger_array_is_bigger_and_not_slower(bitmod):
+    big = hwsim.load_arch("bitmod", rows=64, cols=64)
+    op = ops.Gemm(M=512, N=2048, K=2048, weights="bitmod4_g128", activations="fp16")
+    assert big.area_mm2 > bitmod.area_mm2
+    assert big.cost(op).latency_s <= bitmod.cost(op).latency_s
+
+
+def test_llm_workload_runs(bitmod):
+    wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=256,
+                             weights="bitmod4_g128", activations="fp16", kv="int8")
+    r = hwsim.evaluate(wl, bitmod)
+    assert r.latency_s > 0 and r.energy_j > 0
+
+
+def test_bad_input(bitmod):
+    with pytest.raises(UnsupportedError, match="weights = fp16: this PE has no datapath.*"
+                                               "bitmod4_g128"):
+        bitmod.cost(ops.Gemm(M=8, N=128, K=128, weights="fp16", activations="fp16"))
+    with pytest.raises(UnsupportedError, match="group size 128 does not divide K = 100"):
+        bitmod.cost(ops.Gemm(M=8, N=128, K=100, weights="bitmod4_g128", activations="fp16"))
+    with pytest.raises(UnsupportedError, match="weight width 16 bits.*max_weight_bits = 8"):
+        bitmod.layer_cycles(8, 8, 8, w_bits=16, a_bits=16, o_bits=16)
+    with pytest.raises(ConfigError, match="serial"):
+        hwsim.load_arch("bitmod", serial="diagonal")
+    with pytest.raises(ConfigError, match="pe_energy_pj"):
+        hwsim.load_arch("bitmod", pe_energy_pj=None)
+    with pytest.raises(ConfigError, match="weight_formats"):
+        hwsim.load_arch("bitmod", weight_formats=["int4", "nosuchformat"])
