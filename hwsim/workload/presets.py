@@ -50,6 +50,8 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     tokens, logits for all of them) followed by input- and weight-gradient ops and the ``optimizer``
     update (``sgd`` or ``adam``); see :mod:`hwsim.workload.training`.
     """
+    if phase not in ("prefill", "decode", "train"):
+        raise ConfigError(f"phase = {phase!r}: expected 'prefill', 'decode' or 'train'")
     if phase == "train":
         from .training import to_training
         fwd = load_workload(name_or_path, phase="prefill", batch=batch, context=context,
