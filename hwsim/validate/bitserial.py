@@ -231,7 +231,40 @@ def _bitserial_checks() -> list[Check]:
             Check("bitserial", "formats.bitmod3_vs_int3_g128_mse", "MSE bitmod3_g128 / "
                   "int3_g128 (Student-t df=3 weights)", trend, 1.0, "ratio",
                   lambda: quant_error_ratio("bitmod3_g128", "int3_g128"), mode="max")]
+    out += _native_checks()
     out += _area_checks()
+    return out
+
+
+# hwsim's own Llama-2-7B prefill (256 tokens, true per-head attention) with real formats
+NATIVE = {"fp16": ("bitmod-fp16", "fp16", "fp16"), "ant": ("bitmod-ant", "ant4", "int8"),
+          "olive": ("bitmod-olive", "olive4", "int8"),
+          "bitmod_lossless": ("bitmod", "bitmod6_g128", "int8"),
+          "bitmod_lossy": ("bitmod", "bitmod4_g128", "int8")}
+
+
+@lru_cache(maxsize=None)
+def native_latency_s(accel: str, phase: str = "prefill", weights: str | None = None) -> float:
+    """Latency of hwsim's llama-2-7b workload (context 256, batch 1) on an artifact array."""
+    import hwsim
+
+    arch, w, kv = NATIVE[accel]
+    hw = hwsim.load_arch(arch + ("-gen" if phase == "decode" else ""))
+    wl = hwsim.load_workload("llama-2-7b", phase=phase, batch=1, context=CTX,
+                             weights=weights or w, activations="fp16", kv=kv)
+    return hwsim.evaluate(wl, hw).latency_s
+
+
+def _native_checks() -> list[Check]:
+    i7 = ORDER.index("llama-2-7b")
+    out = []
+    for accel in ("bitmod_lossless", "ant", "olive", "bitmod_lossy"):
+        out.append(Check(
+            "bitserial", f"bitmod.native_speedup.prefill.llama-2-7b.{accel}",
+            f"{accel} / FP16 on hwsim's own Llama-2-7B prefill graph (per-head attention, "
+            f"{NATIVE[accel][1]} weights, int8 KV) vs the artifact's speedup", SRC,
+            CYCLES_D["fp16"][i7] / CYCLES_D[accel][i7], "x",
+            lambda a=accel: native_latency_s("fp16") / native_latency_s(a), 0.15))
     return out
 
 

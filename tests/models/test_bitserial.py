@@ -112,3 +112,18 @@ def test_bad_input(bitmod):
         hwsim.load_arch("bitmod", pe_energy_pj=None)
     with pytest.raises(ConfigError, match="weight_formats"):
         hwsim.load_arch("bitmod", weight_formats=["int4", "nosuchformat"])
+
+
+def test_experiment_writes_results(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "experiments" / "bitmod_vs_ant_olive.py"
+    spec = importlib.util.spec_from_file_location("bitmod_exp", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    res = mod.run(tmp_path)
+    assert (tmp_path / "speedup.png").stat().st_size > 1000
+    assert len(res["cycles"]) == 60
+    assert all(abs(r["rel_error"]) < 0.15 for r in res["cycles"])
+    q = {r["format"]: r["mse_over_int_g128"] for r in res["quant_error"]}
+    assert q["bitmod4_g128"] < q["olive4"] < 1 and q["bitmod4_g128"] < q["ant4"]
