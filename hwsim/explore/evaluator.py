@@ -132,6 +132,14 @@ class Evaluator:
                 [(g, f, n) for (g, f), n in proxy_w.items()], proxy_a, d.kv)
         if "area_mm2" in self.space.metrics:
             out["area_mm2"] = hw.area_mm2
+        if "resource_utilization" in self.space.metrics:
+            # FPGA designs: largest used/available resource fraction (> 1: does not fit); a
+            # space sets the design's check_fit to false so over-budget designs are costed and
+            # the constraint {max: 1.0} marks them infeasible instead of failing the trial
+            if not hasattr(hw, "resource_utilization"):
+                raise UnsupportedError(f"{hw.name}: the {hw.family} model has no resource "
+                                       "utilization (an FPGA metric)")
+            out["resource_utilization"] = hw.resource_utilization
         return out
 
     # ------------------------------------------------------------------ sampling

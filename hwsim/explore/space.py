@@ -39,7 +39,7 @@ from .._paths import read_yaml
 from ..errors import ConfigError, HwsimError
 
 OBJECTIVES = ("latency_s", "energy_j", "area_mm2", "memory_bytes", "accuracy_proxy",
-              "tokens_per_s")
+              "tokens_per_s", "resource_utilization")
 
 
 class _M(BaseModel):

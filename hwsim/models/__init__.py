@@ -7,6 +7,7 @@ from .lut import LUTCore
 from .mac_array import MACArray
 from .mcu import MCU
 from .roofline import RooflineGPU
+from .fpga import FPGA
 
 # family name in an arch YAML -> {model name: class}; "default" is what load_arch builds unless
 # asked for another (load_arch(..., model="roofline")). Later families register here.
@@ -15,6 +16,7 @@ FAMILIES: dict[str, dict[str, type[AcceleratorBase]]] = {
     "lut": {"default": LUTCore},
     "bitserial": {"default": BitSerialArray},
     "mac_array": {"default": MACArray},
+    "fpga": {"default": FPGA},
     "mcu": {"default": MCU},
 }
 

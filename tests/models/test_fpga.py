@@ -1,0 +1,223 @@
+"""FPGA family: accumulator widths, DSP packing, LUT MACs, device fit, clock, latency, power."""
+
+import math
+
+import numpy as np
+import pytest
+
+import hwsim
+from hwsim import formats
+from hwsim.errors import ConfigError, UnknownNameError, UnsupportedError
+from hwsim.models.fpga import accumulator_bits, get_device, mac_resources, products_per_dsp
+from hwsim.models.fpga import arithmetic as ar
+
+
+# ----------------------------------------------------------------------------- accumulators
+
+def _exact_bits(weights: str, activations: str, n: int) -> int:
+    """Two's-complement bits that hold any sum of n exact products, from the value grids."""
+    ga, gw = formats.get(activations).grid(), formats.get(weights).grid()
+    lsb = np.min(np.abs(ga[ga != 0])) * np.min(np.abs(gw[gw != 0]))
+    top = n * np.max(np.abs(ga)) * np.max(np.abs(gw)) / lsb  # in units of the lsb
+    lo = n * np.min(ga) * np.max(gw) / lsb if np.min(ga) * np.max(gw) < 0 else 0
+    lo = min(lo, n * np.max(ga) * np.min(gw) / lsb)
+    bits = 1
+    while not (-(2 ** (bits - 1)) <= lo and top <= 2 ** (bits - 1) - 1):
+        bits += 1
+    return bits
+
+
+def test_accumulator_formulas_match_the_paper_examples():
+    # FPL'24 / audit worked examples at n = 4608 (ResNet-18): E2M3 26, E3M2 32, E3M3 34 bits
+    assert accumulator_bits("fp6_e2m3", "fp6_e2m3", 4608) == 26
+    assert accumulator_bits("fp6_e3m2", "fp6_e3m2", 4608) == 32
+    assert accumulator_bits("fp7_e3m3", "fp7_e3m3", 4608) == 34
+    assert accumulator_bits("int8", "int8", 4608) == 8 + 8 + 13 + 1
+    assert accumulator_bits("int4", "int8", 1) == 13
+
+
+@pytest.mark.parametrize("fmt", ["fp4_e2m1", "fp5_e2m2", "fp6_e3m2", "fp6_e2m3", "fp7_e3m3",
+                                 "fp8_e3m4", "fp5_e3m1"])
+@pytest.mark.parametrize("n", [1, 2, 64, 4096])
+def test_kulisch_formula_is_exact_for_all_finite_minifloats(fmt, n):
+    assert accumulator_bits(fmt, fmt, n) == _exact_bits(fmt, fmt, n)
+
+
+@pytest.mark.parametrize("w,a", [("int8", "int8"), ("int4", "int8"), ("int3", "int5")])
+@pytest.mark.parametrize("n", [1, 7, 4608])
+def test_integer_formula_bounds_the_exact_width(w, a, n):
+    # the published formula is a safe bound, at most one bit above the exact need for
+    # power-of-two n and two above otherwise (ceil(log2 n) rounding)
+    need = _exact_bits(w, a, n)
+    assert need <= accumulator_bits(w, a, n) <= need + 2
+
+
+def test_accumulator_errors_name_the_field():
+    with pytest.raises(ConfigError, match="n = 0"):
+        accumulator_bits("int8", "int8", 0)
+    with pytest.raises(UnknownNameError):
+        accumulator_bits("int8", "nonsense", 8)
+
+
+# ----------------------------------------------------------------------------- DSP packing
+
+def test_dsp_packing_rules():
+    assert products_per_dsp("DSP48E2", 8, 8) == 2      # WP486
+    assert products_per_dsp("DSP48E2", 4, 4) == 4      # WP521 / FINN mvu_4sx4u
+    assert products_per_dsp("DSP58", 8, 8) == 3        # INT8 dot-product mode
+    assert products_per_dsp("DSP58", 9, 8) == 3
+    assert products_per_dsp("DSP48E2", 16, 16) == 1
+    assert products_per_dsp("DSP58", 24, 27) == 1
+    assert products_per_dsp("DSP48E2", 32, 32) == pytest.approx(1 / 4)
+    with pytest.raises(ConfigError, match="dsp_type"):
+        products_per_dsp("DSP99", 8, 8)
+
+
+def test_packed_int8_chain_spills_after_seven_products():
+    # WP486 lane spacing 2^18: floor((2^17 - 1) / 2^14) = 7 signed int8 products per chain
+    assert ar.packed_chain_limit("DSP48E2", 8, 8, 96) == 7
+    plan = ar.dsp_chain("DSP48E2", 8, 8, 64, 96, 30)
+    assert plan.segments == math.ceil(64 / 7)
+    assert plan.fabric_adder_luts == (plan.segments - 1) * 30
+    assert plan.correction_luts > 0
+    # DSP58's INT8 mode sums 3 terms per DSP at 58 bits: no spill, no correction
+    p58 = ar.dsp_chain("DSP58", 8, 8, 64, 164, 30)
+    assert (p58.segments, p58.correction_luts, p58.dsps) == (1, 0, 22)
+
+
+def test_mac_resources_dsp_and_lut():
+    r = mac_resources("int8", "int8", 4608, "u280")
+    assert r.impl == "dsp" and r.dsp == 0.5 and r.acc_bits == 30
+    r58 = mac_resources("int8", "int8", 4608, "vck190")
+    assert r58.dsp == pytest.approx(1 / 3) and r58.lut < r.lut
+    lut = mac_resources("fp8_e4m3", "fp8_e4m3", 4608, "vck190")
+    assert lut.impl == "lut" and lut.dsp == 0 and lut.acc_bits == 50
+    # integer LUT MAC: FINN-R multiplier (2*ceil(16/6)-1)*16 = 80 plus a 30-bit accumulator
+    assert mac_resources("int8", "int8", 4608, "u280", impl="lut").lut == 80 + 30
+    with pytest.raises(UnsupportedError, match="minifloat"):
+        mac_resources("fp8_e4m3", "fp8_e4m3", 64, "u280", impl="dsp")
+    with pytest.raises(ConfigError, match="impl"):
+        mac_resources("int8", "int8", 64, "u280", impl="gpu")
+
+
+def test_minifloat_mac_cost_grows_with_exponent_bits():
+    luts = [ar.lut_mac(f, f, 4608).lut for f in ("fp8_e2m5", "fp8_e3m4", "fp8_e4m3", "fp8_e5m2")]
+    assert luts == sorted(luts) and luts[-1] > 2 * luts[0]
+
+
+def test_int_mac_cost_grows_with_bits():
+    luts = [ar.lut_mac(f"int{b}", f"int{b}", 1024).lut for b in range(2, 9)]
+    assert luts == sorted(luts)
+
+
+# ----------------------------------------------------------------------------- devices, fit
+
+def test_device_database():
+    d = get_device("U280")
+    assert (d.dsp, d.dsp_type, d.lut, d.uram) == (9024, "DSP48E2", 1303680, 960)
+    assert get_device("vck190").max_cascade == 164
+    with pytest.raises(UnknownNameError):
+        get_device("stratix10")
+
+
+def test_design_that_does_not_fit_names_resource_need_and_budget():
+    with pytest.raises(ConfigError, match=r"DSP: needs 4096, zcu102 has 2520"):
+        hwsim.load_arch("flightllm-vhk158", device="zcu102")
+    hw = hwsim.load_arch("flightllm-vhk158", device="zcu102", check_fit=False)
+    assert hw.utilization()["dsp"] == pytest.approx(4096 / 2520)
+    assert hw.resource_utilization > 1  # (its URAM buffers have no URAM on a ZCU102 either)
+    # on DSP58 the same design packs 3 int8 products per DSP
+    assert hwsim.load_arch("flightllm-vhk158").resources["dsp"] == math.ceil(4096 * 2 / 3)
+
+
+def test_cascade_longer_than_a_column_is_rejected():
+    with pytest.raises(ConfigError, match="cascade"):
+        hwsim.load_arch("fpga-int8-systolic", mm={"n": 1, "k": 200, "m": 1})
+
+
+def test_clock_derates_above_the_utilization_knee():
+    base = hwsim.load_arch("fpga-int8-systolic")
+    assert base.clock_hz == 3.0e8
+    big = hwsim.load_arch("fpga-int8-systolic", mm={"n": 16, "k": 16, "m": 9})  # 2304 DSPs, 91%
+    assert big.clock_hz < base.clock_hz
+    fast = hwsim.load_arch("fpga-int8-systolic", clock_hz=2e9)
+    assert fast.clock_hz == get_device("zcu102").dsp_fmax_hz
+
+
+def test_resource_table_lists_every_resource():
+    t = hwsim.load_arch("flightllm-u280").resource_table()
+    for r in ("DSP", "LUT", "FF", "BRAM36", "URAM", "9024"):
+        assert r in t
+
+
+# ----------------------------------------------------------------------------- costs
+
+def _decode(hw, ctx=512, w="int4_g128", a="int8"):
+    wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=ctx, weights=w,
+                             activations=a)
+    return hwsim.evaluate(wl, hw)
+
+
+def test_decode_is_slower_with_less_bandwidth_and_longer_context():
+    u280 = hwsim.load_arch("flightllm-u280")
+    slow = hwsim.load_arch("flightllm-u280", weight_channel_efficiency=0.2)
+    assert _decode(slow).latency_s > _decode(u280).latency_s
+    assert _decode(u280, 2048).latency_s > _decode(u280, 128).latency_s
+
+
+def test_gemv_compute_bound_time_by_hand():
+    hw = hwsim.load_arch("flightllm-vhk158")
+    op = hwsim.ops.Gemm(M=1, N=4096, K=4096, weights="int4_g128", activations="int8")
+    c = hw.cost(op)
+    # MV engine: 64*16 lanes x 2 products x 1.6 sparsity at 225 MHz
+    assert c.breakdown["compute_s"] == pytest.approx(4096 * 4096 / (1024 * 2 * 1.6) / 225e6)
+    assert c.bound == "compute" and c.compute_path == "mv-dsp"
+    # prefill pads tokens to the MM block of 128
+    c100 = hw.cost(hwsim.ops.Gemm(M=100, N=4096, K=4096, weights="int8", activations="int8"))
+    c128 = hw.cost(hwsim.ops.Gemm(M=128, N=4096, K=4096, weights="int8", activations="int8"))
+    assert c100.breakdown["compute_s"] == pytest.approx(c128.breakdown["compute_s"])
+
+
+def test_energy_is_static_plus_dynamic():
+    hw = hwsim.load_arch("flightllm-u280")
+    c = hw.cost(hwsim.ops.Gemm(M=1, N=4096, K=4096, weights="int4_g128", activations="int8"))
+    assert c.energy_j == pytest.approx(c.breakdown["static_j"] + c.breakdown["dynamic_j"])
+    assert c.breakdown["static_j"] == pytest.approx(hw.params.static_power_w * c.latency_s)
+
+
+def test_formats_the_datapath_cannot_multiply_are_unsupported():
+    hw = hwsim.load_arch("flightllm-u280")
+    with pytest.raises(UnsupportedError, match="int8"):
+        hw.cost(hwsim.ops.Gemm(M=1, N=64, K=64, weights="fp16", activations="fp16"))
+    mf = hwsim.load_arch("fpga-minifloat-e2m3")
+    with pytest.raises(UnsupportedError, match="fp6_e2m3"):
+        mf.cost(hwsim.ops.Gemm(M=1, N=64, K=64, weights="fp8_e4m3", activations="fp8_e4m3"))
+    assert mf.cost(hwsim.ops.Gemm(M=1, N=64, K=64, weights="fp4_e2m1", activations="fp6_e2m3"))
+
+
+def test_minifloat_dsp_design_is_a_config_error():
+    with pytest.raises(ConfigError, match="arithmetic: lut"):
+        hwsim.load_arch("fpga-minifloat", arithmetic="dsp")
+
+
+def test_llm_eval_is_fast():
+    import time
+    hw = hwsim.load_arch("flightllm-vhk158")
+    wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=1000,
+                             weights="int4_g128", activations="int8")
+    t = time.perf_counter()
+    hwsim.evaluate(wl, hw)
+    assert time.perf_counter() - t < 0.05
+
+
+def test_per_layer_precision_policy_runs():
+    from hwsim.workload import Precision
+    hw = hwsim.load_arch("flightllm-u280")
+    wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=256,
+                             weights="int4_g128", activations="int8")
+    mixed = Precision("int4_g128", "int8", overrides={"mlp.down": {"weights": "int8"},
+                                                      "lm_head": {"weights": "int8"}})
+    base = hwsim.evaluate(wl, hw)
+    rep = hwsim.evaluate(wl.with_precision(mixed), hw)
+    # int8 down projections and lm_head stream twice the bytes of int4: slower memory-bound decode
+    assert rep.latency_s > base.latency_s
