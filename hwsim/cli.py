@@ -35,10 +35,6 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--per-op", action="store_true", help="one row per op instead of per group")
     ev.add_argument("--csv", metavar="FILE", help="write per-op rows as CSV")
     ev.add_argument("--json", metavar="FILE", help="write totals and per-op rows as JSON")
-    ev.add_argument("--engine", choices=["analytical", "sim"], default="analytical",
-                    help="analytical model (fast) or the tile-level simulator (stalls; slower)")
-    ev.add_argument("--trace", metavar="FILE", help="with --engine sim: Chrome trace JSON of the "
-                    "slowest op's timeline (open in Perfetto / chrome://tracing)")
 
     va = sub.add_parser("validate", help="compare models with known designs")
     va.add_argument("family", nargs="?", help="restrict to one family (see 'hwsim list families')")
@@ -111,18 +107,12 @@ def _run(args) -> int:
         wl = load_workload(args.workload, phase=args.phase, batch=args.batch, context=args.context,
                            weights=args.weights, activations=args.activations, kv=args.kv,
                            image_size=args.image_size)
-        if args.trace and args.engine != "sim":
-            raise HwsimError("--trace needs --engine sim")
-        rep = evaluate(wl, hw, engine=args.engine)
+        rep = evaluate(wl, hw)
         print(rep if not args.per_op else f"{wl.name} on {hw.name}\n" + rep.table(per_op=True))
         if callable(getattr(hw, "resource_table", None)):  # FPGA designs: used / available
             print("\n" + hw.resource_table())
         _write(rep.to_csv, args.csv)
         _write(rep.to_json, args.json)
-        if args.trace:
-            from .sim.trace import write_op_trace
-            slowest = max(rep.rows, key=lambda r: r.cost.latency_s).op
-            _write(lambda p: write_op_trace(hw, slowest, p), args.trace)
         return 0
     if args.cmd == "explore":
         from .explore import explore
