@@ -14,7 +14,11 @@ class UnknownNameError(HwsimError, KeyError):
     """A format, arch, workload or family name that is not registered."""
 
     def __init__(self, kind: str, name: str, known: list[str]):
-        close = difflib.get_close_matches(str(name), known, n=4, cutoff=0.5)
+        # names that start with what was typed ('h100' -> 'h100-sxm') come before fuzzy matches
+        prefix = [k for k in sorted(known) if k.startswith(str(name))]
+        close = prefix + [k for k in difflib.get_close_matches(str(name), known, n=4, cutoff=0.5)
+                          if k not in prefix]
+        close = close[:4]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         msg = f"unknown {kind} {name!r}{hint} (known: {', '.join(sorted(known)[:40])}" + (
             ", ...)" if len(known) > 40 else ")")

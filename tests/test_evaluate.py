@@ -68,12 +68,23 @@ def test_cnn_and_vit_evaluate_everywhere():
     for arch in hwsim.list_archs():
         hw = hwsim.load_arch(arch)
         for w in ("resnet50", "mobilenetv2", "vit-b16"):
-            ok = []
-            for wf, af in (("fp16", "fp16"), ("int8", "int8"), ("int4", "int8")):
+            ok, why = [], []
+            # the last: weight-only quantization with an int8 attention operand (BitMoD's PEs
+            # serialize the second attention operand and have no fp16 path for it)
+            for wf, af, kv in (("fp16", "fp16", None), ("int8", "int8", None),
+                               ("int4", "int8", None), ("int4", "fp16", "int8"),
+                               ("fp8_e4m3", "fp8_e4m3", None),   # minifloat-only FPGA designs
+                               ("fp6_e2m3", "fp6_e2m3", None)):
                 try:
                     rep = hwsim.evaluate(hwsim.load_workload(w, batch=8, weights=wf,
-                                                             activations=af), hw)
-                except UnsupportedError:
+                                                             activations=af, kv=kv), hw)
+                except UnsupportedError as e:
+                    why.append(str(e))
                     continue
                 ok.append(rep.latency_s > 0)
+            if not ok and hw.family == "mcu":
+                # an MCU refuses an ImageNet model because its activations do not fit SRAM,
+                # and says so, rather than returning a number for a design that cannot run
+                assert all("SRAM" in m or "flash" in m for m in why), (arch, w, why)
+                continue
             assert ok and all(ok), (arch, w)

@@ -25,6 +25,7 @@ from .base import (BinaryFormat, BipolarIntFormat, FixedPointFormat, FloatFormat
                    IntFormat, MXFormat, NumberFormat, NVFP4Format, QTensor, TernaryFormat)
 from .metrics import mse, quantization_error, sqnr_db
 from . import mixture as _mixture  # BitMoD / ANT / OliVe weight types
+from .gguf import GGUF_TYPES, GGUFFormat, gguf_format  # llama.cpp quantization types
 
 __all__ = ["get", "names", "NumberFormat", "QTensor", "FloatFormat", "IntFormat", "GroupFormat",
            "MXFormat", "NVFP4Format", "BinaryFormat", "TernaryFormat", "BipolarIntFormat",
@@ -63,6 +64,7 @@ def names() -> list[str]:
     out += [f"int{n}_g{g}" for n in (2, 3, 4, 8) for g in (32, 64, 128)]
     out += ["uint4_g128", "int4_g128_zp"]
     out += _mixture.NAMES
+    out += list(GGUF_TYPES)
     return out
 
 
@@ -127,6 +129,8 @@ def _get(key: str) -> NumberFormat:
         return MXFormat(key, _get(_MX_ELEMENTS[key]), 32)
     if key == "mxint8":
         return MXFormat(key, FixedPointFormat("int8_q6", 8, 6), 32)
+    if key in GGUF_TYPES:
+        return gguf_format(key)
     if key == "nvfp4":
         return NVFP4Format(key, _get("fp4_e2m1"), _get("fp8_e4m3"), 16)
     if (mix := _mixture.make(key)) is not None:

@@ -6,6 +6,7 @@ from .gpu import GPU
 from .lut import LUTCore
 from .mac_array import MACArray
 from .mcu import MCU
+from .cpu import CPU
 from .roofline import RooflineGPU
 from .fpga import FPGA
 
@@ -18,6 +19,7 @@ FAMILIES: dict[str, dict[str, type[AcceleratorBase]]] = {
     "mac_array": {"default": MACArray},
     "fpga": {"default": FPGA},
     "mcu": {"default": MCU},
+    "cpu": {"default": CPU},
 }
 
 __all__ = ["Accelerator", "AcceleratorBase", "Cost", "Params", "FAMILIES", "GPU", "LUTCore", "MACArray", "RooflineGPU",

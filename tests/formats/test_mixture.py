@@ -88,10 +88,14 @@ def test_codes_on_grid_shape_kept_and_error_bounded(x, name):
     y = f.dequantize(q)
     assert y.shape == x.shape and np.all(np.isfinite(y))
     assert np.all(np.isin(q.codes, f.grid()))
-    # every kept (nonzero) element is within half the widest grid gap of its value; zeros are
-    # roundings to zero or OliVe victims
+    # every kept (nonzero) element inside the range all variants share is within half the widest
+    # grid gap of its value. Zeros are roundings to zero or OliVe victims; beyond the shared range
+    # an asymmetric variant (BitMoD's +6/-4) may clip one element when that lowers the group's
+    # squared error, which is the selection rule, not a bug.
     from hwsim.formats.base import _unblock
     s = _unblock(np.broadcast_to(q.scale, q.codes.shape), x.shape)
     gap = np.diff(f.grid()).max()
-    kept = y != 0
+    grids = list(getattr(f, "variants", {"grid": f.grid()}).values())
+    shared = min(min(-g.min(), g.max()) for g in grids)
+    kept = (y != 0) & (np.abs(x) <= shared * s)
     assert np.all(np.abs(y - x)[kept] <= (s * gap / 2)[kept] * (1 + 1e-9) + 1e-12)
