@@ -66,6 +66,8 @@ class Precision:
 
     def apply(self, op: Op) -> Op:
         """The op with its formats set from this policy."""
+        if getattr(op, "fixed_formats", False):
+            return op
         r = self.roles_for(op)
         a, out = r["activations"], r.get("out", r["activations"])
         if isinstance(op, (Gemm, Conv2d)):

@@ -4,6 +4,13 @@ Phases: ``prefill`` processes ``context`` prompt tokens per sequence (causal att
 and computes logits for the last position only, as serving engines do; ``decode`` produces one new
 token per sequence attending to ``context`` cached tokens plus itself (kv_len = context + 1).
 
+``fusion``: ``"fused"`` (the default) is one kernel per op, as serving engines (vLLM, TensorRT-LLM)
+run a step; ``"eager"`` is the kernel sequence PyTorch eager mode launches for the reference
+implementation -- RMSNorm as eight kernels (cast to fp32, pow, mean, add eps, rsqrt, cast back,
+two multiplies), rotary embedding as seven per tensor (four multiplies, a subtraction, an addition,
+a concatenation), SiLU and the gate multiply as two, the KV-cache write as one copy per tensor --
+counted from the profile of benchmarks/gpu/llm_decode.py (kernels_fp16_b1.csv: 1418 kernels).
+
 MoE layers (``num_local_experts`` / ``num_experts`` with ``num_experts_per_tok``): the expert FFNs are
 one grouped GEMM over the experts that receive tokens. With T tokens routed top-k uniformly among E
 experts the expected number of active experts is E·(1 - (1 - k/E)^T) — each active expert's weights
@@ -100,13 +107,57 @@ def active_experts(experts: int, top_k: int, tokens: int) -> float:
     return experts * (1.0 - (1.0 - top_k / experts) ** tokens)
 
 
+FUSIONS = ("fused", "eager")
+
+
+class _Eager:
+    """Emits the unfused kernel sequence of PyTorch eager mode for the ops that serving engines
+    fuse (see the module docstring for the sequences and where they were counted)."""
+
+    def __init__(self, b: GraphBuilder, act: str):
+        self.b, self.act = b, act
+
+    def _k(self, name, group, numel, inputs=1, fmt_in=None, fmt_out=None, L=None, **kw):
+        fixed = fmt_in is not None
+        f = dict(activations=fmt_in, out=fmt_out or fmt_in, fixed_formats=True) if fixed else {}
+        return self.b.add(Elementwise(name=name, group=group, numel=numel, inputs=inputs,
+                                      **f, **kw, **(L or {})))
+
+    def rms(self, p, group, T, H, L):
+        """x * rsqrt(x.float().pow(2).mean(-1) + eps).to(dtype) * w"""
+        k = self._k
+        k(p + ".to_fp32", group, T * H, fmt_in=self.act, fmt_out="fp32", fn="cast",
+          flops_per_elem=0, L=L)
+        k(p + ".pow", group, T * H, fmt_in="fp32", fn="pow", L=L)
+        k(p + ".mean", group, T * H, fmt_in="fp32", fn="mean", L=L)
+        k(p + ".add_eps", group, T, fmt_in="fp32", fn="add", L=L)
+        k(p + ".rsqrt", group, T, fmt_in="fp32", fn="rsqrt", L=L)
+        k(p + ".to_half", group, T, fmt_in="fp32", fmt_out=self.act, fn="cast",
+          flops_per_elem=0, L=L)
+        k(p + ".mul", group, T * H, inputs=2, fn="mul", L=L)
+        return k(p + ".mul_weight", group, T * H, inputs=2, fn="mul", L=L)
+
+    def rope(self, p, group, numel, L):
+        k = self._k
+        for part in ("x1_cos", "x2_sin"):
+            k(f"{p}.{part}", group, numel // 2, inputs=2, fn="mul", L=L)
+        k(p + ".sub", group, numel // 2, inputs=2, fn="sub", L=L)
+        for part in ("x2_cos", "x1_sin"):
+            k(f"{p}.{part}", group, numel // 2, inputs=2, fn="mul", L=L)
+        k(p + ".add", group, numel // 2, inputs=2, fn="add", L=L)
+        return k(p + ".cat", group, numel, fn="cat", flops_per_elem=0, L=L)
+
+
 def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: int = 2048,
-              precision: Precision | None = None) -> Workload:
-    """Build one forward pass of ``cfg``: all layers, embedding to logits."""
+              precision: Precision | None = None, fusion: str = "fused") -> Workload:
+    """Build one forward pass of ``cfg``: all layers, embedding to logits; ``fusion`` as in the
+    module docstring."""
     from ..errors import check_positive_int
 
     if phase not in ("prefill", "decode"):
         raise ConfigError(f"phase = {phase!r}: expected 'prefill' or 'decode'")
+    if fusion not in FUSIONS:
+        raise ConfigError(f"fusion = {fusion!r}: expected one of {', '.join(FUSIONS)}")
     batch = check_positive_int("workload", "batch", batch)
     context = check_positive_int("workload", "context", context)
     q = context if phase == "prefill" else 1
@@ -114,7 +165,14 @@ def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: in
     T = batch * q  # tokens through the linear layers
     H, hd = cfg.hidden, cfg.head_dim
     b = GraphBuilder()
+    eager = _Eager(b, (precision or Precision()).activations) if fusion == "eager" else None
     ew = dict(flops_per_elem=1)
+
+    def norm(name, group, L):
+        if eager and cfg.norm == "rms":
+            return eager.rms(name, group, T, H, L)
+        return b.add(Norm(name=name, group=group, rows=T, cols=H, kind=cfg.norm,
+                          affine_bias=cfg.norm == "layer", **L))
 
     b.add(Embedding(name="embed", group="embed", vocab=cfg.vocab, dim=cfg.proj_dim or H, tokens=T))
     if cfg.learned_pos:
@@ -125,23 +183,27 @@ def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: in
     for i in range(cfg.layers):
         p = f"layers.{i}."
         L = dict(layer=i)
-        b.add(Norm(name=p + "attn_norm", group="attn.norm", rows=T, cols=H, kind=cfg.norm,
-                   affine_bias=cfg.norm == "layer", **L))
+        norm(p + "attn_norm", "attn.norm", L)
         b.add(Gemm(name=p + "attn.qkv", group="attn.qkv", M=T, N=(cfg.heads + 2 * cfg.kv_heads) * hd,
                    K=H, bias=cfg.qkv_bias, **L))
-        if cfg.norm == "rms":  # rotary embedding on q and k
+        if cfg.norm == "rms" and eager:  # rotary embedding on q and k, unfused
+            eager.rope(p + "attn.rope.q", "attn.rope", T * cfg.heads * hd, L)
+            eager.rope(p + "attn.rope.k", "attn.rope", T * cfg.kv_heads * hd, L)
+        elif cfg.norm == "rms":  # rotary embedding on q and k
             b.add(Elementwise(name=p + "attn.rope", group="attn.rope", fn="rope",
                               numel=T * (cfg.heads + cfg.kv_heads) * hd, flops_per_elem=3, **L))
-        b.add(Elementwise(name=p + "attn.kv_write", group="attn.kv_write", fn="kv_write",
-                          numel=T * 2 * cfg.kv_heads * hd, flops_per_elem=0, **L))
+        for t in ("k", "v") if eager else ("",):  # eager: one copy into each cache
+            b.add(Elementwise(name=p + "attn.kv_write" + (f".{t}" if t else ""),
+                              group="attn.kv_write", fn="kv_write",
+                              numel=T * (1 if t else 2) * cfg.kv_heads * hd, flops_per_elem=0,
+                              **L))
         b.add(Attention(name=p + "attn.sdpa", group="attn.sdpa", batch=batch, heads=cfg.heads,
                         kv_heads=cfg.kv_heads, q_len=q, kv_len=kv_len, head_dim=hd, causal=True, **L))
         b.add(Gemm(name=p + "attn.o", group="attn.o", M=T, N=H, K=cfg.heads * hd,
                    bias=cfg.linear_bias, **L))
         resid = b.add(Elementwise(name=p + "attn.residual", group="residual", fn="add", inputs=2,
                                   numel=T * H, **ew, **L), deps=[b.last, resid])
-        b.add(Norm(name=p + "mlp_norm", group="mlp.norm", rows=T, cols=H, kind=cfg.norm,
-                   affine_bias=cfg.norm == "layer", **L))
+        norm(p + "mlp_norm", "mlp.norm", L)
         I = cfg.intermediate
         n_up = 2 * I if cfg.gated_mlp else I
         if cfg.experts:
@@ -156,18 +218,25 @@ def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: in
         else:
             b.add(Gemm(name=p + "mlp.up", group="mlp.up", M=T, N=n_up, K=H, bias=cfg.linear_bias, **L))
             act_numel, down = T * I, dict(M=T)
-        b.add(Elementwise(name=p + "mlp.act", group="mlp.act", fn="silu_mul" if cfg.gated_mlp else "act",
-                          inputs=2 if cfg.gated_mlp else 1, numel=act_numel, flops_per_elem=5, **L))
+        if eager and cfg.gated_mlp:  # F.silu(gate) * up: two kernels
+            b.add(Elementwise(name=p + "mlp.act.silu", group="mlp.act", fn="silu", inputs=1,
+                              numel=act_numel, flops_per_elem=4, **L))
+            b.add(Elementwise(name=p + "mlp.act.mul", group="mlp.act", fn="mul", inputs=2,
+                              numel=act_numel, **L))
+        else:
+            b.add(Elementwise(name=p + "mlp.act", group="mlp.act",
+                              fn="silu_mul" if cfg.gated_mlp else "act",
+                              inputs=2 if cfg.gated_mlp else 1, numel=act_numel, flops_per_elem=5,
+                              **L))
         b.add(Gemm(name=p + "mlp.down", group="mlp.down", N=H, K=I, bias=cfg.linear_bias, **down, **L))
         resid = b.add(Elementwise(name=p + "mlp.residual", group="residual", fn="add", inputs=2,
                                   numel=T * H, **ew, **L), deps=[b.last, resid])
-    b.add(Norm(name="final_norm", group="final_norm", rows=T, cols=H, kind=cfg.norm,
-               affine_bias=cfg.norm == "layer"))
+    norm("final_norm", "final_norm", {})
     m_logits = batch if phase == "prefill" else T
     if cfg.proj_dim:
         b.add(Gemm(name="project_out", group="lm_head", M=m_logits, N=cfg.proj_dim, K=H))
     b.add(Gemm(name="lm_head", group="lm_head", M=m_logits, N=cfg.vocab, K=cfg.proj_dim or H,
                tied=cfg.tie_embeddings))
     meta = dict(model=cfg.name, kind="llm", phase=phase, batch=batch, context=context,
-                tokens=T, new_tokens=batch if phase == "decode" else T)
+                tokens=T, new_tokens=batch if phase == "decode" else T, fusion=fusion)
     return b.build(cfg.name, meta, precision or Precision())

@@ -273,6 +273,9 @@ class Elementwise(Op):
     fn: str = "add"
     activations: str = "fp16"
     out: str | None = None
+    # formats set by the builder and kept by the precision policy (eager frameworks' fp32
+    # intermediates, e.g. RMSNorm's x.float().pow(2))
+    fixed_formats: bool = False
 
     _dims = ("numel", "inputs")
     _format_fields = ("activations", "out")

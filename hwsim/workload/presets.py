@@ -32,7 +32,8 @@ def workload_spec(name_or_path: str | Path) -> tuple[dict, Path]:
 def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int = 1,
                   context: int = 2048, weights: str | None = None, activations: str | None = None,
                   kv: str | None = None, precision: Precision | None = None,
-                  image_size: int | None = None, optimizer: str = "sgd") -> Workload:
+                  image_size: int | None = None, optimizer: str = "sgd",
+                  fusion: str = "fused") -> Workload:
     """Build a workload graph.
 
     ``name_or_path``: a preset (``hwsim list workloads``), a workload YAML, an HF ``config.json``
@@ -46,6 +47,9 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     >>> round(wl.num_params / 1e9, 2)
     6.74
 
+    ``fusion`` (LLMs): ``"fused"`` -- one kernel per op, as serving engines run it (default) -- or
+    ``"eager"`` -- the unfused kernel sequence of PyTorch eager mode (:mod:`hwsim.workload.llm`).
+
     ``phase="train"`` (any kind): one training step, the forward pass (LLMs: over ``context``
     tokens, logits for all of them) followed by input- and weight-gradient ops and the ``optimizer``
     update (``sgd`` or ``adam``); see :mod:`hwsim.workload.training`.
@@ -56,7 +60,7 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
         from .training import to_training
         fwd = load_workload(name_or_path, phase="prefill", batch=batch, context=context,
                             weights=weights, activations=activations, kv=kv, precision=precision,
-                            image_size=image_size)
+                            image_size=image_size, fusion=fusion)
         return to_training(fwd, optimizer)
     p = Path(name_or_path)
     spec, src = ({}, p) if p.suffix in (".onnx", ".json") else workload_spec(name_or_path)
@@ -75,7 +79,7 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
         except (OSError, json.JSONDecodeError) as e:
             raise ConfigError(f"{p}: cannot read HF config ({e})") from None
         return build_llm(LLMConfig.from_hf(cfg, name=p.parent.name or p.stem, source=str(p)),
-                         phase, batch, context, prec)
+                         phase, batch, context, prec, fusion)
     kind = spec.get("kind")
     if kind not in KINDS:
         raise ConfigError(f"{src}: field 'kind' = {kind!r}: expected one of {', '.join(KINDS)}")
@@ -86,7 +90,7 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     try:
         if kind == "llm":
             return build_llm(LLMConfig.from_hf(cfg, name=name, source=f"{src}: config"),
-                             phase, batch, context, prec)
+                             phase, batch, context, prec, fusion)
         vision = dict(batch=batch, precision=prec)
         if image_size is not None:
             vision["image_size"] = image_size
