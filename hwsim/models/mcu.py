@@ -393,23 +393,33 @@ class MemoryPlan:
     per_op_bytes: tuple[tuple[str, float], ...]
 
 
+def _out_bytes(op: Op) -> float:
+    ob = op.operand_bytes()
+    return ob.get("C", ob.get("out", ob.get("O", 0.0)))
+
+
 def memory_plan(workload) -> MemoryPlan:
-    """Live activation bytes at each op of ``workload`` (in its topological order)."""
+    """Live activation bytes at each op of ``workload`` (in its topological order).
+
+    A single-input elementwise or norm op whose input dies there runs in place (its output
+    overwrites the input, as TFLM/CMSIS-NN fuse or fold BN and activations), the same rule the
+    per-op SRAM check uses."""
     g, ops = workload.graph, workload.ops
     order = {op.name: i for i, op in enumerate(ops)}
-    out_bytes = {}
-    for op in ops:
-        ob = op.operand_bytes()
-        out_bytes[op.name] = ob.get("C", ob.get("out", ob.get("O", 0.0)))
     last_use = {n: max((order[s] for s in g.successors(n)), default=order[n]) for n in order}
     live: dict[str, float] = {}
     rows, peak, peak_op = [], 0.0, ""
     first = ops[0].name if ops else ""
     for i, op in enumerate(ops):
         ob = op.operand_bytes()
-        ext_in = ob.get("A", ob.get("in", 0.0)) if op.name == first or not list(
-            g.predecessors(op.name)) else 0.0
-        live[op.name] = out_bytes[op.name]
+        preds = list(g.predecessors(op.name))
+        ext_in = ob.get("A", ob.get("in", 0.0)) if op.name == first or not preds else 0.0
+        out = _out_bytes(op)
+        if ("in" in ob and getattr(op, "inputs", 1) == 1 and len(preds) == 1
+                and last_use.get(preds[0]) == i and live.get(preds[0], -1.0) >= out):
+            del live[preds[0]]   # in place: the output takes the input's buffer
+            ext_in = 0.0
+        live[op.name] = out
         need = sum(live.values()) + ext_in
         rows.append((op.name, need))
         if need > peak:
@@ -434,6 +444,160 @@ def check_fit(workload, hw: MCU) -> MemoryPlan:
     return plan
 
 
+@dataclass(frozen=True)
+class PatchCost:
+    """Cost of a patch-based schedule on one MCU."""
+
+    latency_s: float
+    energy_j: float
+    macs: int
+
+
+@dataclass(frozen=True)
+class PatchPlan:
+    """Patch-based inference (MCUNetV2, Lin et al., NeurIPS 2021) of a workload's first stage: the
+    stage's output split into ``patches`` x ``patches`` spatial tiles, each computed through the
+    whole stage from an input tile grown by the receptive-field halo (recomputed where tiles
+    overlap), then the rest of the network layer by layer."""
+
+    workload: object
+    patches: int
+    stage_ops: tuple            # one patch's ops (run patches**2 times)
+    rest_ops: tuple             # the ops after the stage, unchanged
+    stage_macs: int             # MACs of the stage layer by layer
+    recompute_macs: int         # MACs above stage_macs of running every patch
+    peak_activation_bytes: float
+    peak_where: str             # "patch stage" or the op of the rest with the peak
+    layer_peak_activation_bytes: float
+
+    @property
+    def recompute_fraction(self) -> float:
+        """Extra MACs over the stage's own MACs."""
+        return self.recompute_macs / self.stage_macs if self.stage_macs else 0.0
+
+    @property
+    def network_overhead(self) -> float:
+        """Extra MACs over the whole network's MACs (the figure MCUNetV2 reports)."""
+        return self.recompute_macs / self.workload.macs if self.workload.macs else 0.0
+
+    def check_fit(self, hw: "MCU") -> None:
+        """ConfigError naming the memory, the need and the size when the plan does not fit."""
+        p = hw.params
+        if self.peak_activation_bytes > p.sram_bytes:
+            raise ConfigError(
+                f"{hw.name}: {self.workload.name} with {self.patches}x{self.patches} patches needs "
+                f"{self.peak_activation_bytes / KiB:.1f} KiB of SRAM for activations (peak at "
+                f"{self.peak_where}), sram_bytes = {p.sram_bytes / KiB:.0f} KiB")
+        if self.workload.weight_bytes > p.weight_memory_bytes:
+            raise ConfigError(
+                f"{hw.name}: {self.workload.name} needs {self.workload.weight_bytes / KiB:.1f} KiB "
+                f"of {p.weight_memory} for weights, weight_memory_bytes = "
+                f"{p.weight_memory_bytes / KiB:.0f} KiB")
+
+    def cost(self, hw: "MCU") -> PatchCost:
+        """Latency and energy on ``hw``: every patch's stage ops, then the rest; checks the fit
+        first (ConfigError), so the per-op SRAM checks see one patch's working set."""
+        self.check_fit(hw)
+        n = self.patches * self.patches
+        costs = [(n, hw.cost(o)) for o in self.stage_ops] + [(1, hw.cost(o)) for o in self.rest_ops]
+        return PatchCost(sum(k * c.latency_s for k, c in costs),
+                         sum(k * c.energy_j for k, c in costs),
+                         n * sum(o.macs for o in self.stage_ops)
+                         + sum(o.macs for o in self.rest_ops))
+
+
+def _halo(t_out: int, conv: Conv2d, axis: str) -> int:
+    """Input rows (or columns) a conv needs for ``t_out`` output rows: (t - 1) s + d (k - 1) + 1."""
+    k = conv.kernel_h if axis == "h" else conv.kernel_w
+    return (t_out - 1) * conv.stride + conv.dilation * (k - 1) + 1
+
+
+def patch_plan(workload, last_stage_op: str, patches: int) -> PatchPlan:
+    """Run ``workload``'s ops up to ``last_stage_op`` patch by patch (``patches`` per side).
+
+    Halo sizes follow each conv back from the stage's output tile (:func:`_halo`); tiles are
+    treated as interior (their halos are real data, an upper bound on edge tiles that read
+    padding). Peak memory in the patch phase: one patch's schedule (:func:`memory_plan` of the
+    per-patch ops) plus every tensor the stage hands to the rest (the stage output and any skip
+    tensor crossing the cut), held whole while patches fill them; after it, the rest of the
+    layer-by-layer schedule's rows. Only single-branch stages of Conv2d / Elementwise / Norm
+    ops can be split (UnsupportedError otherwise).
+
+    >>> import hwsim
+    >>> pp = patch_plan(hwsim.load_workload("mobilenetv2", weights="int8", activations="int8"),
+    ...                 "features.3.project", 4)
+    >>> pp.peak_activation_bytes < pp.layer_peak_activation_bytes
+    True
+    """
+    from dataclasses import replace
+
+    from ..workload.graph import Workload
+    from ..workload.ops import Elementwise, Norm
+
+    if isinstance(patches, bool) or not isinstance(patches, int) or patches < 1:
+        raise ConfigError(f"patch_plan: patches = {patches!r}, expected a positive integer "
+                          "(tiles per side)")
+    ops = list(workload.ops)
+    names = [o.name for o in ops]
+    if last_stage_op not in names:
+        raise ConfigError(f"patch_plan: last_stage_op = {last_stage_op!r} is not an op of "
+                          f"{workload.name} (first ops: {', '.join(names[:4])} ...)")
+    cut = names.index(last_stage_op) + 1
+    stage, rest = ops[:cut], ops[cut:]
+    for o in stage:
+        if not isinstance(o, (Conv2d, Elementwise, Norm)):
+            raise UnsupportedError(f"patch_plan: {o.name} ({o.type}) in the stage up to "
+                                   f"{last_stage_op}: only Conv2d, Elementwise and Norm ops can "
+                                   "run patch by patch")
+    convs = [o for o in stage if isinstance(o, Conv2d)]
+    if not convs:
+        raise ConfigError(f"patch_plan: no Conv2d up to last_stage_op = {last_stage_op!r}")
+    last = convs[-1]
+    if patches > min(last.out_h, last.out_w):
+        raise ConfigError(f"patch_plan: patches = {patches} per side, but {last.name}'s output is "
+                          f"{last.out_h}x{last.out_w}")
+    th, tw = -(-last.out_h // patches), -(-last.out_w // patches)
+    need = {}
+    for c in reversed(convs):   # the output tile each conv must produce (at most its output)
+        th, tw = min(th, c.out_h), min(tw, c.out_w)
+        need[c.name] = (th, tw)
+        th, tw = _halo(th, c, "h"), _halo(tw, c, "w")   # the producer's tile, halo included
+    per_patch, tile = [], None
+    for o in stage:
+        if isinstance(o, Conv2d):
+            oh, ow = need[o.name]
+            po = replace(o, in_h=_halo(oh, o, "h"), in_w=_halo(ow, o, "w"), padding=0)
+            tile = (o.out_h * o.out_w, oh * ow)
+        elif tile is not None:   # elementwise / norm on the last conv's output tile
+            frac = tile[1] / tile[0]
+            po = (replace(o, numel=max(1, round(o.numel * frac))) if isinstance(o, Elementwise)
+                  else replace(o, rows=max(1, round(o.rows * frac))))
+        else:
+            raise UnsupportedError(f"patch_plan: {o.name} precedes the first Conv2d of the stage")
+        per_patch.append(po)
+    n = patches * patches
+    stage_macs = sum(o.macs for o in stage)
+    recompute = n * sum(o.macs for o in per_patch) - stage_macs
+    # patch phase: one patch's schedule + the tensors crossing the cut, held whole
+    g = workload.graph.subgraph(names[:cut]).copy()
+    for po in per_patch:
+        g.nodes[po.name]["op"] = po
+    patch_mem = memory_plan(Workload(workload.name, g, workload.meta)).peak_activation_bytes
+    rest_names = set(names[cut:])
+    crossing = sum(_out_bytes(o) for o in stage
+                   if any(s in rest_names for s in workload.graph.successors(o.name))
+                   or o.name == last_stage_op)
+    full = memory_plan(workload)
+    rest_rows = full.per_op_bytes[cut:]
+    rest_peak, rest_op = max(((b, nme) for nme, b in rest_rows), default=(0.0, ""))
+    if patch_mem + crossing >= rest_peak:
+        peak, where = patch_mem + crossing, "patch stage"
+    else:
+        peak, where = rest_peak, rest_op
+    return PatchPlan(workload, patches, tuple(per_patch), tuple(rest), stage_macs, recompute,
+                     peak, where, full.peak_activation_bytes)
+
+
 def training_macs_per_cycle(workload, hw: MCU) -> float:
     """End-to-end MACs per clock of a workload (what Nadalini et al. report for training steps)."""
     from ..evaluate import evaluate
@@ -443,4 +607,4 @@ def training_macs_per_cycle(workload, hw: MCU) -> float:
 
 
 __all__ = ["MCU", "MCUParams", "Recipe", "KernelCycles", "MemoryPlan", "memory_plan",
-           "check_fit", "training_macs_per_cycle"]
+           "check_fit", "PatchPlan", "PatchCost", "patch_plan", "training_macs_per_cycle"]

@@ -156,3 +156,89 @@ def test_int8_int4_space_on_stm32h7():
     flash = sp.constraints["memory_bytes"].max
     assert m["int8"]["memory_bytes"] > flash >= m["int4"]["memory_bytes"]
     assert m["int4"]["energy_j"] > m["int8"]["energy_j"]   # unpacking nibbles costs cycles
+
+
+# ---------------------------------------------------------------------- patch-based inference
+
+
+def _two_conv_stack(c=8, hw_px=16):
+    from hwsim.workload.graph import GraphBuilder
+
+    b = GraphBuilder()
+    for i in range(2):
+        b.add(Conv2d(name=f"c{i}", in_channels=c, out_channels=c, in_h=hw_px, in_w=hw_px,
+                     kernel_h=3, kernel_w=3, padding=1, weights="int8", activations="int8"))
+    b.add(Conv2d(name="head", in_channels=c, out_channels=1, in_h=hw_px, in_w=hw_px,
+                 kernel_h=1, kernel_w=1, weights="int8", activations="int8"))
+    return b.build("stack", {}, None)
+
+
+def test_patch_halo_recompute_by_hand():
+    from hwsim.models.mcu import patch_plan
+
+    wl = _two_conv_stack()
+    pp = patch_plan(wl, "c1", 2)
+    # c1's 8x8 output tile needs a 10x10 input tile, so c0 computes 10x10 outputs per patch
+    # (from 12x12 inputs): 4 patches x (100 - 64) extra outputs of 8 x 8 x 9 MACs each
+    assert [(o.in_h, o.out_h) for o in pp.stage_ops] == [(12, 10), (10, 8)]
+    assert pp.recompute_macs == 4 * (100 - 64) * 8 * 8 * 9
+    assert pp.stage_macs == 2 * 16 * 16 * 8 * 8 * 9
+    assert pp.recompute_fraction == pytest.approx(36 / 128)
+    assert pp.network_overhead == pytest.approx(pp.recompute_macs / wl.macs)
+    assert pp.rest_ops[0].name == "head" and pp.rest_ops[0].in_h == 16
+    # one patch (12x12 in + 10x10 out of c0, 8 channels) plus the 16x16 stage output held whole,
+    # against the layer-by-layer peak of 16x16 in + 16x16 out (the 1-channel head after the
+    # stage needs less: 8x16x16 + 16x16)
+    assert pp.peak_activation_bytes == pytest.approx(8 * (12 * 12 + 10 * 10) + 8 * 16 * 16)
+    assert pp.peak_where == "patch stage"
+    assert pp.layer_peak_activation_bytes == 2 * 8 * 16 * 16
+    # more patches: more recompute
+    assert patch_plan(wl, "c1", 4).recompute_fraction > pp.recompute_fraction
+    assert patch_plan(wl, "c1", 1).recompute_macs == 0
+
+
+def test_patches_make_mobilenetv2_fit_stm32h7_at_a_compute_cost():
+    from hwsim.models.mcu import patch_plan
+
+    # int4 weights: 1.7 MiB in the 2 MiB flash (int8 would not fit there)
+    wl = hwsim.load_workload("mobilenetv2", weights="int4", activations="int8")
+    hw = hwsim.load_arch("stm32h7")   # 512 KiB activation SRAM
+    with pytest.raises(ConfigError, match="sram_bytes = 512 KiB"):
+        check_fit(wl, hw)
+    pp = patch_plan(wl, "features.6.project", 4)
+    assert pp.peak_activation_bytes < 512 * 1024 < pp.layer_peak_activation_bytes
+    pp.check_fit(hw)
+    c = pp.cost(hw)
+    big = hwsim.load_arch("stm32h7", sram_bytes=1 << 24)
+    full = hwsim.evaluate(wl, big)
+    assert c.macs == wl.macs + pp.recompute_macs
+    assert c.latency_s > full.latency_s            # recomputed halos cost time
+    assert c.energy_j == pytest.approx(hw.power_w * c.latency_s)
+    # a 2x2 split of the same stage does not fit: the error names memory, need, size, peak
+    with pytest.raises(ConfigError, match=r"2x2 patches needs \d+\.\d KiB of SRAM .*peak at"):
+        patch_plan(wl, "features.6.project", 2).cost(hw)
+
+
+def test_patch_plan_errors():
+    from hwsim.errors import UnsupportedError
+    from hwsim.models.mcu import patch_plan
+
+    wl = _two_conv_stack()
+    for bad in (0, 2.0, True):
+        with pytest.raises(ConfigError, match="patches = "):
+            patch_plan(wl, "c1", bad)
+    with pytest.raises(ConfigError, match="'c9' is not an op of stack"):
+        patch_plan(wl, "c9", 2)
+    with pytest.raises(ConfigError, match="patches = 32 per side.*16x16"):
+        patch_plan(wl, "c1", 32)
+    vit = hwsim.load_workload("resnet8")
+    names = [o.name for o in vit.ops]
+    with pytest.raises((UnsupportedError, ConfigError)):
+        patch_plan(vit, names[-1], 2)   # the classifier (pooling, Gemm) cannot be tiled
+
+
+def test_memory_plan_runs_single_input_elementwise_in_place():
+    wl = hwsim.load_workload("mobilenetv2", weights="int8", activations="int8")
+    rows = dict(memory_plan(wl).per_op_bytes)
+    # features.0 (3x224x224 in, 32x112x112 out); its BN and ReLU6 reuse the output buffer
+    assert rows["features.0.bn"] == rows["features.0.relu6"] == 32 * 112 * 112
