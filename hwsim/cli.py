@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--per-op", action="store_true", help="one row per op instead of per group")
     ev.add_argument("--csv", metavar="FILE", help="write per-op rows as CSV")
     ev.add_argument("--json", metavar="FILE", help="write totals and per-op rows as JSON")
+    ev.add_argument("--tp", type=int, default=1, help="tensor-parallel devices (LLMs)")
+    ev.add_argument("--pp", type=int, default=1, help="pipeline-parallel stages (LLMs)")
 
     va = sub.add_parser("validate", help="compare models with known designs")
     va.add_argument("family", nargs="?", help="restrict to one family (see 'hwsim list families')")
@@ -103,12 +105,34 @@ def _run(args) -> int:
         from .workload import load_workload
         for k in ("batch", "context", "image_size"):
             _int_arg(k.replace("_", "-"), getattr(args, k))
-        hw = load_arch(args.arch, model=args.model)
         wl = load_workload(args.workload, phase=args.phase, batch=args.batch, context=args.context,
                            weights=args.weights, activations=args.activations, kv=args.kv,
                            image_size=args.image_size)
+        from .systems.system import list_systems, load_system
+        _int_arg("tp", args.tp)
+        _int_arg("pp", args.pp)
+        if args.tp * args.pp > 1 or args.arch in list_systems():
+            from .systems.summary import parallel_eval
+            if wl.meta.get("kind") != "llm":
+                raise HwsimError(f"--tp/--pp: {wl.name} is not an LLM workload")
+            sysm = load_system(args.arch, None if args.arch in list_systems() else args.tp * args.pp)
+            text, _ = parallel_eval(args.workload, sysm,
+                                    phase=args.phase, batch=args.batch, context=args.context,
+                                    tp=args.tp, pp=args.pp, weights=wl.meta["weights"],
+                                    activations=wl.meta["activations"], kv=wl.meta.get("kv"))
+            print(text)
+            return 0
+        hw = load_arch(args.arch, model=args.model)
         rep = evaluate(wl, hw)
         print(rep if not args.per_op else f"{wl.name} on {hw.name}\n" + rep.table(per_op=True))
+        if wl.meta.get("kind") == "llm" and rep.fits is not None:
+            from .systems.summary import memory_warning
+            print(f"memory: {rep.memory.line()}")
+            warn = memory_warning(rep, args.workload, context=args.context, batch=args.batch,
+                                  weights=wl.meta["weights"], activations=wl.meta["activations"],
+                                  kv=wl.meta.get("kv"))
+            if warn:
+                print(warn, file=sys.stderr)
         if callable(getattr(hw, "resource_table", None)):  # FPGA designs: used / available
             print("\n" + hw.resource_table())
         _write(rep.to_csv, args.csv)

@@ -54,6 +54,22 @@ class Report:
     def bytes(self) -> float:
         return sum(r.op.bytes for r in self.rows)
 
+    @cached_property
+    def memory(self):
+        """Weights, KV cache and workspace one device holds (:class:`hwsim.systems.memory.Memory`)."""
+        from .systems.memory import workload_memory
+        return workload_memory(self.workload, self.hw)
+
+    @property
+    def memory_bytes(self) -> float:
+        """Bytes the device must hold: weights + KV cache + largest live activations."""
+        return self.memory.total_bytes
+
+    @property
+    def fits(self) -> bool | None:
+        """Whether :attr:`memory_bytes` fits the device memory (None: capacity unknown)."""
+        return self.memory.fits
+
     @property
     def power_w(self) -> float:
         return self.energy_j / self.latency_s if self.latency_s else 0.0

@@ -1,0 +1,267 @@
+"""Tensor and pipeline parallelism of decoder LLMs over a :class:`~hwsim.systems.system.System`.
+
+Tensor parallelism (Megatron-LM, Shoeybi et al. 2019): QKV and MLP up/gate are column-parallel,
+the attention output and MLP down projections row-parallel, so each of ``tp`` devices holds
+``heads/tp`` query heads, ``max(1, kv_heads/tp)`` KV heads (KV heads are replicated when fewer than
+``tp``, as vLLM does), ``intermediate/tp`` MLP columns and ``vocab/tp`` rows of the embedding and
+LM head; one all-reduce of the ``tokens x hidden`` activations follows attention and one the MLP,
+and the vocab-parallel logits are all-gathered. The all-reduces sit on the critical path (serving
+engines run them between layers; no compute overlap is assumed).
+
+Pipeline parallelism: ``pp`` stages of ``ceil(layers/pp)`` layers (the largest stage sets the pace;
+the first holds the embedding, the last the LM head -- both charged to the bottleneck stage, which
+over-counts the embedding gather, a few microseconds), activations sent point-to-point between
+stages.
+
+Every device costs its shard's ops with the calibrated model of its family (``system.device``):
+the per-device step is built from ONE decoder layer of the sharded config (identical layers are
+costed once) and multiplied by the layers of a stage; attention is costed per (batch, q_len,
+kv_len) with a memo, so a step at a new context costs one attention evaluation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import formats as _formats
+from ..errors import ConfigError
+from ..workload.graph import Precision
+from ..workload.llm import LLMConfig, build_llm
+from ..workload.ops import Attention
+from .memory import BLOCK_TOKENS, Memory, device_memory_bytes, op_activation_bytes
+from .system import System, load_system
+
+
+def llm_config(model) -> LLMConfig:
+    """An :class:`LLMConfig` from a workload preset name, an HF ``config.json`` path or itself."""
+    import json
+
+    from ..workload.presets import workload_spec
+
+    if isinstance(model, LLMConfig):
+        return model
+    p = Path(str(model))
+    if p.suffix == ".json":
+        try:
+            cfg = json.loads(p.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError(f"{p}: cannot read HF config ({e})") from None
+        return LLMConfig.from_hf(cfg, name=p.parent.name or p.stem, source=str(p))
+    spec, src = workload_spec(model)
+    if spec.get("kind") != "llm":
+        raise ConfigError(f"model {model!r}: kind = {spec.get('kind')!r}: generation and serving "
+                          "need an LLM (kind: llm)")
+    return LLMConfig.from_hf(spec.get("config", {}), name=spec.get("name", src.stem),
+                             source=f"{src}: config")
+
+
+def shard_config(cfg: LLMConfig, tp: int) -> LLMConfig:
+    """The part of ``cfg`` one of ``tp`` tensor-parallel devices holds (same layer count)."""
+    if not isinstance(tp, int) or isinstance(tp, bool) or tp < 1:
+        raise ConfigError(f"tp = {tp!r}: expected a positive integer")
+    if cfg.heads % tp:
+        raise ConfigError(f"tp = {tp}: must divide the {cfg.heads} attention heads of {cfg.name}")
+    if cfg.kv_heads % tp and tp % cfg.kv_heads:
+        raise ConfigError(f"tp = {tp}: must divide, or be a multiple of, the {cfg.kv_heads} KV "
+                          f"heads of {cfg.name}")
+    if cfg.intermediate % tp:
+        raise ConfigError(f"tp = {tp}: must divide intermediate_size {cfg.intermediate} of "
+                          f"{cfg.name}")
+    if tp == 1:
+        return cfg
+    return dataclasses.replace(cfg, heads=cfg.heads // tp, kv_heads=max(1, cfg.kv_heads // tp),
+                               intermediate=cfg.intermediate // tp,
+                               vocab=math.ceil(cfg.vocab / tp))
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """One forward step on one device of the bottleneck pipeline stage (seconds, joules)."""
+
+    latency_s: float
+    energy_j: float
+    compute_s: float
+    comm_s: float
+
+
+class ParallelModel:
+    """``cfg`` sharded over ``tp x pp`` devices of ``system``; costs steps and memory per device."""
+
+    def __init__(self, model, system: System | str, *, tp: int = 1, pp: int = 1,
+                 weights: str = "fp16", activations: str = "fp16", kv: str | None = None,
+                 fusion: str = "fused"):
+        self.cfg = llm_config(model)
+        self.system = load_system(system) if not isinstance(system, System) else system
+        if not isinstance(pp, int) or isinstance(pp, bool) or pp < 1:
+            raise ConfigError(f"pp = {pp!r}: expected a positive integer")
+        if pp > self.cfg.layers:
+            raise ConfigError(f"pp = {pp}: more pipeline stages than the {self.cfg.layers} layers "
+                              f"of {self.cfg.name}")
+        if tp * pp > self.system.devices:
+            raise ConfigError(f"tp x pp = {tp} x {pp} = {tp * pp}: more devices than the "
+                              f"{self.system.devices} of {self.system.name} (pass devices=N to "
+                              "load_system or --devices)")
+        self.tp, self.pp = tp, pp
+        self.shard = shard_config(self.cfg, tp)
+        self.stage_layers = math.ceil(self.cfg.layers / pp)
+        self.precision = Precision(weights, activations, kv)
+        self.fusion = fusion
+        self.act_bytes = _formats.get(activations).storage_bits / 8
+        self.kv_format = kv or activations
+        self.hw = self.system.device
+        self._one = dataclasses.replace(self.shard, layers=1)
+        self._lin: dict[int, tuple] = {}
+        self._attn: dict[tuple, tuple] = {}
+        self._cost: dict = {}
+        t = self._template(1)
+        self._attn_op = next(op for op in t[3] if isinstance(op, Attention))
+        self._lm_head = next(op for op in t[3] if op.name == "lm_head")
+
+    # -- per-device pieces -------------------------------------------------------------------
+    def _template(self, tokens: int):
+        """(layer latency, layer energy, head latency/energy, ops) of non-attention ops for
+        ``tokens`` tokens; the LM head is costed separately (its rows are the sequences)."""
+        hit = self._lin.get(tokens)
+        if hit is None:
+            wl = build_llm(self._one, "decode", tokens, 1, self.precision, self.fusion)
+            lay_s = lay_j = head_s = head_j = 0.0
+            for op in wl.ops:
+                if isinstance(op, Attention) or op.name == "lm_head":
+                    continue
+                c = self._op_cost(op)
+                if op.layer is not None and op.layer >= 0:
+                    lay_s, lay_j = lay_s + c.latency_s, lay_j + c.energy_j
+                else:
+                    head_s, head_j = head_s + c.latency_s, head_j + c.energy_j
+            hit = self._lin[tokens] = (lay_s, lay_j, (head_s, head_j), wl.ops)
+        return hit
+
+    def _op_cost(self, op):
+        c = self._cost.get(op)
+        if c is None:
+            c = self._cost[op] = self.hw.cost(op)
+        return c
+
+    def attention(self, batch: int, q_len: int, kv_len: int) -> tuple[float, float]:
+        """(seconds, joules) of one layer's attention on one device."""
+        key = (batch, q_len, kv_len)
+        hit = self._attn.get(key)
+        if hit is None:
+            c = self._op_cost(dataclasses.replace(self._attn_op, batch=batch, q_len=q_len,
+                                                  kv_len=kv_len))
+            hit = self._attn[key] = (c.latency_s, c.energy_j)
+        return hit
+
+    def comm_s(self, tokens: int, logits: int) -> float:
+        """Per-step communication time of one device: 2 all-reduces per layer of the stage,
+        the logits all-gather, one stage-to-stage send."""
+        t = 0.0
+        if self.tp > 1:
+            t += 2 * self.stage_layers * self.system.all_reduce_s(
+                tokens * self.cfg.hidden * self.act_bytes, self.tp)
+            if logits:
+                t += self.system.all_gather_s(logits * self.cfg.vocab * 2.0, self.tp)
+        if self.pp > 1:
+            t += self.system.p2p_s(tokens * self.cfg.hidden * self.act_bytes, self.tp)
+        return t
+
+    def step(self, tokens: int, logits: int, attn: list[tuple[int, int, int]]) -> StepCost:
+        """One forward step of the bottleneck stage: ``tokens`` tokens through the linear layers,
+        ``logits`` rows through the LM head, attention calls ``(batch, q_len, kv_len)`` per layer
+        (one per group of sequences sharing a shape)."""
+        if tokens < 1:
+            raise ConfigError(f"step: tokens = {tokens!r}: expected >= 1")
+        lay_s, lay_j, (head_s, head_j), _ = self._template(tokens)
+        a_s = a_j = 0.0
+        for b, q, kv in attn:
+            s, j = self.attention(b, q, kv)
+            a_s, a_j = a_s + s, a_j + j
+        comp_s = self.stage_layers * (lay_s + a_s) + head_s
+        comp_j = self.stage_layers * (lay_j + a_j) + head_j
+        if logits:
+            c = self._op_cost(dataclasses.replace(self._lm_head, M=logits))
+            comp_s, comp_j = comp_s + c.latency_s, comp_j + c.energy_j
+        comm = self.comm_s(tokens, logits)
+        idle_w = getattr(self.hw.params, "idle_power_w", 0.0) or 0.0
+        return StepCost(comp_s + comm, comp_j + idle_w * comm, comp_s, comm)
+
+    # -- memory ------------------------------------------------------------------------------
+    @property
+    def weight_bytes(self) -> float:
+        """Weight bytes on the most loaded device."""
+        wl = self._template(1)[3]
+        lay = head = 0.0
+        for op in wl:
+            if not op.param_elems:
+                continue
+            b = op.param_elems * _formats.get(getattr(op, "weights", "fp16")).storage_bits / 8
+            if op.layer is not None and op.layer >= 0:
+                lay += b
+            else:
+                head += b
+        if self.pp > 1:  # embedding on the first stage, LM head on the last: the larger of them
+            head = max(op.param_elems * _formats.get(getattr(op, "weights", "fp16")).storage_bits
+                       / 8 for op in wl if op.param_elems and (op.layer is None or op.layer < 0))
+        return self.stage_layers * lay + head
+
+    @property
+    def kv_bytes_per_token(self) -> float:
+        """KV-cache bytes one token of one sequence takes on one device (all its stage's layers)."""
+        return (self.stage_layers * 2 * self.shard.kv_heads * self.shard.head_dim
+                * _formats.get(self.kv_format).storage_bits / 8)
+
+    def workspace_bytes(self, tokens: int, logits: int) -> float:
+        """Largest live activation of a step of ``tokens`` tokens, plus fp32 logits."""
+        ops = self._template(tokens)[3]
+        ws = max(op_activation_bytes(op) for op in ops if not isinstance(op, Attention))
+        return ws + logits * self.shard.vocab * 4.0
+
+    def memory(self, sequences: int, tokens_per_seq: int, *, step_tokens: int | None = None,
+               paged: bool = False) -> Memory:
+        """Per-device memory holding ``sequences`` sequences of ``tokens_per_seq`` KV tokens,
+        with a step of ``step_tokens`` tokens (default ``sequences``) in flight."""
+        toks = BLOCK_TOKENS * math.ceil(tokens_per_seq / BLOCK_TOKENS) if paged else tokens_per_seq
+        st = step_tokens or sequences
+        return Memory(self.weight_bytes, sequences * toks * self.kv_bytes_per_token,
+                      self.workspace_bytes(st, sequences), device_memory_bytes(self.hw))
+
+    def max_batch(self, context: int, *, step_tokens: int | None = None,
+                  utilization: float = 1.0, paged: bool = False) -> int:
+        """Most sequences of ``context`` KV tokens that fit per device (0 when the weights alone
+        do not); ``utilization`` is the usable fraction of device memory."""
+        cap = device_memory_bytes(self.hw)
+        if cap is None:
+            raise ConfigError(f"{self.hw.name}: memory capacity unknown (no mem_capacity_bytes)")
+        lo, hi = 0, 1
+        fits = lambda b: self.memory(b, context, step_tokens=step_tokens, paged=paged  # noqa: E731
+                                     ).total_bytes <= utilization * cap
+        while fits(hi):
+            lo, hi = hi, hi * 2
+            if hi > 1 << 20:
+                return lo
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+        return lo
+
+
+def min_tp(model, system: System | str, *, context: int, batch: int = 1, pp: int = 1,
+           weights: str = "fp16", activations: str = "fp16", kv: str | None = None,
+           max_devices: int = 64) -> int | None:
+    """Smallest tensor-parallel degree (a valid one: divides heads) whose per-device memory for
+    ``batch`` sequences of ``context`` tokens fits; None when none up to ``max_devices`` does."""
+    cfg = llm_config(model)
+    sysm = load_system(system) if not isinstance(system, System) else system
+    for tp in range(1, max_devices + 1):
+        try:
+            shard_config(cfg, tp)
+        except ConfigError:
+            continue
+        big = load_system(sysm, devices=max(sysm.devices, tp * pp))
+        pm = ParallelModel(cfg, big, tp=tp, pp=pp, weights=weights, activations=activations, kv=kv)
+        if pm.memory(batch, context).fits:
+            return tp
+    return None
