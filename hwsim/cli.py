@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--activations", help="activation format (default: the preset's, else fp16)")
     ev.add_argument("--kv", help="KV-cache format (default: activations)")
     ev.add_argument("--image-size", type=int, help="input resolution of vision models")
+    ev.add_argument("--dim", action="append", default=[], metavar="NAME=N",
+                    help="ONNX: bind a symbolic input dimension (repeatable: --dim batch=8)")
     ev.add_argument("--per-op", action="store_true", help="one row per op instead of per group")
     ev.add_argument("--csv", metavar="FILE", help="write per-op rows as CSV")
     ev.add_argument("--json", metavar="FILE", help="write totals and per-op rows as JSON")
@@ -75,6 +77,17 @@ def _int_arg(name: str, v):
         raise HwsimError(f"--{name} = {v}: expected a positive integer")
 
 
+def _dims_arg(items: list[str]) -> dict | None:
+    """``--dim NAME=N`` values as a dict (None when none were given)."""
+    out = {}
+    for it in items:
+        name, sep, val = it.partition("=")
+        if not sep or not name or not val.strip().isdigit():
+            raise HwsimError(f"--dim {it!r}: expected NAME=N with a positive integer N")
+        out[name.strip()] = int(val)
+    return out or None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -107,7 +120,7 @@ def _run(args) -> int:
             _int_arg(k.replace("_", "-"), getattr(args, k))
         wl = load_workload(args.workload, phase=args.phase, batch=args.batch, context=args.context,
                            weights=args.weights, activations=args.activations, kv=args.kv,
-                           image_size=args.image_size)
+                           image_size=args.image_size, dims=_dims_arg(args.dim))
         from .systems.system import list_systems, load_system
         _int_arg("tp", args.tp)
         _int_arg("pp", args.pp)

@@ -33,7 +33,7 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
                   context: int = 2048, weights: str | None = None, activations: str | None = None,
                   kv: str | None = None, precision: Precision | None = None,
                   image_size: int | None = None, optimizer: str = "sgd",
-                  fusion: str = "fused") -> Workload:
+                  fusion: str = "fused", dims: dict | None = None) -> Workload:
     """Build a workload graph.
 
     ``name_or_path``: a preset (``hwsim list workloads``), a workload YAML, an HF ``config.json``
@@ -53,6 +53,9 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     ``phase="train"`` (any kind): one training step, the forward pass (LLMs: over ``context``
     tokens, logits for all of them) followed by input- and weight-gradient ops and the ``optimizer``
     update (``sgd`` or ``adam``); see :mod:`hwsim.workload.training`.
+
+    ``dims`` (ONNX): values of the graph inputs' symbolic dimensions, e.g. ``{"batch": 8,
+    "sequence": 2048}`` (:mod:`hwsim.workload.onnx_import`; tensor data is never loaded).
     """
     if phase not in ("prefill", "decode", "train"):
         raise ConfigError(f"phase = {phase!r}: expected 'prefill', 'decode' or 'train'")
@@ -60,7 +63,7 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
         from .training import to_training
         fwd = load_workload(name_or_path, phase="prefill", batch=batch, context=context,
                             weights=weights, activations=activations, kv=kv, precision=precision,
-                            image_size=image_size, fusion=fusion)
+                            image_size=image_size, fusion=fusion, dims=dims)
         return to_training(fwd, optimizer)
     p = Path(name_or_path)
     spec, src = ({}, p) if p.suffix in (".onnx", ".json") else workload_spec(name_or_path)
@@ -72,7 +75,7 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
                                   kv or default.get("kv"))
     if p.suffix == ".onnx":
         from .onnx_import import load_onnx
-        return load_onnx(p, precision=prec)
+        return load_onnx(p, precision=prec, dims=dims)
     if p.suffix == ".json":
         try:
             cfg = json.loads(p.read_text())
