@@ -205,9 +205,12 @@ def test_llm_eval_is_fast():
     hw = hwsim.load_arch("flightllm-vhk158")
     wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=1000,
                              weights="int4_g128", activations="int8")
-    t = time.perf_counter()
-    hwsim.evaluate(wl, hw)
-    assert time.perf_counter() - t < 0.05
+    best = math.inf
+    for _ in range(3):  # best of three: the model's speed, not the shared machine's load
+        t = time.perf_counter()
+        hwsim.evaluate(wl, hw)
+        best = min(best, time.perf_counter() - t)
+    assert best < 0.05
 
 
 def test_per_layer_precision_policy_runs():
@@ -221,3 +224,54 @@ def test_per_layer_precision_policy_runs():
     rep = hwsim.evaluate(wl.with_precision(mixed), hw)
     # int8 down projections and lm_head stream twice the bytes of int4: slower memory-bound decode
     assert rep.latency_s > base.latency_s
+
+
+# ----------------------------------------------------------------------------- FPL'24 comparison
+
+def test_fpl24_design_space_lists_every_finite_minifloat_and_the_integer():
+    from hwsim.models.fpga import compare
+    assert compare.formats_of(6) == ["int6", "fp6_e1m4", "fp6_e2m3", "fp6_e3m2", "fp6_e4m1"]
+    pts = compare.design_points(range(3, 9))
+    assert len(pts) == sum(b - 1 for b in range(3, 9))
+    # the Kulisch accumulator grows exponentially with the exponent bits (FPL'24)
+    acc = {p["format"]: p["acc_bits"] for p in pts}
+    assert acc["fp8_e5m2"] - acc["fp8_e4m3"] > acc["fp8_e3m4"] - acc["fp8_e2m5"]
+
+
+def test_pareto_keeps_only_undominated_points():
+    from hwsim.models.fpga.compare import pareto
+    pts = [{"luts": 1, "proxy": 5}, {"luts": 2, "proxy": 2}, {"luts": 3, "proxy": 2},
+           {"luts": 4, "proxy": 1}, {"luts": 1, "proxy": 6}]
+    assert pareto(pts) == [pts[0], pts[1], pts[3]]
+
+
+def test_minifloat_accuracy_proxy_beats_int_at_4_bits_and_ties_with_e1():
+    from hwsim.models.fpga import compare
+    # E1My is an integer grid with a scale: same proxy as INTb; E2M1 resolves small values better
+    assert compare.accuracy_proxy("fp4_e1m2") == pytest.approx(compare.accuracy_proxy("int4"))
+    assert compare.accuracy_proxy("fp4_e2m1") < compare.accuracy_proxy("int4")
+    assert compare.minifloat_wins(range(4, 9)) == 1.0
+
+
+def test_minifloat_overheads_grow_with_exponent_bits():
+    from hwsim.models.fpga import compare
+    o = compare.minifloat_overheads()
+    assert o["fp8_e5m2/int8"] > o["fp8_e4m3/int8"] > 0
+    assert 0 < compare.int_pareto_share() <= 1
+
+
+def test_generation_decode_steps_equal_freshly_built_graphs():
+    from hwsim.models.fpga import fit
+    hw = hwsim.load_arch("flightllm-vhk158")
+    for ctx in (16, 1040):
+        wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=ctx,
+                                 weights="int4_g128", activations="int8")
+        assert fit.decode_step_ops(ctx, "int4_g128", "int8", "llama-2-7b") == wl.ops
+        r = hwsim.evaluate(wl, hw)
+        assert fit._step(hw, "decode", ctx, "int4_g128", "int8", "llama-2-7b") == \
+            pytest.approx((r.latency_s, r.energy_j))
+    # 512 new tokens after a 128-token prompt: decode programs per 16 positions (144 ... 640)
+    g = fit.generation(hw, 128, 512)
+    assert g.new_tokens == 512 and g.decode_tokens_per_s > 0
+    slower = fit.generation(hw, 512, 512)
+    assert slower.decode_s > g.decode_s and slower.prefill_s > 3 * g.prefill_s

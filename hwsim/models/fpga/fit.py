@@ -15,12 +15,12 @@ Fitted parameters (each on one published row; the checks on those rows are consi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ...arch import load_arch
-from ...evaluate import evaluate
 from ...workload import load_workload
+from ...workload.ops import Attention
 
 U280_TOKENS_PER_S = 55.0   # FlightLLM Fig. 1; artifact README (paper-claims §3)
 U280_POWER_W = 45.0        # FlightLLM Fig. 1 via AccLLM Table VII (paper-claims §3, secondary)
@@ -43,12 +43,41 @@ class Generation:
         return self.decode_energy_j / self.decode_s
 
 
-@lru_cache(maxsize=256)
-def _step(hw, phase: str, context: int, weights: str, activations: str, model: str):
+@lru_cache(maxsize=64)
+def _graph_ops(phase: str, context: int, weights: str, activations: str, model: str) -> tuple:
     wl = load_workload(model, phase=phase, batch=1, context=context, weights=weights,
                        activations=activations)
-    r = evaluate(wl, hw)
-    return r.latency_s, r.energy_j
+    return tuple(wl.ops)
+
+
+@lru_cache(maxsize=64)
+def _memo(hw) -> dict:
+    return {}
+
+
+def decode_step_ops(context: int, weights: str, activations: str, model: str) -> list:
+    """The ops of one decode step over ``context`` cached tokens. Only the attention ops depend
+    on the context (kv_len = context + 1), so the graph is built once (at ``context = 1``) and
+    its attention ops re-sized: building the LLaMA graph costs ~0.1 s, a hundred decode programs
+    would cost seconds (``test_fpga.py`` checks the result equals a freshly built graph's)."""
+    return [replace(op, kv_len=context + 1) if isinstance(op, Attention) else op
+            for op in _graph_ops("decode", 1, weights, activations, model)]
+
+
+@lru_cache(maxsize=512)
+def _step(hw, phase: str, context: int, weights: str, activations: str, model: str):
+    """(latency_s, energy_j) of one prefill of ``context`` tokens or one decode step."""
+    ops = (decode_step_ops(context, weights, activations, model) if phase == "decode" else
+           _graph_ops(phase, context, weights, activations, model))
+    memo = _memo(hw)
+    lat = en = 0.0
+    for op in ops:
+        c = memo.get(op)
+        if c is None:
+            c = memo[op] = hw.cost(op)
+        lat += c.latency_s
+        en += c.energy_j
+    return lat, en
 
 
 def generation(hw, prompt: int, new: int, weights: str = "int4_g128", activations: str = "int8",
