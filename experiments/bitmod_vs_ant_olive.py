@@ -8,7 +8,8 @@ configuration (hwsim.validate.bitserial), next to the artifact's published cycle
 over FP16 as the artifact's notebook computes them; hwsim's own Llama-2-7B graph (true per-head
 attention, real formats); and the 3-/4-bit weight quantization error of the formats on
 outlier-heavy (Student-t, df 3) tensors. Writes ``cycles.csv``, ``native.csv``,
-``quant_error.csv`` and ``speedup.png``. Runs in seconds.
+``quant_error.csv``, ``energy.csv`` (the on-chip energy split into PE / SRAM / DRAM terms
+against the artifact's Llama-2-7B energies) and ``speedup.png``. Runs in seconds.
 """
 
 from __future__ import annotations
@@ -52,8 +53,14 @@ def run(out: Path = OUT) -> dict:
            "mse_over_int_g128": B.quant_error_ratio(f, f"int{b}_g128")}
           for f, b in (("bitmod3_g128", 3), ("bitmod4_g128", 4), ("ant4", 4), ("olive4", 4))]
     _write(out / "quant_error.csv", qe)
+    # on-chip energy split against the artifact's Llama-2-7B energies (why on-chip misses)
+    energy = [{"phase": "decode_token" if g else "prefill_256", "accel": a,
+               **B.energy_decomposition("llama-2-7b", a, g)}
+              for g in (False, True) for a in B.ACCELS]
+    _write(out / "energy.csv", energy)
     _plot(sp, out / "speedup.png")
-    return {"cycles": rows, "speedups": sp, "native": native, "quant_error": qe}
+    return {"cycles": rows, "speedups": sp, "native": native, "quant_error": qe,
+            "energy": energy}
 
 
 def _write(path: Path, rows: list[dict]) -> None:

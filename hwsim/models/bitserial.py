@@ -64,6 +64,10 @@ class BitSerialParams(Params):
     max_weight_bits: int = Field(gt=0, description="widest weight element the PE accepts")
     max_activation_bits: int = Field(gt=0, description="widest activation element")
     weight_formats: list[str] = Field(min_length=1, description="weight formats with a datapath")
+    kv_formats: list[str] | None = Field(None, description="formats of attention's second operand "
+                                         "(K, V: it takes the weight's place); None: weight_formats")
+    max_kv_bits: int | None = Field(None, gt=0, description="widest K/V element; None: "
+                                    "max_weight_bits")
     activation_formats: list[str] = Field(min_length=1)
     input_buffer_bytes: int = Field(gt=0)
     weight_buffer_bytes: int = Field(gt=0)
@@ -83,7 +87,7 @@ class BitSerialParams(Params):
     def _published_needs_numbers(self):
         if self.pe_cost == "published" and (self.pe_energy_pj is None or self.pe_area_um2 is None):
             raise ValueError("pe_cost = 'published' needs pe_energy_pj and pe_area_um2")
-        for name in self.weight_formats + self.activation_formats:
+        for name in self.weight_formats + self.activation_formats + (self.kv_formats or []):
             _formats.get(name)  # unknown names fail here with the registry's message
         return self
 
@@ -141,13 +145,23 @@ class BitSerialArray(AcceleratorBase):
     def pes(self) -> int:
         return self.params.rows * self.params.cols
 
+    @property
+    def kv_formats(self) -> list[str]:
+        return self.params.kv_formats or self.params.weight_formats
+
+    @property
+    def max_kv_bits(self) -> int:
+        return self.params.max_kv_bits or self.params.max_weight_bits
+
     # ------------------------------------------------------------------ datapath
 
-    def serial_cycles(self, w_bits: int, a_bits: int) -> int:
+    def serial_cycles(self, w_bits: int, a_bits: int, kv: bool = False) -> int:
         """Cycles one tile takes for operands of these element widths (hand check: BitMoD 4-bit
-        weights at 2 bits per cycle -> 2)."""
+        weights at 2 bits per cycle -> 2). ``kv``: the weight-side operand is attention's K or V
+        (bounded by ``max_kv_bits``)."""
         p = self.params
-        for role, bits, top in (("weight", w_bits, p.max_weight_bits),
+        wrole, wtop = ("kv", self.max_kv_bits) if kv else ("weight", p.max_weight_bits)
+        for role, bits, top in ((wrole, w_bits, wtop),
                                 ("activation", a_bits, p.max_activation_bits)):
             if bits > top and not (p.fusion and bits % top == 0):
                 raise UnsupportedError(f"{self.name}: {role} width {bits} bits: the array "
@@ -170,7 +184,7 @@ class BitSerialArray(AcceleratorBase):
     def layer_cycles(self, M: int, N: int, K: int, *, w_bits: float, a_bits: float,
                      o_bits: float, groups: int = 1, serial_w_bits: int | None = None,
                      serial_a_bits: int | None = None,
-                     input_bytes: float | None = None) -> LayerCycles:
+                     input_bytes: float | None = None, kv: bool = False) -> LayerCycles:
         """Cycles and traffic of ``groups`` GEMMs (M x K) . (K x N) with operands stored at
         ``w_bits``/``a_bits``/``o_bits`` per element (fractional: scale overhead included).
         ``serial_*_bits`` are the element widths the PE iterates over (default: floor of the
@@ -182,7 +196,7 @@ class BitSerialArray(AcceleratorBase):
         sa = serial_a_bits if serial_a_bits is not None else int(math.floor(a_bits))
         lanes = p.dp * self.fusion_lanes(sw, sa)
         tiles = groups * math.ceil(K / lanes) * math.ceil(N / p.rows) * math.ceil(M / p.cols)
-        sc = self.serial_cycles(sw, sa)
+        sc = self.serial_cycles(sw, sa, kv)
         wb, ob = groups * K * N * w_bits / 8, groups * M * N * o_bits / 8
         ib = groups * M * K * a_bits / 8 if input_bytes is None else input_bytes
         fw, fi = refetches(wb, ib, p.weight_buffer_bytes, p.input_buffer_bytes)
@@ -300,10 +314,14 @@ class BitSerialArray(AcceleratorBase):
             raise UnsupportedError(f"{where}: {role} = {fmt}: this PE has no datapath for it; "
                                    f"supported {role}: {', '.join(allowed)}")
 
-    def _gemm(self, op: Op, M, N, K, groups, act, weights, out) -> Cost:
+    def _gemm(self, op: Op, M, N, K, groups, act, weights, out, kv: bool = False) -> Cost:
+        """``kv``: ``weights`` is attention's K or V operand (checked against ``kv_formats``)."""
         p = self.params
         where = f"{self.name}: {op.name or op.type}"
-        self._check(where, "weights", weights, p.weight_formats)
+        if kv:
+            self._check(where, "kv", weights, self.kv_formats)
+        else:
+            self._check(where, "weights", weights, p.weight_formats)
         self._check(where, "activations", act, p.activation_formats)
         wf, af, of = _formats.get(weights), _formats.get(act), _formats.get(out)
         g = getattr(wf, "group", None)
@@ -312,10 +330,10 @@ class BitSerialArray(AcceleratorBase):
                                    f"K = {K}")
         lc = self.layer_cycles(M, N, K, w_bits=wf.storage_bits, a_bits=af.storage_bits,
                                o_bits=of.storage_bits, groups=groups, serial_w_bits=wf.bits,
-                               serial_a_bits=af.bits)
+                               serial_a_bits=af.bits, kv=kv)
         e = self.layer_energy_j(lc, wf.storage_bits, af.storage_bits, of.storage_bits)
         t = lc.cycles / p.frequency_hz
-        peak = self.peak_ops_per_s(wf.bits, af.bits)
+        peak = (2 * self.pes * lc.lanes * p.frequency_hz / lc.serial_cycles)
         return Cost(latency_s=t, energy_j=sum(e.values()),
                     bound="compute" if lc.compute_cycles >= lc.dram_cycles else "memory",
                     utilization=2 * groups * M * N * K / t / peak,
@@ -339,8 +357,8 @@ class BitSerialArray(AcceleratorBase):
         share = op.heads // op.kv_heads
         kv_eff = max(1, round(op.kv_len * op.score_pairs / (op.q_len * op.kv_len)))
         m, g = op.q_len * share, op.batch * op.kv_heads
-        qk = self._gemm(op, m, kv_eff, op.head_dim, g, op.activations, op.kv, op.out)
-        pv = self._gemm(op, m, op.head_dim, kv_eff, g, op.activations, op.kv, op.out)
+        qk = self._gemm(op, m, kv_eff, op.head_dim, g, op.activations, op.kv, op.out, kv=True)
+        pv = self._gemm(op, m, op.head_dim, kv_eff, g, op.activations, op.kv, op.out, kv=True)
         t = qk.latency_s + pv.latency_s
         br = {k: qk.breakdown.get(k, 0.0) + pv.breakdown.get(k, 0.0) for k in qk.breakdown}
         return Cost(latency_s=t, energy_j=qk.energy_j + pv.energy_j,
