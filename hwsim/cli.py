@@ -17,7 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
 
     ls = sub.add_parser("list", help="list presets and formats")
-    ls.add_argument("what", choices=["archs", "workloads", "formats", "families"])
+    ls.add_argument("what", choices=["archs", "workloads", "formats", "families", "systems"])
 
     ev = sub.add_parser("eval", help="evaluate a workload on an architecture")
     ev.add_argument("workload", help="preset name, workload YAML, HF config.json or .onnx file")
@@ -39,6 +39,39 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", metavar="FILE", help="write totals and per-op rows as JSON")
     ev.add_argument("--tp", type=int, default=1, help="tensor-parallel devices (LLMs)")
     ev.add_argument("--pp", type=int, default=1, help="pipeline-parallel stages (LLMs)")
+
+    for name, hlp in (("generate", "static-batch LLM generation on one or more devices"),
+                      ("serve", "request-level serving simulation (continuous batching, simpy)")):
+        g = sub.add_parser(name, help=hlp)
+        g.add_argument("workload", help="LLM preset name or HF config.json")
+        g.add_argument("--arch", required=True, help="system preset (hwsim list systems) or arch "
+                       "preset ganged --tp x --pp times")
+        g.add_argument("--tp", type=int, default=1, help="tensor-parallel devices")
+        g.add_argument("--pp", type=int, default=1, help="pipeline-parallel stages")
+        g.add_argument("--weights", default="fp16")
+        g.add_argument("--activations", default="fp16")
+        g.add_argument("--kv", help="KV-cache format (default: activations)")
+        g.add_argument("--json", metavar="FILE", help="write the results as JSON")
+        if name == "generate":
+            g.add_argument("--batch", type=int, default=1)
+            g.add_argument("--input-len", type=int, default=512)
+            g.add_argument("--output-len", type=int, default=128)
+            g.add_argument("--paged", action="store_true", help="paged KV (16-token blocks)")
+            g.add_argument("--price", type=float, metavar="USD", help="price per device-hour")
+        else:
+            g.add_argument("--rate", type=float, help="Poisson arrivals per second")
+            g.add_argument("--rates", help="comma-separated rates: a latency-throughput sweep")
+            g.add_argument("--requests", type=int, default=200, help="requests to simulate")
+            g.add_argument("--input-len", default="512", help="N or MIN:MAX (uniform)")
+            g.add_argument("--output-len", default="128", help="N or MIN:MAX (uniform)")
+            g.add_argument("--trace", metavar="CSV", help="requests from arrival_s,input_len,"
+                           "output_len rows instead of Poisson arrivals")
+            g.add_argument("--seed", type=int, default=0)
+            g.add_argument("--max-num-seqs", type=int, default=256)
+            g.add_argument("--max-batched-tokens", type=int, default=8192)
+            g.add_argument("--plot", metavar="PNG", help="memory/batch over time and latency "
+                           "CDFs (a sweep: latency against throughput)")
+            g.add_argument("--csv", metavar="FILE", help="one row per rate (sweep) or per run")
 
     va = sub.add_parser("validate", help="compare models with known designs")
     va.add_argument("family", nargs="?", help="restrict to one family (see 'hwsim list families')")
@@ -107,9 +140,10 @@ def _run(args) -> int:
     if args.cmd == "list":
         from . import formats, validate
         from .arch import list_archs
+        from .systems.system import list_systems
         from .workload import list_workloads
         items = {"archs": list_archs, "workloads": list_workloads, "formats": formats.names,
-                 "families": validate.families}[args.what]()
+                 "families": validate.families, "systems": list_systems}[args.what]()
         print("\n".join(items))
         return 0
     if args.cmd == "eval":
@@ -151,6 +185,9 @@ def _run(args) -> int:
         _write(rep.to_csv, args.csv)
         _write(rep.to_json, args.json)
         return 0
+    if args.cmd in ("generate", "serve"):
+        from .systems.cli_run import run_generate, run_serve
+        return (run_generate if args.cmd == "generate" else run_serve)(args, _write)
     if args.cmd == "explore":
         from .explore import explore
         res = explore(args.space, args.trials, study_name=args.study, storage=args.storage,

@@ -30,7 +30,7 @@ from .. import formats as _formats
 from ..errors import ConfigError
 from ..workload.graph import Precision
 from ..workload.llm import LLMConfig, build_llm
-from ..workload.ops import Attention
+from ..workload.ops import Attention, Elementwise, Embedding, Gemm, Norm
 from .memory import BLOCK_TOKENS, Memory, device_memory_bytes, op_activation_bytes
 from .system import System, load_system
 
@@ -126,9 +126,9 @@ class ParallelModel:
         ``tokens`` tokens; the LM head is costed separately (its rows are the sequences)."""
         hit = self._lin.get(tokens)
         if hit is None:
-            wl = build_llm(self._one, "decode", tokens, 1, self.precision, self.fusion)
+            ops = self._retoken(tokens)
             lay_s = lay_j = head_s = head_j = 0.0
-            for op in wl.ops:
+            for op in ops:
                 if isinstance(op, Attention) or op.name == "lm_head":
                     continue
                 c = self._op_cost(op)
@@ -136,8 +136,45 @@ class ParallelModel:
                     lay_s, lay_j = lay_s + c.latency_s, lay_j + c.energy_j
                 else:
                     head_s, head_j = head_s + c.latency_s, head_j + c.energy_j
-            hit = self._lin[tokens] = (lay_s, lay_j, (head_s, head_j), wl.ops)
+            hit = self._lin[tokens] = (lay_s, lay_j, (head_s, head_j), ops)
         return hit
+
+    def _linear(self, tokens: int) -> tuple[float, float, float, float]:
+        """(layer s, layer J, head s, head J) of the non-attention ops for ``tokens`` tokens:
+        exact up to 64 tokens and at multiples of 16, linearly interpolated between the two
+        nearest multiples of 16 otherwise (GEMM time is piecewise linear in M; this bounds the
+        distinct evaluations a serving run needs)."""
+        if tokens <= 64 or tokens % 16 == 0:
+            a, b, (c, d), _ = self._template(tokens)
+            return a, b, c, d
+        lo = tokens // 16 * 16
+        f = (tokens - lo) / 16
+        x, y = self._linear(lo), self._linear(lo + 16)
+        return tuple(u + f * (v - u) for u, v in zip(x, y))
+
+    def _retoken(self, tokens: int) -> list:
+        """The one-layer op list for ``tokens`` tokens: the 1-token graph with its token
+        dimension scaled (building a graph per token count costs ~2 ms; this ~0.1 ms). MoE
+        layers (expert grouping depends on the tokens) are rebuilt."""
+        if self.cfg.experts or not self._lin:
+            return build_llm(self._one, "decode", tokens, 1, self.precision, self.fusion).ops
+        base = self._lin[min(self._lin)][3] if 1 not in self._lin else self._lin[1][3]
+        t0 = next(op.M for op in base if op.name.endswith("attn.qkv"))
+        out = []
+        for op in base:
+            if isinstance(op, Attention):
+                out.append(dataclasses.replace(op, batch=tokens))
+            elif isinstance(op, Gemm):
+                out.append(dataclasses.replace(op, M=op.M // t0 * tokens))
+            elif isinstance(op, Elementwise):
+                out.append(dataclasses.replace(op, numel=op.numel // t0 * tokens))
+            elif isinstance(op, Norm):
+                out.append(dataclasses.replace(op, rows=op.rows // t0 * tokens))
+            elif isinstance(op, Embedding):
+                out.append(dataclasses.replace(op, tokens=op.tokens // t0 * tokens))
+            else:
+                return build_llm(self._one, "decode", tokens, 1, self.precision, self.fusion).ops
+        return out
 
     def _op_cost(self, op):
         c = self._cost.get(op)
@@ -174,7 +211,7 @@ class ParallelModel:
         (one per group of sequences sharing a shape)."""
         if tokens < 1:
             raise ConfigError(f"step: tokens = {tokens!r}: expected >= 1")
-        lay_s, lay_j, (head_s, head_j), _ = self._template(tokens)
+        lay_s, lay_j, head_s, head_j = self._linear(tokens)
         a_s = a_j = 0.0
         for b, q, kv in attn:
             s, j = self.attention(b, q, kv)

@@ -1,0 +1,414 @@
+"""Request-level serving on simpy: arrivals, continuous batching with chunked prefill, paged KV
+memory with preemption, each iteration costed by the same per-device models as :func:`generate`.
+
+The scheduler follows vLLM V1's (vllm/v1/core/sched/scheduler.py, as documented in vLLM's
+"Optimization and Tuning" guide): every iteration has a budget of ``max_num_batched_tokens``
+tokens; running requests go first (a decode takes one token, a partly prefilled prompt its next
+chunk), then waiting requests are admitted first-come-first-served while fewer than
+``max_num_seqs`` run. KV memory is a pool of 16-token blocks: ``gpu_memory_utilization`` (0.9, vLLM's
+default) of device memory less weights and workspace. A request that needs a block when none is
+free preempts the most recently admitted running request, whose blocks are freed and whose prompt
+and generated tokens are recomputed later (vLLM's RECOMPUTE preemption).
+
+A prefill that completes yields the request's first token (TTFT = its iteration end - arrival);
+each later iteration that includes the request yields one token. TPOT = (finish - first token) /
+(output_len - 1). Pipeline-parallel iterations cross all stages one after another (no
+micro-batch interleaving between iterations: an understatement of PP throughput, stated).
+
+Iteration costs: linear layers for all scheduled tokens at once; one decode-attention call over
+the decoding sequences at their mean context (rounded up to a whole block, as paged attention
+reads whole blocks) and one prefill-attention call per chunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from ..errors import ConfigError, check_positive_int
+from .memory import BLOCK_TOKENS, GPU_MEMORY_UTILIZATION, device_memory_bytes
+from .parallel import ParallelModel
+from .system import System, list_systems, load_system
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    arrival_s: float
+    input_len: int
+    output_len: int
+
+
+def _length(v, rng, n, what):
+    if isinstance(v, int) and not isinstance(v, bool):
+        check_positive_int("serve", what, v)
+        return np.full(n, v, dtype=int)
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(x, int) for x in v) \
+            and 1 <= v[0] <= v[1]:
+        return rng.integers(v[0], v[1] + 1, size=n)
+    raise ConfigError(f"serve: {what} = {v!r}: expected a positive integer or a (min, max) pair")
+
+
+def poisson_requests(n: int, rate_per_s: float, input_len=512, output_len=128,
+                     seed: int = 0) -> list[Request]:
+    """``n`` requests with exponential inter-arrival times at ``rate_per_s`` (Poisson process);
+    lengths fixed or drawn uniformly from ``(min, max)``."""
+    check_positive_int("serve", "requests", n)
+    if not rate_per_s > 0:
+        raise ConfigError(f"serve: rate = {rate_per_s!r}: expected requests per second > 0")
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(rng.exponential(1.0 / rate_per_s, size=n))
+    i, o = _length(input_len, rng, n, "input_len"), _length(output_len, rng, n, "output_len")
+    return [Request(k, float(t[k]), int(i[k]), int(o[k])) for k in range(n)]
+
+
+def read_trace(path) -> list[Request]:
+    """Requests from a CSV with columns ``arrival_s,input_len,output_len``."""
+    p = Path(path)
+    try:
+        rows = list(csv.DictReader(p.open()))
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read trace ({e.strerror})") from None
+    out = []
+    for k, r in enumerate(rows):
+        try:
+            req = Request(k, float(r["arrival_s"]), int(r["input_len"]), int(r["output_len"]))
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(f"{p}: row {k + 2}: expected numeric columns arrival_s, input_len, "
+                              f"output_len, got {dict(r)}") from None
+        if req.input_len < 1 or req.output_len < 1 or req.arrival_s < 0:
+            raise ConfigError(f"{p}: row {k + 2}: lengths must be >= 1 and arrival_s >= 0")
+        out.append(req)
+    if not out:
+        raise ConfigError(f"{p}: trace has no requests")
+    return sorted(out, key=lambda r: r.arrival_s)
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """Continuous-batching limits (vLLM engine arguments of the same names)."""
+
+    max_num_seqs: int = 256                # vLLM default
+    max_num_batched_tokens: int = 8192     # assumption: vLLM V1 server default on H100-class GPUs
+    gpu_memory_utilization: float = GPU_MEMORY_UTILIZATION
+    block_tokens: int = BLOCK_TOKENS
+
+    def __post_init__(self):
+        for f in ("max_num_seqs", "max_num_batched_tokens", "block_tokens"):
+            check_positive_int("scheduler", f, getattr(self, f))
+        if not 0 < self.gpu_memory_utilization <= 1:
+            raise ConfigError(f"scheduler: gpu_memory_utilization = "
+                              f"{self.gpu_memory_utilization!r}: expected in (0, 1]")
+
+
+class _Req:
+    __slots__ = ("r", "target", "done", "generated", "blocks", "first_s", "finish_s", "order")
+
+    def __init__(self, r: Request):
+        self.r, self.target, self.done, self.generated, self.blocks = r, r.input_len, 0, 0, 0
+        self.first_s = self.finish_s = None
+        self.order = 0
+
+
+@dataclass
+class ServeReport:
+    """Per-request latencies (s) and the system's throughput and memory over time."""
+
+    model: str
+    system: str
+    devices: int
+    rate_per_s: float | None
+    requests: list[Request]
+    ttft_s: np.ndarray
+    tpot_s: np.ndarray
+    e2e_s: np.ndarray
+    makespan_s: float
+    iterations: int
+    preemptions: int
+    kv_blocks: int
+    timeline: np.ndarray = field(repr=False)  # rows: time_s, running, kv_blocks_used, tokens
+    weights_bytes: float = 0.0
+    block_bytes: float = 0.0
+    sim_wall_s: float = 0.0
+
+    @property
+    def output_tokens(self) -> int:
+        return int(sum(r.output_len for r in self.requests))
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        return self.output_tokens / self.makespan_s
+
+    @property
+    def requests_per_s(self) -> float:
+        return len(self.requests) / self.makespan_s
+
+    def percentiles(self, q=(50, 90, 99)) -> dict:
+        out = {}
+        for name, a in (("ttft_s", self.ttft_s), ("tpot_s", self.tpot_s), ("e2e_s", self.e2e_s)):
+            for p in q:
+                out[f"{name}_p{p}"] = float(np.percentile(a, p)) if len(a) else math.nan
+            out[f"{name}_mean"] = float(a.mean()) if len(a) else math.nan
+        return out
+
+    def as_dict(self) -> dict:
+        return {"model": self.model, "system": self.system, "devices": self.devices,
+                "rate_per_s": self.rate_per_s, "requests": len(self.requests),
+                "output_tokens_per_s": self.output_tokens_per_s,
+                "requests_per_s": self.requests_per_s, "makespan_s": self.makespan_s,
+                "iterations": self.iterations, "preemptions": self.preemptions,
+                "kv_blocks": self.kv_blocks, "peak_kv_blocks_used": int(self.timeline[:, 2].max()),
+                **self.percentiles(), "sim_wall_s": self.sim_wall_s}
+
+    def __str__(self) -> str:
+        p = self.percentiles()
+        peak = self.timeline[:, 2].max() / self.kv_blocks if self.kv_blocks else 0
+        rate = f" at {self.rate_per_s:g} req/s" if self.rate_per_s else ""
+        return "\n".join([
+            f"{self.model} on {self.system} ({self.devices} devices): {len(self.requests)} "
+            f"requests{rate}, {self.iterations} iterations, {self.preemptions} preemptions",
+            f"  throughput {self.output_tokens_per_s:.1f} output tokens/s, "
+            f"{self.requests_per_s:.2f} requests/s over {self.makespan_s:.2f} s",
+            "  TTFT  p50 {:.1f} ms  p90 {:.1f} ms  p99 {:.1f} ms".format(
+                *(1e3 * p[f"ttft_s_p{q}"] for q in (50, 90, 99))),
+            "  TPOT  p50 {:.2f} ms  p90 {:.2f} ms  p99 {:.2f} ms".format(
+                *(1e3 * p[f"tpot_s_p{q}"] for q in (50, 90, 99))),
+            "  E2E   p50 {:.2f} s   p90 {:.2f} s   p99 {:.2f} s".format(
+                *(p[f"e2e_s_p{q}"] for q in (50, 90, 99))),
+            f"  KV pool {self.kv_blocks} blocks of {BLOCK_TOKENS} tokens "
+            f"({self.kv_blocks * self.block_bytes / 1e9:.1f} GB per device), peak use "
+            f"{100 * peak:.0f}%",
+            f"  simulated in {self.sim_wall_s:.2f} s"])
+
+    def plot(self, path) -> Path:
+        """Memory and batch over time, TTFT and TPOT distributions (PNG)."""
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        tl = self.timeline
+        fig, ax = plt.subplots(2, 2, figsize=(10, 7))
+        ax[0, 0].plot(tl[:, 0], (self.weights_bytes + tl[:, 2] * self.block_bytes) / 1e9)
+        ax[0, 0].set(xlabel="time (s)", ylabel="memory per device (GB)",
+                     title="weights + KV cache in use")
+        ax[0, 1].plot(tl[:, 0], tl[:, 1])
+        ax[0, 1].set(xlabel="time (s)", ylabel="running requests", title="batch")
+        for a, v, name in ((ax[1, 0], self.ttft_s * 1e3, "TTFT (ms)"),
+                           (ax[1, 1], self.tpot_s * 1e3, "TPOT (ms)")):
+            s = np.sort(v)
+            a.plot(s, np.arange(1, len(s) + 1) / max(1, len(s)))
+            a.set(xlabel=name, ylabel="fraction of requests", title=name.split()[0] + " CDF")
+        fig.suptitle(f"{self.model} on {self.system}"
+                     + (f", {self.rate_per_s:g} req/s" if self.rate_per_s else ""))
+        fig.tight_layout()
+        p = Path(path)
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        return p
+
+
+def serve(model, system: System | str = "h100-sxm", requests: list[Request] | None = None, *,
+          rate_per_s: float | None = None, n_requests: int = 200, input_len=512,
+          output_len=128, seed: int = 0, tp: int = 1, pp: int = 1, weights: str = "fp16",
+          activations: str = "fp16", kv: str | None = None,
+          scheduler: SchedulerConfig | None = None,
+          parallel: ParallelModel | None = None) -> ServeReport:
+    """Simulate serving ``requests`` (or ``n_requests`` Poisson arrivals at ``rate_per_s``).
+
+    Raises ConfigError when the weights leave no KV memory, or a request could never fit."""
+    import time
+
+    wall = time.perf_counter()
+    sc = scheduler or SchedulerConfig()
+    if requests is None:
+        if rate_per_s is None:
+            raise ConfigError("serve: give requests or rate_per_s")
+        requests = poisson_requests(n_requests, rate_per_s, input_len, output_len, seed)
+    if isinstance(system, str):
+        system = load_system(system, None if system in list_systems() else tp * pp)
+    pm = parallel or ParallelModel(model, system, tp=tp, pp=pp, weights=weights,
+                                   activations=activations, kv=kv)
+    cap = device_memory_bytes(pm.hw)
+    if cap is None:
+        raise ConfigError(f"{pm.hw.name}: memory capacity unknown (no mem_capacity_bytes)")
+    B = sc.block_tokens
+    block_bytes = B * pm.kv_bytes_per_token
+    ws = pm.workspace_bytes(sc.max_num_batched_tokens, sc.max_num_seqs)
+    free_bytes = sc.gpu_memory_utilization * cap - pm.weight_bytes - ws
+    total_blocks = int(free_bytes // block_bytes)
+    if total_blocks < 1:
+        raise ConfigError(f"serve: no KV memory left: weights {pm.weight_bytes / 1e9:.1f} GB + "
+                          f"workspace {ws / 1e9:.1f} GB exceed {sc.gpu_memory_utilization:g} x "
+                          f"{cap / 1e9:.1f} GB per device (raise --tp)")
+    longest = max(r.input_len + r.output_len for r in requests)
+    if math.ceil(longest / B) > total_blocks:
+        raise ConfigError(f"serve: a request of {longest} tokens needs "
+                          f"{math.ceil(longest / B)} KV blocks; the pool has {total_blocks}")
+
+    env = simpy.Environment()
+    waiting: deque[_Req] = deque()
+    running: list[_Req] = []
+    state = dict(free=total_blocks, preempt=0, iters=0, admitted=0, wake=env.event())
+    finished: list[_Req] = []
+    tl: list[tuple] = []
+
+    def arrivals():
+        for r in requests:
+            if r.arrival_s > env.now:
+                yield env.timeout(r.arrival_s - env.now)
+            waiting.append(_Req(r))
+            if not state["wake"].triggered:
+                state["wake"].succeed()
+
+    def grow(q: _Req, tokens: int) -> bool:
+        need = math.ceil(tokens / B) - q.blocks
+        if need <= state["free"]:
+            state["free"] -= max(0, need)
+            q.blocks += max(0, need)
+            return True
+        return False
+
+    def preempt(victim: _Req):
+        running.remove(victim)
+        state["free"] += victim.blocks
+        victim.blocks, victim.done = 0, 0
+        victim.target = victim.r.input_len + victim.generated  # recompute prompt + output so far
+        waiting.appendleft(victim)
+        state["preempt"] += 1
+
+    def schedule():
+        budget = sc.max_num_batched_tokens
+        dec, chunks = [], []
+        for q in sorted(running, key=lambda x: x.order):
+            if q not in running or budget <= 0:
+                continue
+            if q.done >= q.target:                    # decoding: one token, its KV slot
+                while not grow(q, q.r.input_len + q.generated + 1):
+                    victim = max(running, key=lambda x: x.order)
+                    preempt(victim)
+                    if victim is q:
+                        break
+                if q in running:
+                    dec.append(q)
+                    budget -= 1
+            else:                                     # prefill continues
+                c = min(budget, q.target - q.done)
+                while not grow(q, q.done + c):
+                    victim = max(running, key=lambda x: x.order)
+                    preempt(victim)
+                    if victim is q:
+                        break
+                if q in running:
+                    chunks.append((q, c))
+                    budget -= c
+        while waiting and budget > 0 and len(running) < sc.max_num_seqs:
+            q = waiting[0]
+            c = min(budget, q.target - q.done)
+            if not grow(q, q.done + c):
+                break
+            waiting.popleft()
+            state["admitted"] += 1
+            q.order = state["admitted"]
+            running.append(q)
+            chunks.append((q, c))
+            budget -= c
+        return dec, chunks
+
+    def engine():
+        while len(finished) < len(requests):
+            if not running and not waiting:
+                state["wake"] = env.event()
+                yield state["wake"]
+                continue
+            dec, chunks = schedule()
+            if not dec and not chunks:  # nothing schedulable (cannot happen with the size check)
+                raise ConfigError("serve: scheduler stalled: no request fits the KV pool")
+            tokens = len(dec) + sum(c for _, c in chunks)
+            completing = [q for q, c in chunks if q.done + c >= q.target]
+            attn = []
+            if dec:
+                mean_kv = sum(q.r.input_len + q.generated + 1 for q in dec) / len(dec)
+                attn.append((len(dec), 1, B * math.ceil(mean_kv / B)))
+            attn += [(1, c, q.done + c) for q, c in chunks]
+            st = pm.step(tokens, len(dec) + len(completing), attn)
+            yield env.timeout(pm.pp * st.latency_s)
+            state["iters"] += 1
+            for q, c in chunks:
+                q.done += c
+            for q in dec + completing:
+                q.generated += 1
+                if q.first_s is None:
+                    q.first_s = env.now
+                if q.generated >= q.r.output_len:
+                    q.finish_s = env.now
+                    running.remove(q)
+                    state["free"] += q.blocks
+                    q.blocks = 0
+                    finished.append(q)
+            tl.append((env.now, len(running), total_blocks - state["free"], tokens))
+
+    env.process(arrivals())
+    env.process(engine())
+    env.run()
+    fin = sorted(finished, key=lambda q: q.r.id)
+    ttft = np.array([q.first_s - q.r.arrival_s for q in fin])
+    tpot = np.array([(q.finish_s - q.first_s) / (q.r.output_len - 1) for q in fin
+                     if q.r.output_len > 1])
+    e2e = np.array([q.finish_s - q.r.arrival_s for q in fin])
+    span = max(q.finish_s for q in fin) - min(r.arrival_s for r in requests)
+    return ServeReport(pm.cfg.name, pm.system.name, pm.tp * pm.pp, rate_per_s, list(requests),
+                       ttft, tpot, e2e, span, state["iters"], state["preempt"], total_blocks,
+                       np.array(tl), pm.weight_bytes, block_bytes,
+                       time.perf_counter() - wall)
+
+
+def sweep(model, system, rates: list[float], *, plot: str | Path | None = None,
+          progress: bool = True, **kw) -> list[ServeReport]:
+    """:func:`serve` at each request rate (same seed, same lengths): the latency-throughput curve.
+    Writes a plot of p50/p99 TPOT and TTFT against throughput to ``plot`` when given."""
+    from tqdm import tqdm
+
+    if isinstance(system, str):
+        system = load_system(system, None if system in list_systems() else
+                             kw.get("tp", 1) * kw.get("pp", 1))
+    pm = kw.pop("parallel", None) or ParallelModel(
+        model, system, tp=kw.pop("tp", 1), pp=kw.pop("pp", 1), weights=kw.pop("weights", "fp16"),
+        activations=kw.pop("activations", "fp16"), kv=kw.pop("kv", None))
+    for k in ("tp", "pp", "weights", "activations", "kv"):
+        kw.pop(k, None)
+    out = [serve(model, system, rate_per_s=r, parallel=pm, **kw)
+           for r in tqdm(rates, desc="request rates", disable=not progress)]
+    if plot:
+        plot_sweep(out, plot)
+    return out
+
+
+def plot_sweep(reports: list[ServeReport], path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    thr = [r.output_tokens_per_s for r in reports]
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    for key, a, unit in (("tpot_s", ax[0], "TPOT (ms)"), ("ttft_s", ax[1], "TTFT (ms)")):
+        for q in (50, 99):
+            a.plot(thr, [1e3 * r.percentiles()[f"{key}_p{q}"] for r in reports], "o-",
+                   label=f"p{q}")
+        for r, x in zip(reports, thr):
+            a.annotate(f"{r.rate_per_s:g}/s", (x, 1e3 * r.percentiles()[f"{key}_p50"]),
+                       fontsize=7)
+        a.set(xlabel="output tokens/s", ylabel=unit, yscale="log")
+        a.legend()
+    r0 = reports[0]
+    fig.suptitle(f"{r0.model} on {r0.system}: latency vs throughput")
+    fig.tight_layout()
+    p = Path(path)
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p
