@@ -275,3 +275,32 @@ def test_generation_decode_steps_equal_freshly_built_graphs():
     assert g.new_tokens == 512 and g.decode_tokens_per_s > 0
     slower = fit.generation(hw, 512, 512)
     assert slower.decode_s > g.decode_s and slower.prefill_s > 3 * g.prefill_s
+
+
+# ----------------------------------------------------------------------------- exploration
+
+def test_engine_parallelism_and_packing_are_flat_overrides():
+    hw = hwsim.load_arch("flightllm-u280", **{"mv.n": 32, "mm.m": 64})
+    assert (hw.params.mv.n, hw.params.mv.k, hw.params.mm.m, hw.params.mm.n) == (32, 16, 64, 2)
+    assert hw.resources["dsp"] == 2 * 16 * 64  # shared MM/MV chains: the larger engine, packed 2/DSP
+    unpacked = hwsim.load_arch("flightllm-u280", dsp_packing=False)
+    assert unpacked.resources["dsp"] == 2 * hwsim.load_arch("flightllm-u280").resources["dsp"]
+    with pytest.raises(ConfigError, match="'mx.n'"):
+        hwsim.load_arch("flightllm-u280", **{"mx.n": 4})
+    with pytest.raises(ConfigError, match="no mv engine"):
+        hwsim.load_arch("fpga-int8-systolic", **{"mv.n": 4})
+
+
+def test_example_space_marks_over_budget_designs_infeasible_instead_of_failing():
+    from pathlib import Path
+
+    from hwsim.explore import Evaluator, load_space
+    from hwsim.explore.evaluator import Design
+    path = Path(__file__).parents[2] / "experiments/spaces/fpga_flightllm_u280_decode.yaml"
+    ev = Evaluator(load_space(path))
+    w = {k: "int4_g128" for k in ["*", *ev.keys]}
+    small = ev.evaluate(Design(w, "int8", "int8", {"check_fit": False, "mv.n": 32}))
+    huge = ev.evaluate(Design(w, "int8", "int8", {"check_fit": False, "mm.m": 256,
+                                                  "dsp_packing": False}))
+    assert small["resource_utilization"] < 1 < huge["resource_utilization"]  # 16384 DSPs > 9024
+    assert huge["latency_s"] > 0

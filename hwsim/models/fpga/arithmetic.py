@@ -104,8 +104,10 @@ def accumulator_bits(weights: str, activations: str, n: int) -> int:
 
 # --------------------------------------------------------------------------- DSP slices
 
-def products_per_dsp(dsp_type: str, w_bits: int, a_bits: int) -> float:
+def products_per_dsp(dsp_type: str, w_bits: int, a_bits: int, packing: bool = True) -> float:
     """Integer products one DSP slice computes per cycle (< 1: DSPs per product for wide operands).
+    ``packing=False``: one product per DSP however narrow the operands (no packing, no correction
+    logic, no guard-bit limit on the cascade).
 
     >>> products_per_dsp("DSP48E2", 8, 8), products_per_dsp("DSP58", 8, 8), products_per_dsp("DSP48E2", 4, 4)
     (2, 3, 4)
@@ -113,6 +115,8 @@ def products_per_dsp(dsp_type: str, w_bits: int, a_bits: int) -> float:
     if dsp_type not in MULT_BITS:
         raise ConfigError(f"dsp_type = {dsp_type!r}: expected one of {', '.join(MULT_BITS)}")
     lo, hi = sorted((w_bits, a_bits))
+    if not packing and hi <= MULT_BITS[dsp_type][0] and lo <= MULT_BITS[dsp_type][1]:
+        return 1
     if hi <= 4:
         return 4
     if dsp_type == "DSP58" and lo <= 8 and hi <= 9:
@@ -126,9 +130,10 @@ def products_per_dsp(dsp_type: str, w_bits: int, a_bits: int) -> float:
     return 1.0 / (math.ceil(hi / (big - 1)) * math.ceil(lo / (small - 1)))
 
 
-def packed_chain_limit(dsp_type: str, w_bits: int, a_bits: int, max_cascade: int) -> int:
+def packed_chain_limit(dsp_type: str, w_bits: int, a_bits: int, max_cascade: int,
+                       packing: bool = True) -> int:
     """How many DSPs one cascade may accumulate before a packed lane spills (module docstring)."""
-    p = products_per_dsp(dsp_type, w_bits, a_bits)
+    p = products_per_dsp(dsp_type, w_bits, a_bits, packing)
     if p <= 1 or (dsp_type == "DSP58" and p == 3):
         return max_cascade
     spacing = PACK_SPACING_BITS[int(p)]
@@ -149,7 +154,7 @@ class ChainPlan:
 
 
 def dsp_chain(dsp_type: str, w_bits: int, a_bits: int, n: int, max_cascade: int,
-              acc_bits: int) -> ChainPlan:
+              acc_bits: int, packing: bool = True) -> ChainPlan:
     """Map one length-``n`` dot product (one output) onto PCOUT->PCIN cascades.
 
     Each DSP contributes ``products_per_dsp`` terms (packed lanes carry *different* outputs that
@@ -158,14 +163,14 @@ def dsp_chain(dsp_type: str, w_bits: int, a_bits: int, n: int, max_cascade: int,
     added by a fabric adder tree of ``acc_bits`` adders; packed lanes need one correction adder
     each per segment.
     """
-    p = products_per_dsp(dsp_type, w_bits, a_bits)
+    p = products_per_dsp(dsp_type, w_bits, a_bits, packing)
     if p < 1:
         raise UnsupportedError(f"{w_bits}x{a_bits}-bit products need {1 / p:g} DSPs each; "
                                "tiled wide multipliers are not cascaded by this model")
     terms_per_dsp = 3 if (dsp_type == "DSP58" and p == 3) else 1
     lanes = int(p) // terms_per_dsp
     dsps_per_output = math.ceil(n / terms_per_dsp)
-    limit = packed_chain_limit(dsp_type, w_bits, a_bits, max_cascade)
+    limit = packed_chain_limit(dsp_type, w_bits, a_bits, max_cascade, packing)
     seg = min(limit, dsps_per_output)
     segments = math.ceil(dsps_per_output / seg)
     seg_bits = min(ACC_BITS[dsp_type] // lanes, acc_bits)

@@ -84,6 +84,8 @@ class FPGAParams(Params):
     mv: Engine | None = None
     shared_engine: bool = Field(default=True, description="MM and MV time-share the same lanes")
     products_per_lane: int = Field(default=1, gt=0, description="products one lane makes per cycle")
+    dsp_packing: bool = Field(default=True, description="pack several narrow products into one "
+                              "DSP (WP486/WP521/DSP58 INT8 mode); false: one product per DSP")
     sparsity_speedup: float = Field(default=1.0, ge=1.0, description="N:M sparse-chain gain on "
                                     "weight GEMMs")
     accumulate_n: int = Field(default=4096, gt=0, description="longest dot product the "
@@ -116,7 +118,7 @@ class FPGA(AcceleratorBase):
 
     @classmethod
     def from_spec(cls, name, params, where, **meta):
-        hw = super().from_spec(name, params, where, **meta)
+        hw = super().from_spec(name, _engine_overrides(params, where), where, **meta)
         if hw.params.check_fit:
             hw.check_fit()
         return hw
@@ -160,13 +162,14 @@ class FPGA(AcceleratorBase):
                 raise ConfigError(f"{self.name}: arithmetic 'dsp' with {p.weight_format} x "
                                   f"{p.activation_format}: DSP slices multiply integers; use "
                                   "arithmetic: lut for minifloats")
-            ppd = ar.products_per_dsp(dev.dsp_type, w.bits, a.bits)
+            ppd = ar.products_per_dsp(dev.dsp_type, w.bits, a.bits, p.dsp_packing)
             used["dsp"] = math.ceil(products / ppd)
             acc = ar.accumulator_bits(p.weight_format, p.activation_format, p.accumulate_n)
             for chains, k in self._chains():
                 # each chain sums k terms per output per cycle for products_per_lane outputs;
                 # behind it: segment adders, packing corrections and one running accumulator each
-                plan = ar.dsp_chain(dev.dsp_type, w.bits, a.bits, k, dev.max_cascade, acc)
+                plan = ar.dsp_chain(dev.dsp_type, w.bits, a.bits, k, dev.max_cascade, acc,
+                                    p.dsp_packing)
                 outputs = chains * p.products_per_lane
                 used["lut"] += outputs * (plan.fabric_adder_luts + plan.correction_luts
                                           + ar.lut_adder(acc))
@@ -356,6 +359,24 @@ class FPGA(AcceleratorBase):
         p = self.params
         return self._finish(0.0, op.operand_bytes()["table_rows"], p.weight_channel_efficiency,
                             0.0, 0.0, 0.0, "embedding")
+
+
+def _engine_overrides(params: dict, where: str) -> dict:
+    """Fold flat ``"mm.n": 32``-style keys into the nested engine dicts, so design-space
+    exploration (whose hardware overrides are flat) can search an engine's parallelism."""
+    out = {k: v for k, v in params.items() if "." not in k}
+    for key, value in params.items():
+        if "." not in key:
+            continue
+        eng, _, field = key.partition(".")
+        if eng not in ("mm", "mv") or field not in Engine.model_fields:
+            raise ConfigError(f"{where}: field {key!r}: expected mm.<f> or mv.<f> with <f> one of "
+                              f"{', '.join(Engine.model_fields)}")
+        base = out.get(eng)
+        if not isinstance(base, dict):
+            raise ConfigError(f"{where}: field {key!r}: the design has no {eng} engine to change")
+        out[eng] = {**base, field: value}
+    return out
 
 
 def _int_or(fmt: str) -> str:
