@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", metavar="FILE", help="write totals and per-op rows as JSON")
     ev.add_argument("--tp", type=int, default=1, help="tensor-parallel devices (LLMs)")
     ev.add_argument("--pp", type=int, default=1, help="pipeline-parallel stages (LLMs)")
+    ev.add_argument("--engine", choices=["analytical", "sim"], default="analytical",
+                    help="analytical model (fast) or the tile-level simulator (stalls; slower)")
+    ev.add_argument("--trace", metavar="FILE", help="with --engine sim: Chrome trace JSON of the "
+                    "slowest op's timeline (open in Perfetto / chrome://tracing)")
 
     for name, hlp in (("generate", "static-batch LLM generation on one or more devices"),
                       ("serve", "request-level serving simulation (continuous batching, simpy)")):
@@ -102,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     ca.add_argument("--arch", default="h100-sxm", help="preset whose fixed parameters to use")
     ca.add_argument("--data", metavar="DIR", required=True,
                     help="folder written by benchmarks/gpu/measure.py --out DIR")
+
+    from .plot.cli import add_parser as add_plot_parser  # no matplotlib until a plot runs
+    add_plot_parser(sub)
     return p
 
 
@@ -170,7 +177,9 @@ def _run(args) -> int:
             print(text)
             return 0
         hw = load_arch(args.arch, model=args.model)
-        rep = evaluate(wl, hw)
+        if args.trace and args.engine != "sim":
+            raise HwsimError("--trace needs --engine sim")
+        rep = evaluate(wl, hw, engine=args.engine)
         print(rep if not args.per_op else f"{wl.name} on {hw.name}\n" + rep.table(per_op=True))
         if wl.meta.get("kind") == "llm" and rep.fits is not None:
             from .systems.summary import memory_warning
@@ -184,6 +193,10 @@ def _run(args) -> int:
             print("\n" + hw.resource_table())
         _write(rep.to_csv, args.csv)
         _write(rep.to_json, args.json)
+        if args.trace:
+            from .sim.trace import write_op_trace
+            slowest = max(rep.rows, key=lambda r: r.cost.latency_s).op
+            _write(lambda p: write_op_trace(hw, slowest, p), args.trace)
         return 0
     if args.cmd in ("generate", "serve"):
         from .systems.cli_run import run_generate, run_serve
@@ -199,6 +212,10 @@ def _run(args) -> int:
         if args.out:
             for p in res.save(args.out):
                 print(f"wrote {p}", file=sys.stderr)
+        return 0
+    if args.cmd == "plot":
+        from .plot.cli import run_cli
+        print(f"wrote {run_cli(args)}", file=sys.stderr)
         return 0
     if args.cmd == "calibrate":
         from .arch import load_arch

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from .errors import HwsimError, UnsupportedError
+from .errors import ConfigError, HwsimError, UnsupportedError
 from .models.base import Accelerator, Cost
 from .report import Report, Row
 from .workload.graph import Workload
 from .workload.ops import Op
 
 
-def evaluate(workload: Workload, hw: Accelerator, *, cache: dict | None = None) -> Report:
+ENGINES = ("analytical", "sim")
+
+
+def evaluate(workload: Workload, hw: Accelerator, *, cache: dict | None = None,
+             engine: str = "analytical") -> Report:
     """Cost each op on ``hw`` and add them up (ops run one after another).
 
     Identical ops (same type, dimensions and formats — e.g. the 32 decoder layers of an LLM) are
     costed once. Pass a dict as ``cache`` to share that memo across calls on the same ``hw``.
+    ``engine="sim"`` runs each op through the tile-level simulator (:mod:`hwsim.sim`: the same
+    mapping plus fill/drain, buffer and contention stalls; slower) instead of the analytical model.
 
     Raises :class:`hwsim.UnsupportedError` naming the op when ``hw`` cannot run one of them.
     """
+    if engine not in ENGINES:
+        raise ConfigError(f"evaluate: engine = {engine!r}: expected one of {', '.join(ENGINES)}")
     if not isinstance(workload, Workload):
         raise HwsimError(f"evaluate: workload must be a hwsim Workload (load_workload(...)), "
                          f"got {type(workload).__name__}")
@@ -26,13 +34,17 @@ def evaluate(workload: Workload, hw: Accelerator, *, cache: dict | None = None) 
     memo: dict[Op, Cost] = {} if cache is None else cache
     rows = []
     for op in workload.ops:
-        c = memo.get(op)
+        key = op if engine == "analytical" else (engine, op)
+        c = memo.get(key)
         if c is None:
             try:
                 c = hw.cost(op)
+                if engine == "sim":
+                    from .sim import simulate_op
+                    c = simulate_op(hw, op, c)[0]
             except UnsupportedError as e:
                 msg = str(e)
                 raise UnsupportedError(msg if op.name in msg else f"{op.name}: {msg}") from None
-            memo[op] = c
+            memo[key] = c
         rows.append(Row(op, c))
     return Report(workload, hw, rows)

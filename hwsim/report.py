@@ -14,6 +14,8 @@ from .workload.ops import Op
 
 COLUMNS = ("name", "type", "group", "layer", "formats", "flops", "bytes", "latency_s", "energy_j",
            "bound", "utilization", "compute_path")
+# per-op stall breakdown of the simulator (hwsim.sim), present only in engine="sim" reports
+STALL_COLUMNS = ("fill_drain_s", "stall_memory_s", "stall_buffer_s", "stall_compute_s")
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,9 @@ class Row:
                 "formats": " ".join(f"{k}={v}" for k, v in op.formats().items()),
                 "flops": op.flops, "bytes": op.bytes, "latency_s": c.latency_s,
                 "energy_j": c.energy_j, "bound": c.bound, "utilization": c.utilization,
-                "compute_path": c.compute_path}
+                "compute_path": c.compute_path,
+                **{k: c.breakdown["sim_" + k] for k in STALL_COLUMNS
+                   if "sim_" + k in c.breakdown}}
 
 
 class Report:
@@ -104,8 +108,9 @@ class Report:
                 out[key] = dict(d, name=key, count=1)
                 continue
             g["count"] += 1
-            for k in ("flops", "bytes", "latency_s", "energy_j"):
-                g[k] += d[k]
+            for k in ("flops", "bytes", "latency_s", "energy_j") + STALL_COLUMNS:
+                if k in d:
+                    g[k] += d[k]
             if d["bound"] != g["bound"]:
                 g["bound"] = "mixed"
             if d["formats"] != g["formats"]:
@@ -115,13 +120,17 @@ class Report:
     def to_csv(self, path: str | Path | None = None) -> str:
         """Per-op rows as CSV; written to ``path`` when given. Returns the text."""
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(buf, fieldnames=COLUMNS + self._stall_columns(), lineterminator="\n")
         w.writeheader()
         w.writerows(self.to_dicts())
         text = buf.getvalue()
         if path is not None:
             Path(path).write_text(text)
         return text
+
+    def _stall_columns(self) -> tuple:
+        return STALL_COLUMNS if self.rows and "sim_fill_drain_s" in self.rows[0].cost.breakdown \
+            else ()
 
     def to_json(self, path: str | Path | None = None) -> str:
         """``{"totals": {...}, "ops": [...]}``; written to ``path`` when given. Returns the text."""
@@ -138,13 +147,16 @@ class Report:
         total = self.latency_s or 1.0
         head = ["op" if per_op else "group", "n", "type", "formats", "GFLOP", "MB", "latency",
                 "%", "energy", "bound", "util"]
+        stalls = self._stall_columns()
+        head += ["fill/drain", "mem stall", "buf stall", "cmp stall"][:len(stalls)]
         lines = []
         for d in rows:
             lines.append([d["name"], str(d.get("count", 1)), d["type"], d["formats"],
                           f"{d['flops'] / 1e9:.3f}", f"{d['bytes'] / 1e6:.2f}",
                           _fmt_s(d["latency_s"]), f"{100 * d['latency_s'] / total:.1f}",
                           _fmt_j(d["energy_j"]), d["bound"],
-                          f"{d['utilization']:.2f}" if per_op else ""])
+                          f"{d['utilization']:.2f}" if per_op else ""]
+                         + [_fmt_s(d[k]) if d.get(k, 0.0) > 0 else "0" for k in stalls])
         widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h)
                   for i, h in enumerate(head)]
         fmt = lambda cells: "  ".join(c.ljust(w) if i < 4 or i == 9 else c.rjust(w)  # noqa: E731

@@ -99,6 +99,11 @@ def _align_bytes(n_elems: int, elt: float) -> int:
     return min(16, b & -b) if b else 16
 
 
+def _bk(path: str) -> int:
+    """K step of a CTA main-loop stage: 128 bytes of each operand row (16 elements minimum)."""
+    return max(16, int(128 / ELT_BYTES.get(path, 2)) if path != "fp64" else 16)
+
+
 class GPU(RooflineGPU):
     """Calibrated tensor-core model. See the module docstring for the equations."""
 
@@ -154,7 +159,7 @@ class GPU(RooflineGPU):
         rate = self._rate_per_sm(path)
         if align < 16 and path != "fp32":
             rate *= (align / 16) ** p.unaligned_exponent
-        bk = max(16, int(128 / ELT_BYTES.get(path, 2)) if path != "fp64" else 16)
+        bk = _bk(path)
         best = (math.inf, None)
         for bm, bn in TILES:
             tiles_mn = groups * -(-M // bm) * -(-N // bn)
@@ -176,13 +181,14 @@ class GPU(RooflineGPU):
 
     # ------------------------------------------------------------------ ops
 
-    def _gemm_like(self, op: Op, M: int, N: int, K: int, groups: int) -> Cost:
+    def _gemm_setup(self, op: Op, N: int, K: int) -> tuple[str, int | None]:
+        """Datapath and operand alignment (bytes) of a GEMM-like op; alignment None marks a
+        weight-only quantized GEMM (dequantizing kernel, no CTA tiling of its own)."""
         where = f"{self.name}: {op.name or op.type}"
         a, w = _formats.get(op.activations), _formats.get(op.weights)
         path = pick_compute_path(where, op.activations, op.weights, self.params.ops_per_clk_per_sm)
-        nbytes = op.bytes
         if w.bits < a.bits and w.compute_key != path:  # weight-only quantization
-            return self._weight_only(op, M, N, K, groups, path, w, nbytes)
+            return path, None
         if a.compute_key.startswith("bipolar") or path == "int1":
             raise UnsupportedError(f"{where}: use bit-level decomposition (bitlevel_gemm) for "
                                    "binary/bipolar GEMMs")
@@ -191,7 +197,30 @@ class GPU(RooflineGPU):
         # contiguous dims: A is M x K row-major; B is K x N row-major for 16/32-bit GEMMs and
         # N x K (column-major) for 8-bit ones (cuBLASLt's IMMA/FP8 layout); C is M x N
         b_contig = K if elt <= 1 else N
-        align = min(_align_bytes(K, elt), _align_bytes(b_contig, elt), _align_bytes(N, out_elt))
+        return path, min(_align_bytes(K, elt), _align_bytes(b_contig, elt),
+                         _align_bytes(N, out_elt))
+
+    def gemm_tiling(self, op: Op) -> dict | None:
+        """The CTA tiling ``cost(op)`` picks for a Gemm/Conv2d on the tensor cores (read-only;
+        used by ``hwsim.sim``): ``path, M, N, K, groups, bm, bn, split``, ``waves`` over the SMs
+        and ``bk`` (K step of a CTA's main loop). None for weight-only quantized GEMMs."""
+        g = op if isinstance(op, Gemm) else op.as_gemm()
+        path, align = self._gemm_setup(op, g.N, g.K)
+        if align is None:
+            return None
+        _, (bm, bn, split) = self.gemm_time(g.M, g.N, g.K, path, g.groups, align)
+        tiles = g.groups * -(-g.M // bm) * -(-g.N // bn) * split
+        return {"path": path, "M": g.M, "N": g.N, "K": g.K, "groups": g.groups, "bm": bm,
+                "bn": bn, "split": split, "waves": -(-tiles // self.params.sms),
+                "bk": _bk(path)}
+
+    def _gemm_like(self, op: Op, M: int, N: int, K: int, groups: int) -> Cost:
+        a, w = _formats.get(op.activations), _formats.get(op.weights)
+        path, align = self._gemm_setup(op, N, K)
+        nbytes = op.bytes
+        if align is None:  # weight-only quantization
+            return self._weight_only(op, M, N, K, groups, path, w, nbytes)
+        elt = ELT_BYTES.get(path, a.storage_bits / 8)
         t_tiles, _ = self.gemm_time(M, N, K, path, groups, align)
         if elt == 1 and align == 16 and (K % 64 or N % 64):
             t_tiles /= self.params.int8_fp8_k64_efficiency

@@ -136,13 +136,13 @@ class LUTCore(AcceleratorBase):
 
     # ------------------------------------------------------------------ cost
 
-    def _cost_gemm(self, op: Gemm) -> Cost:
+    def gemm_schedule(self, op: Gemm) -> dict:
+        """How ``cost(op)`` runs a weight GEMM on the LUT tiles (read-only; used by
+        ``hwsim.sim``): weight bit-planes ``wb``, M x N x K tile ``steps`` over all groups,
+        ``cyc_per_step``, ``cycles`` over the parallel tiles, table ``entries``/``tbits`` and the
+        ``table_bytes`` one table per tile needs in SRAM."""
         p = self.params
-        where = f"{self.name}: {op.name or 'Gemm'}"
-        if not op.b_is_weight:  # activation x activation: no static weights to bit-slice
-            f = p.host_format
-            return self._host(op, p.host_ops_per_s, f"host-{f}", self.tech.energy_pj("mac", a=f, w=f))
-        wb = self._check(where, op.activations, op.weights)
+        wb = self._check(f"{self.name}: {op.name or 'Gemm'}", op.activations, op.weights)
         tm, tn, tk = p.tile_m, p.tile_n, p.tile_k
         entries = 2 ** (tk - 1) if p.symmetric_tables else 2 ** tk
         _, tbits = table_entry_bits(op.activations, tk, p.table_format)
@@ -152,8 +152,20 @@ class LUTCore(AcceleratorBase):
                                    f"per tile ({need:.0f} bytes for {p.tiles} tiles); raise sram_bytes")
         steps = op.groups * -(-op.M // tm) * -(-op.N // tn) * -(-op.K // tk)
         cyc_per_step = math.ceil(wb / p.planes_per_cycle)
-        cycles = math.ceil(steps * cyc_per_step / p.tiles)
-        t_c = cycles / p.frequency_hz
+        return {"wb": wb, "steps": steps, "cyc_per_step": cyc_per_step,
+                "cycles": math.ceil(steps * cyc_per_step / p.tiles), "entries": entries,
+                "tbits": tbits, "table_bytes": need}
+
+    def _cost_gemm(self, op: Gemm) -> Cost:
+        p = self.params
+        if not op.b_is_weight:  # activation x activation: no static weights to bit-slice
+            f = p.host_format
+            return self._host(op, p.host_ops_per_s, f"host-{f}", self.tech.energy_pj("mac", a=f, w=f))
+        sch = self.gemm_schedule(op)
+        wb, entries, tbits = sch["wb"], sch["entries"], sch["tbits"]
+        tk, tn = p.tile_k, p.tile_n
+        steps, cyc_per_step = sch["steps"], sch["cyc_per_step"]
+        t_c = sch["cycles"] / p.frequency_hz
         t_m = op.bytes / p.mem_bandwidth_Bps
         tile = self.tile(op.activations, wb)
         e_tiles = steps * cyc_per_step * tile.total_energy_pj * 1e-12

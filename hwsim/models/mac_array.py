@@ -164,7 +164,8 @@ class MACArray(AcceleratorBase):
         energy = {"mac_j": macs * pe["mac_pj"] * 1e-12, "pe_reg_j": macs * pe["reg_pj"] * 1e-12,
                   "sram_j": e_sram * 1e-12, "dram_j": dram_bytes * e_dram_b * 1e-12}
         return {"tile": (best[2], best[3], best[4]), "order": "".join(best[1]), "cycles": cycles,
-                "utilization": util, "dram_bytes": dram_bytes, "energy": energy}
+                "utilization": util, "dram_bytes": dram_bytes, "energy": energy,
+                "spatial": ((d1, s1), (d2, s2), tdim), "acc_bytes": acc_b}
 
     # ------------------------------------------------------------------ cost
 
@@ -203,15 +204,37 @@ class MACArray(AcceleratorBase):
         g = op.as_gemm()
         return self._gemm(op, g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out, op.bytes)
 
+    def gemm_specs(self, op: Op) -> list[tuple]:
+        """The GEMMs ``cost(op)`` maps, as ``(M, N, K, groups, act, weights, out, total_bytes)``
+        (attention: QK^T then PV, causal masking skipped at block granularity). Read-only."""
+        if isinstance(op, Attention):
+            bh = op.batch * op.heads
+            frac = op.score_pairs / (op.q_len * op.kv_len)
+            kv_eff = max(1, round(op.kv_len * frac))
+            return [(op.q_len, kv_eff, op.head_dim, bh, op.activations, op.kv, op.out,
+                     op.bytes / 2),
+                    (op.q_len, op.head_dim, kv_eff, bh, op.activations, op.kv, op.out,
+                     op.bytes / 2)]
+        g = op if isinstance(op, Gemm) else op.as_gemm()
+        return [(g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out, op.bytes)]
+
+    def mapping(self, op: Op) -> list[dict]:
+        """The mapping(s) ``cost(op)`` chose, one per GEMM of :meth:`gemm_specs`: the
+        :meth:`map_gemm` dict plus ``M, N, K, groups``, bytes per element of each operand
+        (``a_bytes, w_bytes, o_bytes``) and ``total_bytes``. Read-only (used by ``hwsim.sim``)."""
+        out = []
+        for M, N, K, groups, act, weights, o, total in self.gemm_specs(op):
+            self._check(f"{self.name}: {op.name or op.type}", act, weights)
+            eb = {r: _formats.get(f).storage_bits / 8 for r, f in
+                  (("a_bytes", act), ("w_bytes", weights), ("o_bytes", o))}
+            m = self.map_gemm(M, N, K, groups, eb["a_bytes"], eb["w_bytes"], eb["o_bytes"])
+            out.append({**m, "M": M, "N": N, "K": K, "groups": groups, **eb,
+                        "total_bytes": total})
+        return out
+
     def _cost_attention(self, op: Attention) -> Cost:
         """QK^T and PV as batched GEMMs (causal masking skipped at block granularity)."""
-        bh = op.batch * op.heads
-        frac = op.score_pairs / (op.q_len * op.kv_len)
-        kv_eff = max(1, round(op.kv_len * frac))
-        qk = self._gemm(op, op.q_len, kv_eff, op.head_dim, bh, op.activations, op.kv, op.out,
-                        op.bytes / 2)
-        pv = self._gemm(op, op.q_len, op.head_dim, kv_eff, bh, op.activations, op.kv, op.out,
-                        op.bytes / 2)
+        qk, pv = (self._gemm(op, *spec) for spec in self.gemm_specs(op))
         return Cost(latency_s=qk.latency_s + pv.latency_s, energy_j=qk.energy_j + pv.energy_j,
                     bound=qk.bound if qk.latency_s >= pv.latency_s else pv.bound,
                     utilization=(qk.utilization * qk.latency_s + pv.utilization * pv.latency_s)
@@ -226,7 +249,7 @@ class MACArray(AcceleratorBase):
         t = max(t_c, t_m)
         return Cost(latency_s=t, energy_j=e, bound="compute" if t_c >= t_m else "memory",
                     utilization=op.flops / t / p.vector_ops_per_s if t else 0.0,
-                    compute_path="vector")
+                    compute_path="vector", breakdown={"compute_s": t_c, "memory_s": t_m})
 
     _cost_elementwise = _cost_norm = _cost_softmax = _cost_embedding = _vector
 

@@ -1,0 +1,75 @@
+"""Cycle-approximate, tile-level simulation on simpy: the same accelerator and the same mapping as
+the analytical model, plus the dynamics it cannot see (pipeline fill/drain, buffers too small to
+double-buffer, units contending for one memory channel, DRAM latency).
+
+``hwsim.evaluate(workload, hw, engine="sim")`` runs every op through :func:`simulate_op`. Each
+family supplies a tile program built from its analytical model's own mapping (``ADAPTERS``:
+``mac_array``, ``lut``, ``gpu``); ops and families without one use :mod:`hwsim.sim.generic`
+(what it cannot see is in its docstring). Energy stays the analytical model's (the same work),
+plus idle power x the extra time where the model has an ``idle_power_w``.
+
+Example::
+
+    import hwsim
+    hw = hwsim.load_arch("mac-tc", input_buffer_bytes=65536)
+    op = hwsim.load_workload("llama-2-7b", phase="prefill", context=512).ops[2]
+    cost, results = hwsim.sim.simulate_op(hw, op)
+    cost.latency_s, cost.breakdown["sim_stall_buffer_s"]
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..models.base import Cost
+from ..workload.ops import Op
+from . import generic
+from . import gpu as _gpu
+from . import lut as _lut
+from . import mac_array as _mac
+from .engine import SimResult, simulate
+from .program import Step, TileProgram
+
+STALLS = ("sim_fill_drain_s", "sim_stall_memory_s", "sim_stall_buffer_s", "sim_stall_compute_s")
+
+
+def op_programs(hw, op: Op, cost: Cost | None = None, mem_latency_s: float = 0.0
+                ) -> list[TileProgram]:
+    """The tile programs (run one after another) that simulate ``op`` on ``hw``."""
+    cost = hw.cost(op) if cost is None else cost
+    fam = getattr(hw, "family", "")
+    progs = None
+    if fam == "mac_array":
+        progs = _mac.programs(hw, op, mem_latency_s)
+    elif fam == "lut":
+        progs = _lut.programs(hw, op, mem_latency_s)
+    elif fam == "gpu":
+        progs = _gpu.programs(hw, op, cost, mem_latency_s)
+    return progs or [generic.program(op, cost, mem_latency_s=mem_latency_s)]
+
+
+def simulate_op(hw, op: Op, cost: Cost | None = None, *, mem_latency_s: float = 0.0,
+                trace: bool = False) -> tuple[Cost, list[SimResult]]:
+    """Simulate ``op`` on ``hw``: a Cost with the simulated latency (analytical energy, idle
+    power for the extra time) whose breakdown adds ``analytical_latency_s``, the ``sim_*`` stall
+    times and ``sim_generic`` (1 when no family tile program was used), and the SimResults."""
+    cost = hw.cost(op) if cost is None else cost
+    progs = op_programs(hw, op, cost, mem_latency_s)
+    res = [simulate(p, trace=trace) for p in progs]
+    lat = sum(r.latency_s for r in res)
+    bd = dict(cost.breakdown)
+    bd["analytical_latency_s"] = cost.latency_s
+    for k in STALLS + ("sim_compute_busy_s", "sim_memory_busy_s", "sim_events"):
+        bd[k] = sum(r.breakdown()[k] for r in res)
+    bd["sim_generic"] = float(any(p.source.startswith("generic") for p in progs))
+    idle_w = getattr(hw.params, "idle_power_w", 0.0) or 0.0
+    energy = cost.energy_j + idle_w * (lat - cost.latency_s)
+    bound = cost.bound
+    if lat > 0 and bd["sim_stall_buffer_s"] > 0.05 * lat:
+        bound = "buffer"
+    util = cost.utilization * cost.latency_s / lat if lat > 0 else cost.utilization
+    return replace(cost, latency_s=lat, energy_j=energy, bound=bound, utilization=util,
+                   breakdown=bd), res
+
+
+__all__ = ["SimResult", "Step", "TileProgram", "op_programs", "simulate", "simulate_op", "STALLS"]

@@ -1,0 +1,345 @@
+"""Discrete-event, tile-level engine on simpy: runs a :class:`~hwsim.sim.program.TileProgram`.
+
+Components, per compute unit ``u`` (all units share one memory channel):
+
+* **memory channel** (:class:`Channel`): one DRAM interface of ``mem_bandwidth_Bps``; transfers in
+  flight share it equally (processor sharing), so two units streaming at once each get half.
+* **buffers**: one per operand, a :class:`simpy.Container` of ``buffer_bytes``. A tile reserves
+  its space before its load is issued and frees it when its last user finishes computing (the
+  output tile: when its store ends). When two tiles of an operand fit, the next one loads while
+  the current one computes (double buffering); when only one fits, load and compute serialize.
+* **requester** -> **load DMA**: the requester reserves space tile by tile, in program order; the
+  DMA engine moves one tile at a time, starting ``mem_latency_s`` after the request (requests are
+  pipelined, so latency hides behind earlier transfers when space was free early enough).
+* **compute unit**: takes tiles in order once their data are in, busy ``compute_s`` per tile.
+* **store DMA**: writes finished output tiles back through the same channel (writes are posted:
+  no latency).
+
+Coarsening: a run of ``n`` identical tiles in the middle of a program (after the pipeline filled
+through single-tile events, :func:`hwsim.sim.program.items`) is one event: its load moves ``n``
+tiles' bytes, its compute takes ``n x compute_s`` but starts when the first tile's bytes are in and
+ends no earlier than one tile's compute after the last byte (streaming overlap) -- or, if two tiles
+do not fit the buffer, after all its bytes (no overlap). Stalls are reported as
+:class:`SimResult` fields; the buffer stall is measured against a counterfactual run in which every
+buffer holds two tiles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import simpy
+
+from .program import TileProgram, items
+
+
+@dataclass
+class SimResult:
+    """Timeline summary of one op. Seconds; stall times are averaged over compute units.
+
+    ``latency_s`` = ``overhead_s`` + time to the last store. ``fill_drain_s``: before the first
+    tile computes plus after the last one finishes. ``stall_memory_s``: compute idle waiting for
+    data once running (bandwidth, latency, contention). ``stall_buffer_s``: time lost because a
+    buffer could not hold two tiles (vs. the same program with double buffering).
+    ``stall_compute_s``: memory channel idle while tiles compute (the op is compute-bound there).
+    """
+
+    latency_s: float
+    compute_busy_s: float
+    memory_busy_s: float
+    fill_drain_s: float
+    stall_memory_s: float
+    stall_buffer_s: float
+    stall_compute_s: float
+    overhead_s: float = 0.0
+    events: int = 0
+    spans: list = field(default_factory=list, repr=False)
+
+    def breakdown(self) -> dict[str, float]:
+        return {"sim_fill_drain_s": self.fill_drain_s, "sim_stall_memory_s": self.stall_memory_s,
+                "sim_stall_buffer_s": self.stall_buffer_s,
+                "sim_stall_compute_s": self.stall_compute_s,
+                "sim_compute_busy_s": self.compute_busy_s, "sim_memory_busy_s": self.memory_busy_s,
+                "sim_events": float(self.events)}
+
+
+class Channel:
+    """A memory channel shared by every transfer in flight.
+
+    Bandwidth is split by max-min fairness (water-filling): each transfer gets an equal share,
+    except that a transfer with a rate cap (a stream that cannot run ahead of the compute that
+    produces or consumes it) takes no more than its cap and leaves the rest to the others. So two
+    units streaming at once each get half; a compute-bound stream next to a memory-bound one takes
+    only what it consumes.
+    """
+
+    def __init__(self, env: simpy.Environment, bandwidth_Bps: float, spans: list | None = None):
+        self.env, self.bw = env, bandwidth_Bps
+        self.active: dict[simpy.Event, list] = {}   # event -> [remaining bytes, cap, size]
+        self.rates: dict[simpy.Event, float] = {}
+        self.t_last = 0.0
+        self.gen = 0
+        self.moved = 0.0                 # bytes moved so far
+        self.log: list[tuple[float, float]] = [(0.0, 0.0)]   # (time, bytes moved by then)
+        self.busy_from: float | None = None
+        self.spans = spans
+        self.events = 0
+
+    @property
+    def busy_s(self) -> float:
+        """Time the channel would need at full bandwidth for the bytes it moved."""
+        return self.moved / self.bw
+
+    def transfer(self, nbytes: float, label: str = "", rate_cap: float = math.inf
+                 ) -> simpy.Event:
+        """An event that fires when ``nbytes`` have moved (at most ``rate_cap`` bytes/s)."""
+        ev = self.env.event()
+        if nbytes <= 0:
+            ev.succeed()
+            return ev
+        self._advance()
+        self.active[ev] = [float(nbytes), rate_cap if rate_cap > 0 else math.inf, float(nbytes)]
+        self._reschedule()
+        return ev
+
+    def moved_by(self, t: float) -> float:
+        """Bytes moved by time ``t`` (linear between channel events)."""
+        ts, bs = zip(*self.log)
+        return float(np.interp(t, ts, bs))
+
+    def _advance(self) -> None:
+        now = self.env.now
+        dt = now - self.t_last
+        if dt > 0 and self.active:
+            for e, v in self.active.items():
+                d = self.rates.get(e, 0.0) * dt
+                v[0] -= d
+                self.moved += d
+            self.log.append((now, self.moved))
+        self.t_last = now
+
+    def _share(self) -> None:
+        """Max-min fair rates of the active transfers."""
+        left, n = self.bw, len(self.active)
+        self.rates = {}
+        for e, v in sorted(self.active.items(), key=lambda kv: kv[1][1]):
+            r = min(v[1], left / n)
+            self.rates[e] = r
+            left -= r
+            n -= 1
+
+    def _reschedule(self) -> None:
+        self.gen += 1
+        if not self.active:
+            if self.busy_from is not None and self.spans is not None:
+                self.spans.append(("memory channel", "busy", self.busy_from, self.env.now))
+            self.busy_from = None
+            return
+        if self.busy_from is None:
+            self.busy_from = self.env.now
+        self._share()
+        dt = min(max(v[0], 0.0) / self.rates[e] for e, v in self.active.items())
+        g = self.gen
+        self.events += 1
+        self.env.timeout(dt).callbacks.append(lambda _e, g=g: self._fire(g))
+
+    def _fire(self, g: int) -> None:
+        if g != self.gen:
+            return
+        self._advance()
+        # done: nothing left, up to float rounding (relative to the transfer's size)
+        done = [e for e, v in self.active.items() if v[0] <= 1e-9 * v[2] + 1e-6]
+        if not done:   # rounding left a sliver everywhere: finish the closest one
+            done = [min(self.active, key=lambda e: self.active[e][0] / self.rates[e])]
+        for e in done:
+            del self.active[e]
+            e.succeed()
+        self._reschedule()
+
+
+def simulate(prog: TileProgram, *, trace: bool = False, edge: int = 2,
+             counterfactual: bool = True) -> SimResult:
+    """Run ``prog``; returns its latency and stall breakdown (``spans`` filled when ``trace``).
+
+    Example::
+
+        res = simulate(prog)
+        res.latency_s, res.stall_buffer_s
+    """
+    res = _run(prog, trace, edge)
+    tight = any(2 * max((s.new[i] for st in prog.streams for s in st), default=0) > cap
+                for i, cap in enumerate(prog.buffer_bytes))
+    if counterfactual and tight:
+        caps = tuple(max(cap, 2 * max((s.new[i] for st in prog.streams for s in st), default=0))
+                     for i, cap in enumerate(prog.buffer_bytes))
+        ideal = _run(replace(prog, buffer_bytes=caps), False, edge)
+        lost = max(0.0, res.latency_s - ideal.latency_s)
+        res.stall_buffer_s = min(lost, res.stall_memory_s + res.stall_buffer_s + res.fill_drain_s)
+        res.stall_memory_s = max(0.0, res.stall_memory_s - res.stall_buffer_s)
+        res.events += ideal.events
+    return res
+
+
+def _run(prog: TileProgram, trace: bool, edge: int) -> SimResult:
+    env = simpy.Environment()
+    spans: list | None = [] if trace else None
+    ch = Channel(env, prog.mem_bandwidth_Bps, spans)
+    stats = [_unit(env, ch, prog, u, steps, spans, edge) for u, steps in enumerate(prog.streams)]
+    env.run()
+    end = env.now
+    nu = max(1, len(stats))
+    first = min((s["first"] for s in stats if s["first"] is not None), default=end)
+    last = max((s["last"] for s in stats if s["last"] is not None), default=end)
+    # channel idle (in full-bandwidth-equivalent time) while tiles compute and loads are still to
+    # come (after the last load the idle channel is drain, not a compute bottleneck)
+    upto = min(last, max((s["last_load"] for s in stats), default=first))
+    moved = ch.moved_by(upto) - ch.moved_by(first) if upto > first else 0.0
+    return SimResult(
+        latency_s=end + prog.overhead_s,
+        compute_busy_s=sum(s["busy"] for s in stats) / nu,
+        memory_busy_s=ch.busy_s,
+        fill_drain_s=first + (end - last),
+        stall_memory_s=sum(s["idle"] for s in stats) / nu,
+        stall_buffer_s=0.0,
+        stall_compute_s=max(0.0, (upto - first) - moved / ch.bw),
+        overhead_s=prog.overhead_s,
+        events=ch.events + sum(s["events"] for s in stats),
+        spans=spans or [])
+
+
+def _unit(env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge) -> dict:
+    """Start unit ``u``'s processes; returns the dict they fill with its statistics."""
+    its = items(steps, edge)
+    nops = len(prog.operands)
+    caps = prog.buffer_bytes
+    bufs = [simpy.Container(env, capacity=c if math.isfinite(c) else float("inf"))
+            for c in caps]
+    held: list[list[float]] = [[] for _ in range(nops)]   # FIFO of reserved tile sizes
+    first_in = [env.event() for _ in its]
+    all_in = [env.event() for _ in its]
+    loadq = simpy.Store(env)
+    storeq = simpy.Store(env)
+    st = {"first": None, "last": None, "busy": 0.0, "idle": 0.0, "events": 0, "last_load": 0.0}
+    tag = f"unit{u} " if len(prog.streams) > 1 else ""
+
+    def overlaps(s) -> bool:
+        return all(s.new[i] <= 0 or 2 * s.new[i] <= caps[i] for i in range(nops))
+
+    def requester():
+        for k, (s, n) in enumerate(its):
+            for i in range(nops):
+                if s.new[i] > 0:
+                    yield bufs[i].put(s.new[i])
+                    held[i].append(s.new[i])
+            st["events"] += 1
+            yield loadq.put((k, env.now))
+        yield loadq.put(None)
+
+    def load_dma():
+        while True:
+            job = yield loadq.get()
+            if job is None:
+                return
+            k, t_req = job
+            s, n = its[k]
+            nbytes = sum(s.load)
+            if nbytes <= 0:
+                first_in[k].succeed()
+                all_in[k].succeed()
+                continue
+            wait = t_req + prog.mem_latency_s - env.now
+            if wait > 0:
+                yield env.timeout(wait)
+            t0 = env.now
+            if n > 1 and overlaps(s):
+                yield ch.transfer(nbytes, "load")
+                first_in[k].succeed()
+                # the rest streams through the double buffer, no faster than compute eats it;
+                # the DMA engine goes on with later requests (a prefetch whose space is free)
+                cap = nbytes / s.compute_s if s.compute_s > 0 else math.inf
+                env.process(stream_load(k, (n - 1) * nbytes, cap, t0, n))
+                continue
+            yield ch.transfer(n * nbytes, "load")
+            first_in[k].succeed()
+            loaded(k, t0, n)
+
+    def stream_load(k, nbytes, cap, t0, n):
+        yield ch.transfer(nbytes, "load", cap)
+        loaded(k, t0, n)
+
+    def loaded(k, t0, n):
+        all_in[k].succeed()
+        st["events"] += 2
+        st["last_load"] = max(st["last_load"], env.now)
+        if spans is not None:
+            spans.append((f"{tag}load DMA", f"load x{n}", t0, env.now))
+
+    def stream_store(nbytes, rate, delay):
+        """Stores of a coarse run's tiles as they finish: one tile's worth per tile compute."""
+        yield env.timeout(delay)
+        t0 = env.now
+        yield ch.transfer(nbytes, "store", rate)
+        if spans is not None:
+            spans.append((f"{tag}store DMA", "store (streamed)", t0, env.now))
+
+    def compute():
+        prev = None
+        for k, (s, n) in enumerate(its):
+            yield first_in[k]
+            t0 = env.now
+            if prev is not None:
+                st["idle"] += t0 - prev
+            if st["first"] is None:
+                st["first"] = t0
+            streamed = None
+            if n > 1 and s.store_bytes > 0 and overlaps(s) and s.compute_s > 0:
+                streamed = env.process(stream_store((n - 1) * s.store_bytes,
+                                                    s.store_bytes / s.compute_s, s.compute_s))
+            yield env.timeout(n * s.compute_s)
+            if not all_in[k].triggered:
+                t_wait = env.now
+                yield all_in[k]
+                st["idle"] += env.now - t_wait   # the coarse run outran its data
+                yield env.timeout(s.compute_s)
+                st["idle"] += s.compute_s         # that last tile's compute is counted in busy
+            prev = env.now
+            st["busy"] += n * s.compute_s
+            st["events"] += 1
+            if spans is not None:
+                spans.append((f"{tag}{prog.unit}", f"tile x{n}", t0, prev))
+            last = s.last_use or (False,) * nops
+            for i in range(nops):
+                if i == prog.out:
+                    continue
+                if (last[i] or (n > 1 and s.new[i] > 0)) and held[i]:
+                    yield bufs[i].get(held[i].pop(0))
+            n_store = 1 if streamed is not None else n
+            if prog.out is not None and (last[prog.out] or (n > 1 and s.new[prog.out] > 0)):
+                size = held[prog.out].pop(0) if held[prog.out] else 0.0
+                yield storeq.put((n_store * s.store_bytes, size, streamed))
+            elif s.store_bytes > 0:
+                yield storeq.put((n_store * s.store_bytes, 0.0, streamed))
+        st["last"] = prev
+        yield storeq.put(None)
+
+    def store_dma():
+        while True:
+            job = yield storeq.get()
+            if job is None:
+                return
+            nbytes, size, streamed = job
+            t0 = env.now
+            yield ch.transfer(nbytes, "store")
+            if streamed is not None and not streamed.triggered:
+                yield streamed           # the output tile is free once all of it is out
+            if nbytes > 0 and spans is not None:
+                spans.append((f"{tag}store DMA", "store", t0, env.now))
+            if size > 0:
+                yield bufs[prog.out].get(size)
+            st["events"] += 1
+
+    for p in (requester, load_dma, compute, store_dma):
+        env.process(p())
+    return st
