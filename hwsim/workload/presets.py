@@ -7,7 +7,6 @@ and ``hwsim validate workload``)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .._paths import preset_names, resolve_preset
@@ -37,6 +36,8 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     """Build a workload graph.
 
     ``name_or_path``: a preset (``hwsim list workloads``), a workload YAML, an HF ``config.json``
+    or checkpoint directory (:mod:`hwsim.importers.hf`: ``quantization_config`` and safetensors
+    headers give per-layer formats), a llama.cpp ``.gguf`` file (:mod:`hwsim.importers.gguf`)
     or an ``.onnx`` file. Formats not given come from the preset's ``default_precision`` (BitNet:
     ternary weights), else fp16. LLMs take ``phase`` (``prefill``: ``context`` prompt tokens; ``decode``:
     one new token per sequence over ``context`` cached ones), ``batch`` and formats (or a full
@@ -66,7 +67,8 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
                             image_size=image_size, fusion=fusion, dims=dims)
         return to_training(fwd, optimizer)
     p = Path(name_or_path)
-    spec, src = ({}, p) if p.suffix in (".onnx", ".json") else workload_spec(name_or_path)
+    imported = p.suffix in (".onnx", ".json", ".gguf", ".safetensors") or p.is_dir()
+    spec, src = ({}, p) if imported else workload_spec(name_or_path)
     default = spec.get("default_precision") or {}
     if not isinstance(default, dict):
         raise ConfigError(f"{src}: field 'default_precision' must be a mapping of roles to formats")
@@ -76,13 +78,13 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     if p.suffix == ".onnx":
         from .onnx_import import load_onnx
         return load_onnx(p, precision=prec, dims=dims)
-    if p.suffix == ".json":
-        try:
-            cfg = json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ConfigError(f"{p}: cannot read HF config ({e})") from None
-        return build_llm(LLMConfig.from_hf(cfg, name=p.parent.name or p.stem, source=str(p)),
-                         phase, batch, context, prec, fusion)
+    if p.suffix in (".json", ".safetensors") or p.is_dir():
+        from ..importers.hf import load_hf  # config.json + quantization_config + headers
+        return load_hf(p.parent if p.suffix == ".safetensors" else p, phase, batch, context,
+                       prec, fusion)
+    if p.suffix == ".gguf":
+        from ..importers.gguf import load_gguf
+        return load_gguf(p, phase, batch, context, prec, fusion)
     kind = spec.get("kind")
     if kind not in KINDS:
         raise ConfigError(f"{src}: field 'kind' = {kind!r}: expected one of {', '.join(KINDS)}")
