@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     ca.add_argument("--arch", default="h100-sxm", help="preset whose fixed parameters to use")
     ca.add_argument("--data", metavar="DIR", required=True,
                     help="folder written by benchmarks/gpu/measure.py --out DIR")
+
+    from .plot.cli import add_parser as add_plot_parser  # no matplotlib until a plot runs
+    add_plot_parser(sub)
     return p
 
 
@@ -209,6 +212,10 @@ def _run(args) -> int:
         if args.out:
             for p in res.save(args.out):
                 print(f"wrote {p}", file=sys.stderr)
+        return 0
+    if args.cmd == "plot":
+        from .plot.cli import run_cli
+        print(f"wrote {run_cli(args)}", file=sys.stderr)
         return 0
     if args.cmd == "calibrate":
         from .arch import load_arch
