@@ -304,3 +304,19 @@ def test_example_space_marks_over_budget_designs_infeasible_instead_of_failing()
                                                   "dsp_packing": False}))
     assert small["resource_utilization"] < 1 < huge["resource_utilization"]  # 16384 DSPs > 9024
     assert huge["latency_s"] > 0
+
+
+@pytest.mark.slow
+def test_reproduction_experiment_writes_its_tables_and_plot(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).parents[2] / "experiments" / "fpga_reproduction.py"
+    spec = importlib.util.spec_from_file_location("fpga_reproduction", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    r = mod.run(tmp_path)
+    assert (tmp_path / "fpga.png").stat().st_size > 1000
+    assert {c["kind"] for c in r["checks"]} == {"validation", "consistency"}
+    assert all(c["passed"] or c["known_miss"] for c in r["checks"])
+    assert len(r["resources"]) == len(mod.PRESETS) and all(
+        x["max_utilization"] <= 1 for x in r["resources"])
