@@ -21,7 +21,7 @@ Per op, with ``threads`` cores splitting the output rows:
   dot) at ``frequency_hz``, times 1 / ``kernel_efficiency[kernel]`` (the fraction of that ideal
   issue rate the real end-to-end run achieves: stalls, scalar work, the loop overhead the count
   leaves out). The efficiency is the only fitted quantity of the speed model: see
-  ``KERNEL_EFFICIENCY`` for the rows that fitted it.
+  ``KERNEL_EFFICIENCY`` and the presets' ``kernel_efficiency`` for the rows that fitted it.
 * ``t_memory``: operand bytes (each once; decode streams every weight once per token) over
   ``min(threads * core_bandwidth_Bps, clusters * cluster_bandwidth_Bps, cpu_bandwidth_Bps)``: one
   core cannot saturate DRAM (limited outstanding misses), a cluster of cores shares one interface
@@ -76,11 +76,12 @@ KERNELS: dict[str, tuple[float, float, float]] = {
 LUT_PER_WEIGHT_BIT = (0.0, 1 / 64, 2.5 / 64)  # (dot, lookup, other) lane-instructions
 LUT_GROUP = 4  # activations per table (T-MAC g = 4: 16 entries fit one 128-bit register of int8)
 
-# Fitted (hwsim/validate/cpu.py, kind="consistency"): achieved / ideal issue rate of each kernel,
-# end to end. dequant: M2-Ultra llama.cpp Llama-2-7B Q4_0, 1 thread, 5.65 tok/s; lut: M2-Ultra
-# T-MAC Llama-2-7B W4, 1 thread, 8.97 tok/s (T-MAC docs/profiling_data.md). Every other row of
-# that table is a validation check.
-KERNEL_EFFICIENCY = {"dequant": 0.93, "lut": 0.93}
+# Default for presets without their own fit (xeon-8480, and dequant on surface-laptop-7): the
+# M2-Ultra fit. Each T-MAC device preset carries its own kernel_efficiency, solved by
+# experiments/cpu_tmac_fit.py on that device's W4 1-thread row of each kernel (T-MAC
+# docs/profiling_data.md; rows in hwsim/validate/cpu.py FIT_PARAMS, kind="consistency"); every
+# other row of the table is a validation check.
+KERNEL_EFFICIENCY = {"dequant": 0.93, "lut": 0.94}
 
 # Which llama.cpp kernel a hwsim weight format runs with kernel="dequant" (kind, bits) -> type
 _DEQUANT_OF = {("int", 8): "q8_0", ("group", 8): "q8_0", ("group", 4): "q4_0", ("int", 4): "q4_0",

@@ -4,10 +4,12 @@ Sources: ../shared/reference/paper-claims.md §4; microsoft/T-MAC ``docs/profili
 generation, llama.cpp b2794 vs T-MAC, per device and thread count), README (Surface Laptop 7 rows,
 abstract numbers) and ``assets/e2e_power.png`` (figure-read M2-Ultra power).
 
-Fitted (kind="consistency"): the kernel efficiency (``cpu.KERNEL_EFFICIENCY``) on M2-Ultra
-llama.cpp W4 1 thread; M2-Ultra's ``cluster_bandwidth_Bps`` on M2-Ultra llama.cpp W4 8 threads;
-M2-Ultra's ``core_power_w`` and ``lane_op_energy_pj`` on the M2-Ultra W4 power pair. Every other row
-is validation.
+Fitted (kind="consistency"), per device (:data:`FIT_PARAMS`, solved by
+``experiments/cpu_tmac_fit.py``): ``kernel_efficiency`` of each kernel on the device's W4 1-thread
+row of that kernel (Surface Laptop 7: T-MAC W2 1 thread), the achieved bandwidth on the llama.cpp
+W4 row at the most threads (M2-Ultra per cluster, Orin and Surface Book 3 for the CPU); M2-Ultra's
+``core_power_w`` and ``lane_op_energy_pj`` on the M2-Ultra W4 power pair. Every other row is
+validation.
 """
 
 from __future__ import annotations
@@ -34,12 +36,20 @@ CONTEXT = 128  # llama-bench tg128-like: generated tokens attend to a short cont
 def decode(arch: str, threads: int, system: str, model: str) -> dict:
     """One decode token: tokens/s, CPU power (W, without DRAM) and energy (J/token, without DRAM)
     of ``system`` ("llama.cpp" | "t-mac") running ``model`` ("bitnet" | "w2" | "w4")."""
+    return decode_with(arch, threads, system, model, None)
+
+
+def decode_with(arch: str, threads: int, system: str, model: str,
+                overrides: dict | None) -> dict:
+    """:func:`decode` on the preset with parameter ``overrides`` (the calibration script solves
+    fitted parameters through it)."""
     import hwsim
     from ..workload.graph import Precision
 
     w = FORMATS[(system, model)]
     lut = system == "t-mac"
-    hw = hwsim.load_arch(arch, threads=threads, kernel="lut" if lut else "dequant")
+    hw = hwsim.load_arch(arch, threads=threads, kernel="lut" if lut else "dequant",
+                         **(overrides or {}))
     prec = Precision(w, "fp16", "fp16", overrides={"lm_head": {"weights": w if lut else "q6_k"},
                                                    "embed": {"weights": "fp16" if lut else w}})
     wl = hwsim.load_workload("bitnet-b1.58-3b" if model == "bitnet" else "llama-2-7b",
@@ -89,55 +99,64 @@ README_ROWS = [("surface-laptop-7", 1, "t-mac", "bitnet", 20.0, README),
                ("m2-ultra", 1, "t-mac", "bitnet", 30.0, "T-MAC abstract [T1]"),
                ("m2-ultra", 8, "t-mac", "bitnet", 71.0, "T-MAC abstract [T1]")]
 
-FIT_ROWS = {("m2-ultra", 1, "llama.cpp", "w4"): "cpu.KERNEL_EFFICIENCY (both kernels)",
-            ("m2-ultra", 8, "llama.cpp", "w4"): "m2-ultra cluster_bandwidth_Bps"}
+def all_rows() -> list[tuple[str, int, str, str]]:
+    """(device, threads, system, model) of every published decode row (profiling table and the
+    README's device rows; the abstract's M2-Ultra rows are a later release of the same runs)."""
+    rows = [(d, th, s, m) for (d, th), r in TABLE.items() for (s, m) in r]
+    return rows + [(d, th, s, m) for d, th, s, m, _, src in README_ROWS if "abstract" not in src]
+
+
+# Fitted per device by experiments/cpu_tmac_fit.py (values in the arch YAMLs), each parameter on
+# one row; every other row is held out. device -> [(parameter, (threads, system, model))]
+FIT_PARAMS = {
+    "m2-ultra": [("kernel_efficiency.dequant", (1, "llama.cpp", "w4")),
+                 ("kernel_efficiency.lut", (1, "t-mac", "w4")),
+                 ("cluster_bandwidth_Bps", (8, "llama.cpp", "w4"))],
+    "jetson-agx-orin-cpu": [("kernel_efficiency.dequant", (1, "llama.cpp", "w4")),
+                            ("kernel_efficiency.lut", (1, "t-mac", "w4")),
+                            ("cpu_bandwidth_Bps", (12, "llama.cpp", "w4"))],
+    "rpi5": [("kernel_efficiency.dequant", (1, "llama.cpp", "w4")),
+             ("kernel_efficiency.lut", (1, "t-mac", "w4"))],
+    "surface-book-3": [("kernel_efficiency.dequant", (1, "llama.cpp", "w4")),
+                       ("kernel_efficiency.lut", (1, "t-mac", "w4")),
+                       ("cpu_bandwidth_Bps", (4, "llama.cpp", "w4"))],
+    "surface-laptop-7": [("kernel_efficiency.lut", (1, "t-mac", "w2"))],
+}
+FIT_ROWS = {(d, *row): f"{d} {param}" for d, params in FIT_PARAMS.items()
+            for param, row in params}
 
 # Why rows miss (checked: each listed row fails at 20 %, every other row passes)
-_DEQ_CORE = ("llama.cpp's kernels on this core run far below the instruction-issue rate that "
-             "M2-Ultra reaches (efficiency fitted there, 0.93): narrower front-ends, scalar "
-             "per-block scale work and horizontal-add latency are not in our instruction count; "
-             "a per-microarchitecture efficiency would need data we only have as these targets")
-_Q2K = ("llama.cpp Q2_K is slower than Q4_0 per token on M2 (3.82 vs 5.65 tok/s) although it "
-        "reads fewer bytes: our count of its inner loop (11.4 lane-instructions / 32 weights vs "
-        "11 for Q4_0) misses its per-16-element scale and min handling")
+_Q2K = ("llama.cpp Q2_K (its W2 and BitNet rows) runs slower than the efficiency fitted on Q4_0 "
+        "predicts (1 thread on every Arm device, 4 threads on Surface Book 3): Q2_K is slower than Q4_0 per token on M2 (3.82 vs 5.65 tok/s) "
+        "although it reads fewer bytes, and our count of its inner loop (11.4 lane-instructions "
+        "per 32 weights vs 11 for Q4_0) misses its per-16-element scale and min handling")
 _BITNET = ("T-MAC's BitNet-3B rows run at 0.65x of its Llama-2-7B W2 per-weight rate; the "
            "BitNet sub-layer norms and per-token activation quantization are not in the workload "
            "and not in the model")
-_ORIN_BW = ("all 12-thread Orin rows imply the CPU complex streams only ~30 GB/s (W4: 7.4-8.1 "
-            "tok/s x 3.8 GB) of 204.8 GB/s; the preset assumes 75 % of peak for want of a "
-            "published CPU bandwidth")
-_X86 = ("Ice Lake runs both kernels at a small fraction of the AVX2 issue rate the model "
-        "assumes (clock under sustained load below the 3.7 GHz turbo, AVX2 port conflicts)")
-_LUT_CORE = ("T-MAC on this core runs below the issue rate M2-Ultra reaches (efficiency fitted "
-             "there); no independent per-core efficiency data")
-_SL7 = ("Surface Laptop 7 README rows were taken in 'Better Performance' mode, where the README "
-        "says clocks throttle; the preset uses the 3.4 GHz all-core clock")
+_M2_BW = ("8-thread W2 reaches 97 GB/s effective; the per-cluster bandwidth fitted on the "
+          "llama.cpp W4 8-thread row (62.8 GB/s x 2 clusters) over-predicts it")
+_SB3_BW = ("T-MAC W4 at 4 threads reaches 9.34 tok/s where llama.cpp Q4_0, reading about the same "
+           "bytes, reaches 6.52: the bandwidth fitted on the llama.cpp row is what llama.cpp "
+           "achieves, not the DRAM limit T-MAC sees")
+_SL7 = ("the README's Surface Laptop 7 rows come from two settings (BitNet: the headline rows; "
+        "W2/W4: the NPU comparison at 1024 in/out tokens in 'Better Performance' mode, where the "
+        "README says clocks throttle), and the preset's bandwidth is an unmeasured 75 % of peak: "
+        "the efficiency fitted on the 1-thread W2 row does not carry the thread scaling")
 
-MISSES = {
-    "m2-ultra.1t.llama.cpp.bitnet": _Q2K, "m2-ultra.1t.t-mac.bitnet": _BITNET,
-    "m2-ultra.1t.llama.cpp.w2": _Q2K, "m2-ultra.4t.llama.cpp.bitnet": _Q2K,
-    "m2-ultra.4t.t-mac.bitnet": _BITNET, "m2-ultra.8t.llama.cpp.w2": _Q2K,
-    "m2-ultra.8t.t-mac.w2": ("8-thread W2 reaches 97 GB/s effective; the fitted per-cluster "
-                             "bandwidth (62.8 GB/s x 2) over-predicts it"),
-    "surface-laptop-7.1t.t-mac.bitnet": _SL7, "surface-laptop-7.4t.t-mac.bitnet": _SL7,
-    "surface-laptop-7.1t.t-mac.w2": _SL7, "surface-laptop-7.4t.t-mac.w2": _SL7,
-    "surface-laptop-7.4t.t-mac.w4": _SL7,
-    "m2-ultra.8t.t-mac.bitnet.abstract": _BITNET,
-}
+MISSES = {"m2-ultra.8t.t-mac.w2": _M2_BW, "surface-book-3.4t.t-mac.w4": _SB3_BW,
+          "surface-book-3.4t.t-mac.w2": _SB3_BW}
 
 
 def _miss(cid: str, device: str, threads: int, system: str, model: str) -> str:
     if cid in MISSES:
         return MISSES[cid]
-    if device == "jetson-agx-orin-cpu" and threads == 12:
-        return _ORIN_BW
-    if device == "surface-book-3":
-        return _X86
-    if system == "llama.cpp":
-        return _DEQ_CORE
-    if model == "bitnet":
+    if system == "llama.cpp" and model in ("w2", "bitnet"):
+        return _Q2K
+    if model == "bitnet" and device != "surface-laptop-7":
         return _BITNET
-    return _LUT_CORE
+    if device == "surface-laptop-7":
+        return _SL7
+    raise KeyError(f"no reason recorded for the miss of {cid}")
 
 
 def _row_id(device, threads, system, model):
@@ -198,44 +217,20 @@ _KNOWN_FAIL: dict[str, bool] = {k: True for k in (
     'm2-ultra.8t.llama.cpp.w2',
     'm2-ultra.8t.t-mac.w2',
     'jetson-agx-orin-cpu.1t.llama.cpp.bitnet',
-    'jetson-agx-orin-cpu.1t.t-mac.bitnet',
     'jetson-agx-orin-cpu.1t.llama.cpp.w2',
-    'jetson-agx-orin-cpu.1t.t-mac.w2',
-    'jetson-agx-orin-cpu.1t.llama.cpp.w4',
     'jetson-agx-orin-cpu.12t.llama.cpp.bitnet',
     'jetson-agx-orin-cpu.12t.t-mac.bitnet',
     'jetson-agx-orin-cpu.12t.llama.cpp.w2',
-    'jetson-agx-orin-cpu.12t.t-mac.w2',
-    'jetson-agx-orin-cpu.12t.llama.cpp.w4',
-    'jetson-agx-orin-cpu.12t.t-mac.w4',
-    'rpi5.1t.llama.cpp.bitnet',
-    'rpi5.1t.t-mac.bitnet',
     'rpi5.1t.llama.cpp.w2',
-    'rpi5.1t.t-mac.w2',
-    'rpi5.1t.llama.cpp.w4',
-    'rpi5.1t.t-mac.w4',
-    'rpi5.2t.llama.cpp.bitnet',
     'rpi5.2t.t-mac.bitnet',
     'rpi5.2t.llama.cpp.w2',
-    'rpi5.2t.llama.cpp.w4',
-    'surface-book-3.1t.llama.cpp.bitnet',
-    'surface-book-3.1t.t-mac.bitnet',
-    'surface-book-3.1t.llama.cpp.w2',
-    'surface-book-3.1t.t-mac.w2',
-    'surface-book-3.1t.llama.cpp.w4',
-    'surface-book-3.1t.t-mac.w4',
     'surface-book-3.4t.llama.cpp.bitnet',
-    'surface-book-3.4t.t-mac.bitnet',
     'surface-book-3.4t.llama.cpp.w2',
     'surface-book-3.4t.t-mac.w2',
-    'surface-book-3.4t.llama.cpp.w4',
     'surface-book-3.4t.t-mac.w4',
-    'surface-laptop-7.1t.t-mac.bitnet',
     'surface-laptop-7.4t.t-mac.bitnet',
-    'surface-laptop-7.1t.t-mac.w2',
     'surface-laptop-7.4t.t-mac.w2',
     'surface-laptop-7.2t.t-mac.w4',
-    'surface-laptop-7.4t.t-mac.w4',
     'm2-ultra.8t.t-mac.bitnet.abstract',
     'm2-ultra.power.llama.cpp.w2',
     'm2-ultra.energy.llama.cpp.w2',

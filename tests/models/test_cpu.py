@@ -108,3 +108,41 @@ def test_energy_grows_with_threads_at_the_memory_roof():
     e1 = hwsim.load_arch("m2-ultra", threads=8).cost(op).energy_j
     e2 = hwsim.load_arch("m2-ultra", threads=16).cost(op).energy_j
     assert e2 > 0 and e1 > 0
+
+
+def test_tmac_fit_rows_are_consistency_and_disjoint_from_validation():
+    from hwsim.validate import cpu as V
+
+    checks = {c.id: c for c in V._cpu_checks()}
+    fit_ids = {f"{d}.{th}t.{s}.{m}" for (d, th, s, m) in V.FIT_ROWS}
+    assert len(fit_ids) == sum(len(v) for v in V.FIT_PARAMS.values())   # one row per parameter
+    for cid in fit_ids:
+        assert checks[cid].kind == "consistency" and checks[cid].fitted_on
+    held = {cid for cid, c in checks.items() if c.kind == "validation"}
+    assert held and not held & fit_ids
+    # every device of the table has held-out rows on both kernels
+    for d in V.FIT_PARAMS:
+        assert any(cid.startswith(d + ".") and ".t-mac." in cid for cid in held)
+
+
+def test_presets_carry_their_own_fitted_efficiency():
+    effs = {d: hwsim.load_arch(d).params.kernel_efficiency
+            for d in ("m2-ultra", "jetson-agx-orin-cpu", "rpi5", "surface-book-3")}
+    # the narrower cores run llama.cpp's kernels further below their issue rate than M2's
+    assert effs["rpi5"]["dequant"] < effs["jetson-agx-orin-cpu"]["dequant"] < \
+        effs["m2-ultra"]["dequant"]
+
+
+@pytest.mark.slow
+def test_fit_script_reproduces_the_preset_values():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "experiments" / "cpu_tmac_fit.py"
+    spec = importlib.util.spec_from_file_location("cpu_tmac_fit", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    got = mod.fit_device("rpi5")
+    eff = hwsim.load_arch("rpi5").params.kernel_efficiency
+    assert got["kernel_efficiency.dequant"] == pytest.approx(eff["dequant"], rel=1e-3)
+    assert got["kernel_efficiency.lut"] == pytest.approx(eff["lut"], rel=1e-3)
