@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("what", choices=["archs", "workloads", "formats", "families", "systems"])
 
     ev = sub.add_parser("eval", help="evaluate a workload on an architecture")
-    ev.add_argument("workload", help="preset name, workload YAML, HF config.json or .onnx file")
+    ev.add_argument("workload", help="preset name, workload YAML, HF config.json or checkpoint "
+                    "directory, .gguf or .onnx file")
     ev.add_argument("--arch", required=True, help="arch preset name or YAML path")
     ev.add_argument("--model", default="default",
                     help="which model of the arch's family (gpu: default = calibrated, roofline)")
