@@ -320,3 +320,20 @@ def test_reproduction_experiment_writes_its_tables_and_plot(tmp_path):
     assert all(c["passed"] or c["known_miss"] for c in r["checks"])
     assert len(r["resources"]) == len(mod.PRESETS) and all(
         x["max_utilization"] <= 1 for x in r["resources"])
+
+
+# ----------------------------------------------------------------------------- CLI
+
+def test_cli_shows_resource_table_and_one_line_misfit(capsys, tmp_path):
+    from hwsim.cli import main
+    assert main(["eval", "llama-2-7b", "--arch", "flightllm-u280", "--phase", "decode",
+                 "--context", "128", "--weights", "int4_g128", "--activations", "int8"]) == 0
+    out = capsys.readouterr().out
+    assert "tokens/s" in out and "DSP" in out and "9024" in out and "used" in out
+    y = tmp_path / "fl-zcu102.yaml"
+    y.write_text("name: fl-zcu102\nfamily: fpga\ninherit: flightllm-vhk158\n"
+                 "params: {device: zcu102}\n")
+    rc = main(["eval", "llama-2-7b", "--arch", str(y), "--phase", "decode"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and len(err) == 1
+    assert err[0].endswith("DSP: needs 4096, zcu102 has 2520")
