@@ -7,6 +7,7 @@ An arch YAML has ``name``, ``family`` (which model reads it), ``description``, `
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ._paths import preset_names, resolve_preset
@@ -44,19 +45,40 @@ def resolved_spec(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Pa
     return {**spec, "params": {**base.get("params", {}), **spec.get("params", {})}}, src
 
 
+def _imported_spec(name_or_path, overrides: dict) -> tuple[dict, Path] | None:
+    """The mac_array spec of a ZigZag or Timeloop YAML path, None for hwsim's own YAML."""
+    p = Path(name_or_path)
+    if p.suffix not in (".yaml", ".yml") or not p.is_file():
+        return None
+    try:
+        text = p.read_text()
+    except OSError:
+        return None  # resolve_preset reports it
+    if re.search(r"^operational_array\s*:", text, re.M) and re.search(r"^memories\s*:", text,
+                                                                       re.M):
+        from .importers.zigzag import zigzag_spec
+        return zigzag_spec(p, overrides), p
+    if re.search(r"^architecture\s*:", text, re.M):
+        from .importers.timeloop import timeloop_spec
+        return timeloop_spec(p, overrides), p
+    return None
+
+
 def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> AcceleratorBase:
     """Load a hardware model.
 
     ``name_or_path``: a preset name (``hwsim list archs``) or a YAML path. ``model`` picks one of
     the family's models (GPU: ``"default"`` is the calibrated model, ``"roofline"`` the datasheet
     roofline). Keyword ``overrides`` replace entries of the preset's ``params`` (validated like
-    the file).
+    the file). A ZigZag hardware YAML or a Timeloop v0.4 architecture YAML is imported as a
+    ``mac_array`` design (:mod:`hwsim.importers.zigzag`, :mod:`hwsim.importers.timeloop`);
+    overrides give what those files do not say (``frequency_hz``, ``technology``, ``dataflow``).
 
     >>> hw = load_arch("h100-sxm")
     >>> hw.family
     'gpu'
     """
-    spec, src = resolved_spec(name_or_path)
+    spec, src = _imported_spec(name_or_path, overrides) or resolved_spec(name_or_path)
     family = spec.get("family")
     if family not in FAMILIES:
         raise ConfigError(f"{src}: field 'family' = {family!r}: expected one of "
