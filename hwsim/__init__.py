@@ -17,7 +17,7 @@ from .errors import ConfigError, HwsimError, ShapeError, UnknownNameError, Unsup
 from .evaluate import evaluate
 from .models.base import Accelerator, Cost
 from .report import Report
-from .systems import System, list_systems, load_system
+from .systems import System, generate, list_systems, load_system, serve
 from .workload import Precision, Workload, list_workloads, load_workload
 from .workload import ops
 
@@ -27,5 +27,6 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
 __all__ = ["formats", "ops", "load_arch", "list_archs", "load_workload", "list_workloads",
-           "evaluate", "Report", "load_system", "list_systems", "System", "Cost", "Accelerator", "Workload", "Precision", "HwsimError",
+           "evaluate", "Report", "load_system", "list_systems", "System", "generate", "serve",
+           "Cost", "Accelerator", "Workload", "Precision", "HwsimError",
            "ConfigError", "ShapeError", "UnknownNameError", "UnsupportedError", "__version__"]

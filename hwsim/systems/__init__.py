@@ -8,9 +8,12 @@ parallelism, generation (static batching) and request-level serving on simpy.
 True
 """
 
+from .generate import GenerationReport, generate
 from .memory import Memory, device_memory_bytes, workload_memory
 from .parallel import ParallelModel, llm_config, min_tp, shard_config
+from .serve import Request, SchedulerConfig, ServeReport, poisson_requests, read_trace, serve, sweep
 from .system import System, list_systems, load_system
 
-__all__ = ["Memory", "device_memory_bytes", "workload_memory", "ParallelModel", "llm_config",
+__all__ = ["GenerationReport", "generate", "Request", "SchedulerConfig", "ServeReport",
+           "poisson_requests", "read_trace", "serve", "sweep", "Memory", "device_memory_bytes", "workload_memory", "ParallelModel", "llm_config",
            "min_tp", "shard_config", "System", "list_systems", "load_system"]

@@ -92,7 +92,12 @@ class ParallelModel:
 
     def __init__(self, model, system: System | str, *, tp: int = 1, pp: int = 1,
                  weights: str = "fp16", activations: str = "fp16", kv: str | None = None,
-                 fusion: str = "fused"):
+                 fusion: str = "fused", kv_per_query_head: bool = False):
+        """``kv_per_query_head``: decode attention reads the KV cache once per *query* head
+        (a GQA-unaware kernel) instead of once per KV head -- a counterfactual for software
+        stacks before GQA-specific decode kernels (TensorRT-LLM's XQA kernel, announced
+        2024-01-30 with "2.4x more Llama-70B throughput"); memory is unchanged."""
+        self.kv_per_query_head = kv_per_query_head
         self.cfg = llm_config(model)
         self.system = load_system(system) if not isinstance(system, System) else system
         if not isinstance(pp, int) or isinstance(pp, bool) or pp < 1:
@@ -187,8 +192,10 @@ class ParallelModel:
         key = (batch, q_len, kv_len)
         hit = self._attn.get(key)
         if hit is None:
-            c = self._op_cost(dataclasses.replace(self._attn_op, batch=batch, q_len=q_len,
-                                                  kv_len=kv_len))
+            op = dataclasses.replace(self._attn_op, batch=batch, q_len=q_len, kv_len=kv_len)
+            if self.kv_per_query_head and q_len == 1:
+                op = dataclasses.replace(op, kv_heads=op.heads)
+            c = self._op_cost(op)
             hit = self._attn[key] = (c.latency_s, c.energy_j)
         return hit
 

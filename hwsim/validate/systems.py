@@ -1,0 +1,153 @@
+"""LLM serving systems: generation throughput / first-token latency against TensorRT-LLM's
+published static-batching benchmarks, and NCCL all-reduce bandwidth.
+
+Every number here is independent of hwsim's fit: the GPU models are calibrated on single-kernel
+microbenchmarks (benchmarks/gpu/data), the collective efficiencies on the NCCL maintainers'
+NVLink-4 figures (nccl-tests issue #212; see hwsim/systems/collectives.py). None of the data below
+set any parameter, so these are ``validation`` checks. Tolerance ±25% for every row (the bar was
+set after the first comparison run; no model parameter was changed in response to it).
+
+TensorRT-LLM tables (gptSessionBenchmark, static batching: prefill of the whole batch, then
+``output`` generation steps -- exactly :func:`hwsim.generate`):
+
+* ``trtllm-0.5``: docs/source/performance.md on branch release/0.5.0 (2023-10), H100 FP8
+  (``--enable_fp8 --fp8_kv_cache``: fp8 weights, activations and KV), "Throughput (out tok/s)",
+  taken as the whole system's output tokens/s; first-token latency tables at batch 1 (H100 FP8,
+  A100 FP16).
+* ``trtllm-0.6.1``: the same file as updated for v0.6.1 (2023-12, commit 138f96d), H100 FP8 in
+  "out tok/s/GPU" and A100 FP16 whose header reads "out tok/s" -- read as per GPU too: the total
+  reading would put LLaMA 70B TP4 at batch 1280 four times below the A100's weight-streaming
+  and compute bounds.
+
+"LLaMA 7B / 70B" are Llama-2 7B / 70B (the 70B with 8 KV heads, GQA).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from . import Check, provider
+
+TOL = 0.25
+_V05 = ("NVIDIA/TensorRT-LLM docs/source/performance.md, branch release/0.5.0 "
+        "(gptSessionBenchmark, static batching)")
+_V061 = ("NVIDIA/TensorRT-LLM docs/source/performance.md updated for v0.6.1 (commit 138f96d; "
+         "gptSessionBenchmark, static batching)")
+FP8 = dict(weights="fp8_e4m3", activations="fp8_e4m3", kv="fp8_e4m3")
+FP16 = dict(weights="fp16", activations="fp16", kv="fp16")
+
+# (id, system, model, formats, batch, tp, input, output, reference, per_gpu, source)
+THROUGHPUT = [
+    ("trtllm-0.5.h100.7b.b64.128-128", "dgx-h100", "llama-2-7b", FP8, 64, 1, 128, 128, 9193, False, _V05),
+    ("trtllm-0.5.h100.7b.b64.128-2048", "dgx-h100", "llama-2-7b", FP8, 64, 1, 128, 2048, 5367, False, _V05),
+    ("trtllm-0.5.h100.7b.b64.2048-128", "dgx-h100", "llama-2-7b", FP8, 64, 1, 2048, 128, 2058, False, _V05),
+    ("trtllm-0.5.h100.7b.b32.2048-2048", "dgx-h100", "llama-2-7b", FP8, 32, 1, 2048, 2048, 2230, False, _V05),
+    ("trtllm-0.5.h100.70b.tp4.b64.128-128", "dgx-h100", "llama-2-70b", FP8, 64, 4, 128, 128, 3317, False, _V05),
+    ("trtllm-0.5.h100.70b.tp4.b64.128-2048", "dgx-h100", "llama-2-70b", FP8, 64, 4, 128, 2048, 2616, False, _V05),
+    ("trtllm-0.5.h100.70b.tp4.b64.2048-128", "dgx-h100", "llama-2-70b", FP8, 64, 4, 2048, 128, 843, False, _V05),
+    ("trtllm-0.5.h100.70b.tp4.b64.2048-2048", "dgx-h100", "llama-2-70b", FP8, 64, 4, 2048, 2048, 1583, False, _V05),
+    ("trtllm-0.6.1.h100.7b.b768.128-128", "dgx-h100", "llama-2-7b", FP8, 768, 1, 128, 128, 19694, True, _V061),
+    ("trtllm-0.6.1.h100.7b.b112.128-2048", "dgx-h100", "llama-2-7b", FP8, 112, 1, 128, 2048, 6818, True, _V061),
+    ("trtllm-0.6.1.h100.7b.b80.2048-128", "dgx-h100", "llama-2-7b", FP8, 80, 1, 2048, 128, 2244, True, _V061),
+    ("trtllm-0.6.1.h100.7b.b48.2048-2048", "dgx-h100", "llama-2-7b", FP8, 48, 1, 2048, 2048, 2740, True, _V061),
+    ("trtllm-0.6.1.h100.70b.tp2.b1024.128-128", "dgx-h100", "llama-2-70b", FP8, 1024, 2, 128, 128, 2657, True, _V061),
+    ("trtllm-0.6.1.h100.70b.tp4.b480.128-2048", "dgx-h100", "llama-2-70b", FP8, 480, 4, 128, 2048, 1486, True, _V061),
+    ("trtllm-0.6.1.h100.70b.tp2.b96.2048-128", "dgx-h100", "llama-2-70b", FP8, 96, 2, 2048, 128, 306, True, _V061),
+    ("trtllm-0.6.1.h100.70b.tp2.b64.2048-2048", "dgx-h100", "llama-2-70b", FP8, 64, 2, 2048, 2048, 547, True, _V061),
+    ("trtllm-0.6.1.a100.7b.b384.128-128", "dgx-a100", "llama-2-7b", FP16, 384, 1, 128, 128, 5586, True, _V061),
+    ("trtllm-0.6.1.a100.7b.b60.128-2048", "dgx-a100", "llama-2-7b", FP16, 60, 1, 128, 2048, 1928, True, _V061),
+    ("trtllm-0.6.1.a100.7b.b52.2048-128", "dgx-a100", "llama-2-7b", FP16, 52, 1, 2048, 128, 591, True, _V061),
+    ("trtllm-0.6.1.a100.7b.tp2.b64.2048-2048", "dgx-a100", "llama-2-7b", FP16, 64, 2, 2048, 2048, 782, True, _V061),
+    ("trtllm-0.6.1.a100.70b.tp4.b1280.128-128", "dgx-a100", "llama-2-70b", FP16, 1280, 4, 128, 128, 670, True, _V061),
+    ("trtllm-0.6.1.a100.70b.tp4.b240.128-2048", "dgx-a100", "llama-2-70b", FP16, 240, 4, 128, 2048, 525, True, _V061),
+    ("trtllm-0.6.1.a100.70b.tp4.b120.2048-128", "dgx-a100", "llama-2-70b", FP16, 120, 4, 2048, 128, 79, True, _V061),
+]
+
+# (id, system, model, formats, tp, input, first-token latency ms), batch 1, TensorRT-LLM v0.5
+TTFT = [
+    ("trtllm-0.5.h100.7b.ttft.128", "dgx-h100", "llama-2-7b", FP8, 1, 128, 7),
+    ("trtllm-0.5.h100.7b.ttft.2048", "dgx-h100", "llama-2-7b", FP8, 1, 2048, 36),
+    ("trtllm-0.5.h100.70b.tp4.ttft.128", "dgx-h100", "llama-2-70b", FP8, 4, 128, 26),
+    ("trtllm-0.5.h100.70b.tp4.ttft.2048", "dgx-h100", "llama-2-70b", FP8, 4, 2048, 109),
+    ("trtllm-0.5.a100.7b.ttft.128", "dgx-a100", "llama-2-7b", FP16, 1, 128, 16),
+    ("trtllm-0.5.a100.7b.ttft.2048", "dgx-a100", "llama-2-7b", FP16, 1, 2048, 133),
+    ("trtllm-0.5.a100.70b.tp4.ttft.128", "dgx-a100", "llama-2-70b", FP16, 4, 128, 47),
+    ("trtllm-0.5.a100.70b.tp4.ttft.2048", "dgx-a100", "llama-2-70b", FP16, 4, 2048, 377),
+]
+
+_GQA = ("Llama-2-70B decode with GQA: hwsim's attention reads each KV head once; TensorRT-LLM "
+        "before its XQA kernel (announced 2024-01-30: '2.4x more Llama-70B throughput') "
+        "apparently did not -- with KV read per query head "
+        "(ParallelModel(kv_per_query_head=True), benchmarks/systems_compare.py) the H100 rows "
+        "come within -6..+29% and the A100 rows 13-30% low; a hypothesis, not a fit")
+_TTFT = ("H100 FP8 first-token latency: hwsim 29-50% low while the A100 FP16 rows agree within 17% "
+         "(except 7B at 128 tokens); cause not established -- candidates: per-step runtime "
+         "overhead outside the kernel model (dominant at 128 tokens), TensorRT-LLM v0.5's FP8 "
+         "context kernels slower than the FP8 GEMM efficiency fitted on cuBLAS microbenchmarks")
+_SMALL = ("7B, batch 64, 128 in / 128 out: hwsim 30% fast; short steps where per-step runtime "
+          "overhead outside the kernel model weighs most (cause not established)")
+KNOWN_MISS = {
+    "trtllm-0.5.h100.70b.tp4.b64.128-128": _GQA,
+    "trtllm-0.5.h100.70b.tp4.b64.128-2048": _GQA,
+    "trtllm-0.5.h100.70b.tp4.b64.2048-128": _GQA,
+    "trtllm-0.5.h100.70b.tp4.b64.2048-2048": _GQA,
+    "trtllm-0.6.1.h100.70b.tp2.b1024.128-128": _GQA,
+    "trtllm-0.6.1.h100.70b.tp4.b480.128-2048": _GQA,
+    "trtllm-0.6.1.h100.70b.tp2.b96.2048-128": _GQA,
+    "trtllm-0.6.1.h100.70b.tp2.b64.2048-2048": _GQA,
+    "trtllm-0.6.1.a100.70b.tp4.b240.128-2048": _GQA,
+    "trtllm-0.5.h100.7b.b64.128-128": _SMALL,
+    "trtllm-0.5.h100.7b.ttft.128": _TTFT,
+    "trtllm-0.5.h100.7b.ttft.2048": _TTFT,
+    "trtllm-0.5.h100.70b.tp4.ttft.128": _TTFT,
+    "trtllm-0.5.h100.70b.tp4.ttft.2048": _TTFT,
+    "trtllm-0.5.a100.7b.ttft.128": ("A100 FP16 7B at 128 prompt tokens: hwsim 27% low; short "
+                                     "prefill where per-step runtime overhead outside the "
+                                     "kernel model weighs most (cause not established)"),
+}
+
+
+@lru_cache(maxsize=None)
+def _system(name):
+    from ..systems.system import load_system
+    return load_system(name)
+
+
+def _throughput(system, model, fm, batch, tp, i, o, per_gpu):
+    from ..systems.generate import generate
+    g = generate(model, _system(system), batch=batch, tp=tp, input_len=i, output_len=o, **fm)
+    return g.output_tokens_per_s_per_device if per_gpu else g.output_tokens_per_s
+
+
+def _ttft_ms(system, model, fm, tp, i):
+    from ..systems.generate import generate
+    return 1e3 * generate(model, _system(system), batch=1, tp=tp, input_len=i, output_len=1,
+                          **fm).ttft_s
+
+
+def _busbw():
+    from ..systems import collectives as C
+    size = 1 << 30
+    t = C.all_reduce_s(size, 8, "nvlink3")  # NVSwitch gen 2: no NVLS
+    return C.bus_bandwidth_Bps("all_reduce", size, 8, t) / 1e9
+
+
+@provider("systems")
+def _checks() -> list[Check]:
+    out = []
+    for cid, s, m, fm, b, tp, i, o, ref, per_gpu, src in THROUGHPUT:
+        unit = "out tok/s/GPU" if per_gpu else "out tok/s"
+        out.append(Check("systems", cid, f"{m} on {s} tp={tp} batch {b}, {i} in / {o} out, "
+                         f"{fm['weights']}", src, float(ref), unit,
+                         (lambda a=(s, m, fm, b, tp, i, o, per_gpu): _throughput(*a)), TOL,
+                         known_miss=KNOWN_MISS.get(cid, "")))
+    for cid, s, m, fm, tp, i, ref in TTFT:
+        out.append(Check("systems", cid, f"{m} on {s} tp={tp} batch 1, first-token latency at "
+                         f"{i} input tokens, {fm['weights']}", _V05, float(ref), "ms",
+                         (lambda a=(s, m, fm, tp, i): _ttft_ms(*a)), TOL,
+                         known_miss=KNOWN_MISS.get(cid, "")))
+    out.append(Check("systems", "nccl.a100x8.allreduce.busbw.1GiB",
+                     "8x A100 80GB (NVLink 3 via NVSwitch) all-reduce bus bandwidth at 1 GiB",
+                     "NVIDIA/nccl-tests issue #149 (HPE Apollo 6500, 8x A100 80GB NVLink, NCCL "
+                     "2.18: 'busbw of ~200 GB/s')", 200.0, "GB/s", _busbw, TOL))
+    return out
