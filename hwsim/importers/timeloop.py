@@ -253,7 +253,8 @@ def timeloop_spec(path: str | Path, given: dict | None = None) -> dict:
     defaulted.append("vector_ops_per_s (one op per column per cycle)")
     top = next((n for k, n, _ in flat if k == "container"), {})
     desc = (f"imported from Timeloop {p.name}: {mesh_y}x{mesh_x} MACs, storage "
-            f"{', '.join(s['name'] for s in onchip)}, DRAM {dram['name']}. " + " ".join(n + "." for n in notes)
+            f"{', '.join(s['name'] for s in onchip)}, DRAM {dram['name']}. "
+            + " ".join(n + "." for n in notes)
             + f" Not in the file, defaulted: {', '.join(defaulted)}. Energies: hwsim's "
             "technology table (the Accelergy tables are not part of the arch YAML).")
     return dict(name=str(top.get("name", p.stem)) if top else p.stem, family="mac_array",

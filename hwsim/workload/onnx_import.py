@@ -405,8 +405,9 @@ class _Importer:
             self.weight[outs[0]] = self.weight[src]
             self.consts.add(outs[0])
             return
-        elif t in ("Constant", "ConstantOfShape", "Range", "Shape", "Size", "EyeLike"):
-            self.consts.update(o for o in outs if o)
+        elif t in ("Constant", "ConstantOfShape", "Range", "Shape", "Size", "EyeLike") or (
+                ins and all(x in self.consts or not x for x in ins)):
+            self.consts.update(o for o in outs if o)  # shape arithmetic: no tensor data moves
             return
         elif src in self.act_fmt:
             self.act_fmt[outs[0]] = self.act_fmt[src]

@@ -1,5 +1,5 @@
 """ONNX import: external data never loaded, symbolic dims, quantized graphs, transformer ops.
-Every model here is built by the test itself with onnx.helper (no network, no committed binaries)."""
+Every model here is built by the test itself with onnx.helper (no network, no binaries)."""
 
 import numpy as np
 import pytest
@@ -240,3 +240,35 @@ def test_missing_file_and_shape_error(tmp_path):
               tmp_path / "dyn.onnx")
     with pytest.raises(ShapeError, match="ONNX node nz: tensor 'nz' has unknown"):
         load_onnx(p)
+
+
+def test_shape_subgraph_resolves_and_costs_nothing(tmp_path):
+    """Shape -> Gather -> Unsqueeze -> Concat -> Reshape (how exporters write dynamic shapes)
+    resolves by data propagation once the symbolic dims are bound, and costs nothing; the
+    decomposed attention after it becomes per-head batched GEMMs and a Softmax."""
+    c = lambda n, v: numpy_helper.from_array(np.array(v, np.int64), n)  # noqa: E731
+    nodes = [helper.make_node("Shape", ["x"], ["sh"], name="shape"),
+             helper.make_node("Gather", ["sh", "i0"], ["b"], axis=0, name="g0"),
+             helper.make_node("Gather", ["sh", "i1"], ["s"], axis=0, name="g1"),
+             helper.make_node("Unsqueeze", ["b", "ax0"], ["bu"], name="u0"),
+             helper.make_node("Unsqueeze", ["s", "ax0"], ["su"], name="u1"),
+             helper.make_node("Concat", ["bu", "su", "hh"], ["shp"], axis=0, name="cat"),
+             helper.make_node("MatMul", ["x", "wq"], ["q"], name="q_proj"),
+             helper.make_node("Reshape", ["q", "shp"], ["q4"], name="rs"),
+             helper.make_node("Transpose", ["q4"], ["qt"], perm=[0, 2, 1, 3], name="q_t"),
+             helper.make_node("Transpose", ["q4"], ["kt"], perm=[0, 2, 3, 1], name="k_t"),
+             helper.make_node("MatMul", ["qt", "kt"], ["sc"], name="qk"),
+             helper.make_node("Softmax", ["sc"], ["p"], axis=-1, name="sm"),
+             helper.make_node("MatMul", ["p", "qt"], ["o"], name="pv")]
+    inits = [c("i0", 0), c("i1", 1), c("ax0", [0]), c("hh", [4, 16]),
+             numpy_helper.from_array(np.zeros((64, 64), np.float32), "wq")]
+    p = _save(nodes, [helper.make_tensor_value_info("x", F, ["batch", "seq", 64])],
+              [helper.make_tensor_value_info("o", F, None)], inits, tmp_path / "att.onnx")
+    wl = load_onnx(p, dims={"batch": 2, "seq": 10})
+    by = {op.name: op for op in wl.ops}
+    assert set(by) == {"q_proj", "q_t", "k_t", "qk", "sm", "pv"}
+    assert (by["qk"].M, by["qk"].N, by["qk"].K, by["qk"].groups) == (10, 10, 16, 8)
+    assert (by["pv"].M, by["pv"].N, by["pv"].K, by["pv"].groups) == (10, 16, 10, 8)
+    assert (by["sm"].rows, by["sm"].cols) == (80, 10)
+    assert wl.meta["zero_cost"] == {"Shape": 1, "Gather": 2, "Unsqueeze": 2, "Concat": 1,
+                                    "Reshape": 1}
