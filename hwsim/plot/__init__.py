@@ -17,7 +17,7 @@ import importlib
 
 from .cli import load_study
 
-__all__ = ["PALETTE", "label", "save", "distinct", "pareto_rows", "pareto", "compute_roofs",
+__all__ = ["PALETTE", "MARKERS", "label", "save", "distinct", "pareto_rows", "pareto", "compute_roofs",
            "roofline", "group_breakdown", "breakdown", "area_breakdown", "validation",
            "format_errors", "format_comparison", "load_study"]
 

@@ -574,6 +574,6 @@ def format_comparison(formats: Sequence[str], x: np.ndarray | None = None, seed:
     return fig
 
 
-__all__ = ["PALETTE", "label", "save", "distinct", "pareto_rows", "pareto", "compute_roofs",
+__all__ = ["PALETTE", "MARKERS", "label", "save", "distinct", "pareto_rows", "pareto", "compute_roofs",
            "roofline", "group_breakdown", "breakdown", "area_breakdown", "validation",
            "format_errors", "format_comparison"]
