@@ -193,6 +193,9 @@ def test_formats_the_datapath_cannot_multiply_are_unsupported():
     with pytest.raises(UnsupportedError, match="fp6_e2m3"):
         mf.cost(hwsim.ops.Gemm(M=1, N=64, K=64, weights="fp8_e4m3", activations="fp8_e4m3"))
     assert mf.cost(hwsim.ops.Gemm(M=1, N=64, K=64, weights="fp4_e2m1", activations="fp6_e2m3"))
+    att = hwsim.ops.Attention(heads=4, kv_len=64, head_dim=64, activations="int8", kv="fp16")
+    with pytest.raises(UnsupportedError, match="kv fp16"):
+        hw.cost(att)
 
 
 def test_minifloat_dsp_design_is_a_config_error():

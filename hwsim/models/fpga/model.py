@@ -260,11 +260,13 @@ class FPGA(AcceleratorBase):
 
     # ------------------------------------------------------------------ cost
 
-    def _check_formats(self, where: str, act: str, w: str | None) -> None:
+    def _check_formats(self, where: str, act: str, w: str | None, w_role: str = "weights") -> None:
+        """``w_role``: what the second operand is (``weights``, or ``kv`` for attention, whose
+        K/V cache runs on the weight port of the datapath)."""
         p = self.params
         pw, pa = self._ops
         for role, f, dp, dpname in (("activations", act, pa, p.activation_format),
-                                    ("weights", w, pw, p.weight_format)):
+                                    (w_role, w, pw, p.weight_format)):
             if f is None:
                 continue
             o = ar.operand(f)
@@ -327,7 +329,7 @@ class FPGA(AcceleratorBase):
         """Q.K^T and P.V per (batch, head) on the MM/MV engine; the KV cache streams from off-chip
         memory at ``kv_channel_efficiency``; the softmax between them on the vector unit."""
         where = f"{self.name}: {op.name or op.type}"
-        self._check_formats(where, op.activations, op.kv)
+        self._check_formats(where, op.activations, op.kv, "kv")
         p = self.params
         bh = op.batch * op.heads
         kv_eff = max(1, round(op.score_pairs / op.q_len))
