@@ -61,6 +61,11 @@ class BitSerialParams(Params):
     bits_per_cycle: int = Field(1, gt=0, description="bits of the serial operand per cycle")
     fusion: bool = Field(False, description="Bit Fusion: lanes fused from brick_bits bricks")
     brick_bits: int = Field(2, gt=0)
+    fusion_over: Literal["dp", "array"] = Field(
+        "dp", description="where fused products go: 'dp' (Bit Fusion's hardware: summed along K) "
+        "or 'array' (the Bit Fusion simulator's output-stationary accounting, which MixPE's "
+        "artifact runs: the activation factor widens the token columns, the weight factor the "
+        "output rows)")
     max_weight_bits: int = Field(gt=0, description="widest weight element the PE accepts")
     max_activation_bits: int = Field(gt=0, description="widest activation element")
     weight_formats: list[str] = Field(min_length=1, description="weight formats with a datapath")
@@ -82,11 +87,14 @@ class BitSerialParams(Params):
     pe_area_um2: float | None = Field(None, gt=0, description="published area per PE")
     pr_scaling: float = Field(1.0, gt=0, description="place-and-route factor on published PE energy")
     vector_ops_per_s: float = Field(gt=0, description="elementwise / norm / softmax rate")
+    static_power_w: float = Field(0.0, ge=0, description="background power (leakage, DRAM "
+                                  "refresh) charged for the whole latency of every op")
 
     @model_validator(mode="after")
     def _published_needs_numbers(self):
-        if self.pe_cost == "published" and (self.pe_energy_pj is None or self.pe_area_um2 is None):
-            raise ValueError("pe_cost = 'published' needs pe_energy_pj and pe_area_um2")
+        if self.pe_cost == "published" and self.pe_energy_pj is None:
+            raise ValueError("pe_cost = 'published' needs pe_energy_pj (pe_area_um2 too, else the "
+                             "area is tech-priced)")
         for name in self.weight_formats + self.activation_formats + (self.kv_formats or []):
             _formats.get(name)  # unknown names fail here with the registry's message
         return self
@@ -97,7 +105,7 @@ class LayerCycles:
     """The artifact-style cost of one GEMM on the array (cycles, bytes, counts)."""
 
     tiles: int
-    lanes: int
+    lanes: int  # products per PE per cycle (dp x fused products)
     serial_cycles: int
     compute_cycles: int
     dram_cycles: float
@@ -106,6 +114,8 @@ class LayerCycles:
     output_bytes: float
     weight_fetches: int
     input_fetches: int
+    weight_elems_per_tile: int = 0   # operand elements one tile reads from the buffers
+    input_elems_per_tile: int = 0
 
     @property
     def cycles(self) -> float:
@@ -117,16 +127,25 @@ class LayerCycles:
                 + self.output_bytes)
 
 
-def refetches(w_bytes: float, i_bytes: float, w_buf: float, i_buf: float) -> tuple[int, int]:
+def refetches(w_bytes: float, i_bytes: float, w_buf: float, i_buf: float,
+              acc_bytes: float = 0.0, o_buf: float = 0.0) -> tuple[int, int]:
     """(weight fetches, input fetches) of a layer whose operands may not fit their buffers.
 
     Only when both overflow is one refetched: weights once per input chunk (ceil(i/i_buf)) or
-    inputs once per weight chunk (ceil(w/w_buf)), whichever moves fewer bytes (ties: inputs).
+    inputs once per weight chunk (ceil(w/w_buf)), whichever moves fewer bytes (ties: inputs) --
+    the BitMoD artifact's rule. With an output buffer (``o_buf`` > 0) a third order is open:
+    output-stationary tiles of ``o_buf`` partial sums (``acc_bytes`` of them in all), weights
+    streamed once and the inputs once per output tile, as a loop-tiling search (Bit Fusion's
+    simulator, which MixPE's artifact runs) finds it.
     """
     if w_bytes <= w_buf or i_bytes <= i_buf:
         return 1, 1
     n_w, n_i = math.ceil(i_bytes / i_buf), math.ceil(w_bytes / w_buf)
-    return (n_w, 1) if n_w * w_bytes + i_bytes < n_i * i_bytes + w_bytes else (1, n_i)
+    options = [(n_w * w_bytes + i_bytes, (n_w, 1)), (n_i * i_bytes + w_bytes, (1, n_i))]
+    if o_buf > 0 and acc_bytes > 0:
+        n_o = math.ceil(acc_bytes / o_buf)
+        options.append((n_o * i_bytes + w_bytes, (1, n_o)))
+    return min(options, key=lambda o: (o[0], -o[1][1]))[1]
 
 
 def pow2_at_least(bits: int, floor: int) -> int:
@@ -172,14 +191,20 @@ class BitSerialArray(AcceleratorBase):
             return math.ceil(w_bits / p.max_weight_bits) * math.ceil(a_bits / p.max_activation_bits)
         return {"none": 1, "weights": w, "activations": a, "both": w * a}[p.serial]
 
-    def fusion_lanes(self, w_bits: int, a_bits: int) -> int:
-        """Products per PE lane per cycle (Bit Fusion: 1 at 8x8, 4 at 4x4, 16 at 2x2)."""
+    def fusion_factors(self, w_bits: int, a_bits: int) -> tuple[int, int]:
+        """(weight, activation) fusion factors: max_bits / width rounded up to a power of two
+        >= brick_bits (Bit Fusion 8/2: 2 each at 4 bits); (1, 1) without fusion."""
         p = self.params
         if not p.fusion:
-            return 1
+            return 1, 1
         pw = min(p.max_weight_bits, pow2_at_least(w_bits, p.brick_bits))
         pa = min(p.max_activation_bits, pow2_at_least(a_bits, p.brick_bits))
-        return (p.max_weight_bits // pw) * (p.max_activation_bits // pa)
+        return p.max_weight_bits // pw, p.max_activation_bits // pa
+
+    def fusion_lanes(self, w_bits: int, a_bits: int) -> int:
+        """Products per PE lane per cycle (Bit Fusion: 1 at 8x8, 4 at 4x4, 16 at 2x2)."""
+        fw, fa = self.fusion_factors(w_bits, a_bits)
+        return fw * fa
 
     def layer_cycles(self, M: int, N: int, K: int, *, w_bits: float, a_bits: float,
                      o_bits: float, groups: int = 1, serial_w_bits: int | None = None,
@@ -194,14 +219,22 @@ class BitSerialArray(AcceleratorBase):
         p = self.params
         sw = serial_w_bits if serial_w_bits is not None else int(math.floor(w_bits))
         sa = serial_a_bits if serial_a_bits is not None else int(math.floor(a_bits))
-        lanes = p.dp * self.fusion_lanes(sw, sa)
-        tiles = groups * math.ceil(K / lanes) * math.ceil(N / p.rows) * math.ceil(M / p.cols)
+        fw_, fa_ = self.fusion_factors(sw, sa)
+        lanes = p.dp * fw_ * fa_
+        if p.fusion_over == "array":  # fused products widen the array, K stays on dp lanes
+            k_l, rows, cols = p.dp, p.rows * fw_, p.cols * fa_
+        else:
+            k_l, rows, cols = lanes, p.rows, p.cols
+        tiles = groups * math.ceil(K / k_l) * math.ceil(N / rows) * math.ceil(M / cols)
         sc = self.serial_cycles(sw, sa, kv)
         wb, ob = groups * K * N * w_bits / 8, groups * M * N * o_bits / 8
         ib = groups * M * K * a_bits / 8 if input_bytes is None else input_bytes
-        fw, fi = refetches(wb, ib, p.weight_buffer_bytes, p.input_buffer_bytes)
+        # partial sums at 32 bits (int32 / fp32 accumulators) in the output buffer
+        fw, fi = refetches(wb, ib, p.weight_buffer_bytes, p.input_buffer_bytes,
+                           groups * M * N * 4, p.output_buffer_bytes)
         dram = (wb * fw + ib * fi + ob) * 8 / (p.dram_bus_bits * p.dram_transfers_per_cycle)
-        return LayerCycles(tiles, lanes, sc, tiles * sc, dram, wb, ib, ob, fw, fi)
+        return LayerCycles(tiles, lanes, sc, tiles * sc, dram, wb, ib, ob, fw, fi,
+                           k_l * rows, k_l * cols)
 
     # ------------------------------------------------------------------ PE cost
 
@@ -211,12 +244,18 @@ class BitSerialArray(AcceleratorBase):
         p = self.params
         src = source or p.pe_cost
         if src == "published":
-            if p.pe_energy_pj is None or p.pe_area_um2 is None:
-                raise UnsupportedError(f"{self.name}: no published PE figures (pe_energy_pj, "
-                                       "pe_area_um2) in this preset")
-            # the artifact scales energy, not the array area, by its P&R factor (pe_array.py)
-            return {"energy_pj": {"pe": p.pe_energy_pj * p.pr_scaling},
-                    "area_um2": {"pe": p.pe_area_um2}}
+            if p.pe_energy_pj is None:
+                raise UnsupportedError(f"{self.name}: no published PE energy (pe_energy_pj) in "
+                                       "this preset")
+            # an artifact without a PE area (MixPE's synthesis CSV has a placeholder) keeps the
+            # tech-priced area; the BitMoD artifact scales energy, not the array area, by its P&R
+            # factor (pe_array.py)
+            area = ({"pe": p.pe_area_um2} if p.pe_area_um2 is not None
+                    else {"pe (tech-priced)": sum(self._tech_pe["area_um2"].values())})
+            return {"energy_pj": {"pe": p.pe_energy_pj * p.pr_scaling}, "area_um2": area}
+        if src != "tech":
+            raise UnsupportedError(f"{self.name}: PE cost source = {src!r}: expected 'tech' or "
+                                   "'published'")
         return self._tech_pe
 
     @cached_property
@@ -290,13 +329,12 @@ class BitSerialArray(AcceleratorBase):
                        o_bits: float) -> dict[str, float]:
         """Energy of a layer from its cycle/traffic counts (J per component)."""
         p, t = self.params, self.tech
-        lanes = lc.lanes
         bank_w = p.weight_buffer_bytes / p.buffer_banks
         bank_i = p.input_buffer_bytes / p.buffer_banks
         # one read of the weight tile (dp x rows) and of the input tile (dp x cols) per tile
-        rd = lc.tiles * (t.energy_pj("sram_read", bits=lanes * p.rows * w_bits,
+        rd = lc.tiles * (t.energy_pj("sram_read", bits=lc.weight_elems_per_tile * w_bits,
                                      capacity_bytes=bank_w)
-                         + t.energy_pj("sram_read", bits=lanes * p.cols * a_bits,
+                         + t.energy_pj("sram_read", bits=lc.input_elems_per_tile * a_bits,
                                        capacity_bytes=bank_i))
         wr = (t.energy_pj("sram_write", bits=8 * lc.weight_bytes * lc.weight_fetches,
                           capacity_bytes=bank_w)
@@ -333,6 +371,8 @@ class BitSerialArray(AcceleratorBase):
                                serial_a_bits=af.bits, kv=kv)
         e = self.layer_energy_j(lc, wf.storage_bits, af.storage_bits, of.storage_bits)
         t = lc.cycles / p.frequency_hz
+        if p.static_power_w:
+            e["static_j"] = p.static_power_w * t
         peak = (2 * self.pes * lc.lanes * p.frequency_hz / lc.serial_cycles)
         return Cost(latency_s=t, energy_j=sum(e.values()),
                     bound="compute" if lc.compute_cycles >= lc.dram_cycles else "memory",
@@ -371,8 +411,9 @@ class BitSerialArray(AcceleratorBase):
         bw = p.dram_bus_bits * p.dram_transfers_per_cycle * p.frequency_hz / 8
         t_c, t_m = op.flops / p.vector_ops_per_s, op.bytes / bw
         per_bit = p.dram_pj_per_bit or self.tech.energy_pj("dram", bits=1, kind=p.dram_kind)
-        e = (op.flops * adder(self.tech, "fp32", "energy") + 8 * op.bytes * per_bit) * 1e-12
         t = max(t_c, t_m)
+        e = ((op.flops * adder(self.tech, "fp32", "energy") + 8 * op.bytes * per_bit) * 1e-12
+             + p.static_power_w * t)
         return Cost(latency_s=t, energy_j=e, bound="compute" if t_c >= t_m else "memory",
                     utilization=op.flops / t / p.vector_ops_per_s if t else 0.0,
                     compute_path="vector", breakdown={"dram_bytes": op.bytes})

@@ -185,3 +185,56 @@ def test_onchip_energy_misses_are_the_sram_term():
             assert 0.14 < d["artifact_pj_per_bit"] < 0.25 < d["hwsim_pj_per_bit"]
     with pytest.raises(ValueError, match="llama-2-7b only"):
         B.energy_decomposition("phi-2", "ant", False)
+
+
+MIXPE = ("mixpe-w4a8", "mixpe-w4a16", "mixpe-ant", "mixpe-bitfusion", "mixpe-int8", "mixpe-fp16")
+
+
+def test_mixpe_presets_follow_the_artifact_mapping():
+    """MixPE's simulator is output stationary: tokens on the a rows x the activation fusion
+    factor, outputs on the c columns x the weight factor, K temporal. Hand check against its
+    get_compute_cycles_output_stationary: a W4A8 (both operands 4-bit in the artifact) OPT QKV
+    layer at batch 64 on 64 x 64 units of 8/4 bits = ceil(64/128) * ceil(12288/128) * 4096."""
+    for n in MIXPE:
+        hw = hwsim.load_arch(n)
+        assert hw.area_mm2 > 0 and hw.params.frequency_hz == 5e8
+    w4a8 = hwsim.load_arch("mixpe-w4a8")
+    lc = w4a8.layer_cycles(64, 12288, 4096, w_bits=4, a_bits=4, o_bits=4)
+    assert lc.compute_cycles == 1 * 96 * 4096
+    fp16 = hwsim.load_arch("mixpe-fp16")
+    assert (fp16.layer_cycles(64, 12288, 4096, w_bits=16, a_bits=16, o_bits=16).compute_cycles
+            == math.ceil(64 / 32) * math.ceil(12288 / 28) * 4096)
+    # the same units fused along K (Bit Fusion's hardware) would use all 128 token slots
+    dp = hwsim.load_arch("mixpe-w4a8", fusion_over="dp")
+    assert dp.layer_cycles(64, 12288, 4096, w_bits=4, a_bits=4,
+                           o_bits=4).compute_cycles == lc.compute_cycles // 2
+    # static power is charged for the whole latency
+    c = w4a8.cost(ops.Gemm(M=64, N=1024, K=1024, weights="int4", activations="int4"))
+    assert c.breakdown["static_j"] == pytest.approx(0.4846 * c.latency_s)
+    assert c.energy_j == pytest.approx(sum(c.breakdown[k] for k in
+                                           ("pe_j", "sram_read_j", "sram_write_j", "dram_j",
+                                            "static_j")))
+
+
+def test_output_buffer_opens_output_stationary_refetch():
+    # both operands overflow; 2 output tiles: inputs twice and weights once beats both rules
+    assert refetches(1000, 300, 100, 100, acc_bytes=200, o_buf=100) == (1, 2)
+    assert refetches(1000, 300, 100, 100) == (3, 1)
+
+
+def test_mixpe_reproduction_and_published_pe_energy():
+    from hwsim.validate import bitserial as B
+    for accel, refs in B.MIXPE_TIME.items():
+        for m, ref in zip(B.MIXPE_MODELS, refs):
+            assert B.mixpe_time(accel, m) == pytest.approx(ref, rel=0.15)
+    # W4A8 is the fastest design on every model, FP16 the slowest
+    for m in B.MIXPE_MODELS:
+        t = {a: B.mixpe_cycles(a, m) for a in B.MIXPE_PRESETS}
+        assert min(t, key=t.get) == "w4a8" and max(t, key=t.get) == "fp16"
+    # published (synthesis CSV) vs tech-priced PE energy, both available for one table
+    hw = hwsim.load_arch("mixpe-w4a8")
+    assert hw.pe_breakdown("published")["energy_pj"]["pe"] == pytest.approx(0.6886)
+    assert sum(hw.pe_breakdown("tech")["energy_pj"].values()) > 0
+    assert "pe (tech-priced)" in hw.pe_breakdown("published")["area_um2"]
+    with pytest.raises(UnsupportedError, match="PE cost source = 'synth'"):
+        hw.pe_breakdown("synth")
