@@ -87,6 +87,17 @@ class GPUModelParams(GPUParams):
     attn_decode_bw_efficiency: float = Field(gt=0, le=1)
     w4a16_bw_efficiency: float = Field(gt=0, le=1)
     w4a16_ops_per_s: float = Field(gt=0)
+    conv_overhead_s: float = Field(ge=0, description="fixed time of an implicit-GEMM "
+                                   "convolution kernel (cuDNN), replacing kernel_overhead_s")
+    conv_efficiency: dict[str, float] = Field(
+        description="implicit-GEMM convolution throughput relative to the GEMM tile model, per "
+        "filter class: '1x1', 'kxk' (larger filters), 'small_channels' (channels per group not a "
+        "multiple of one 16-byte vector, padded up to it: stems)")
+    conv_bw_efficiency: float = Field(gt=0, le=1, description="achieved / peak bandwidth of "
+                                      "implicit-GEMM convolution kernels")
+    dwconv_bw_efficiency: float = Field(gt=0, le=1, description="achieved / peak bandwidth of "
+                                        "depthwise (and narrow grouped) convolution kernels")
+    dwconv_overhead_s: float = Field(ge=0, description="fixed time of a depthwise conv kernel")
     fit_source: str = Field(default="", description="data set and subset the values were fitted on")
 
 
@@ -102,6 +113,16 @@ def _align_bytes(n_elems: int, elt: float) -> int:
 def _bk(path: str) -> int:
     """K step of a CTA main-loop stage: 128 bytes of each operand row (16 elements minimum)."""
     return max(16, int(128 / ELT_BYTES.get(path, 2)) if path != "fp64" else 16)
+
+
+def _conv_bytes(op: Conv2d) -> float:
+    """DRAM bytes of a convolution kernel: filter and output once, and of the input only the
+    pixels some filter tap reads (a strided 1x1 conv or a patchify conv skips the rest; with
+    channels-last every read pixel is a contiguous C vector)."""
+    b = op.operand_bytes()
+    taps = op.batch * op.out_h * op.out_w * op.kernel_h * op.kernel_w
+    frac = min(1.0, taps / (op.batch * op.in_h * op.in_w))
+    return b["A"] * frac + b["B"] + b["C"]
 
 
 class GPU(RooflineGPU):
@@ -243,8 +264,44 @@ class GPU(RooflineGPU):
         return self._gemm_like(op, op.M, op.N, op.K, op.groups)
 
     def _cost_conv2d(self, op: Conv2d) -> Cost:
-        g = op.as_gemm()  # implicit GEMM; input bytes are the op's own (no im2col copy)
-        return self._gemm_like(op, g.M, g.N, g.K, g.groups)
+        """Depthwise and narrow grouped convolutions (< 16 channels per group) are SIMT
+        streaming kernels; others an implicit GEMM (channels-last: the reduction runs along
+        R, S and C, so C per group is padded to a 16-byte vector), at a fitted per-filter-class
+        efficiency relative to the GEMM tile model and with the conv kernels' own fixed time."""
+        p = self.params
+        g = op.as_gemm()  # input bytes are the op's own (no im2col copy)
+        cg = op.in_channels // op.groups
+        if op.groups > 1 and cg < 16:
+            return self._depthwise_conv(op)
+        path, align = self._gemm_setup(op, g.N, g.K)
+        if align is None:  # weight-only quantized: the dequantizing GEMM kernel
+            return self._gemm_like(op, g.M, g.N, g.K, g.groups)
+        vec = max(1, int(16 // ELT_BYTES.get(path, 2)))
+        c_pad = -(-cg // vec) * vec
+        cls = ("small_channels" if c_pad != cg else
+               "1x1" if op.kernel_h == op.kernel_w == 1 else "kxk")
+        eff = p.conv_efficiency.get(cls)
+        if eff is None:
+            raise UnsupportedError(f"{self.name}: conv_efficiency has no {cls!r} entry "
+                                   f"(has {', '.join(sorted(p.conv_efficiency))})")
+        out_elt = _formats.get(op.out).storage_bits / 8
+        align = _align_bytes(g.N, out_elt)
+        t_tiles, _ = self.gemm_time(g.M, g.N, c_pad * op.kernel_h * op.kernel_w, path, g.groups,
+                                    align)
+        nbytes = _conv_bytes(op)
+        t_mem = nbytes / (p.mem_bandwidth_Bps * p.conv_bw_efficiency)
+        return self._finish(t_tiles / eff, t_mem, 2 * g.groups * g.M * g.N * g.K, nbytes, path,
+                            base_overhead=p.conv_overhead_s)
+
+    def _depthwise_conv(self, op: Conv2d) -> Cost:
+        """Input, filter and output streamed once at a fitted bandwidth; the MACs on the SIMT
+        units (tensor cores cannot use a reduction this short)."""
+        p = self.params
+        t_core = op.flops / (p.sms * p.ops_per_clk_per_sm["fp32"] * p.max_clock_hz)
+        nbytes = _conv_bytes(op)
+        t_mem = nbytes / (p.mem_bandwidth_Bps * p.dwconv_bw_efficiency)
+        return self._finish(t_core, t_mem, op.flops, nbytes, "fp32",
+                            base_overhead=p.dwconv_overhead_s)
 
     def _cost_attention(self, op: Attention) -> Cost:
         p = self.params

@@ -17,6 +17,10 @@ Fit / hold-out split (documented so that errors on the rest are honest):
 * Memory-bound kernels (memops.csv): the elementwise fixed time is fitted on ``add`` and the
   reduction bandwidth factor on ``layer_norm``; GELU, SiLU*mul, RMSNorm, softmax and embedding are
   held out.
+* Convolutions (conv.csv, conv_bf16.csv; benchmarks/gpu/conv.py, measured on the H200 only): the
+  conv parameters (fixed times, per-filter-class efficiencies, depthwise bandwidth) are fitted on
+  the fp16 rows of the distinct conv shapes of ResNet-18 and MobileNetV2 (``CONV_FIT_MODELS``);
+  the shapes only ResNet-50 and ViT-B/16 have, and every bf16 row of them, are held out.
 * Energy: idle power, per-op energies and per-byte energy come from the sustained NVML runs of
   bf16 8192^3, fp8/int8 8192^3, fp16 4096^3, fp32 4096^3 and the 1 GiB copy; the other energy rows
   are held out.
@@ -31,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..workload.ops import Attention, Elementwise, Embedding, Gemm, Norm, Op, Softmax
+from ..workload.ops import Attention, Conv2d, Elementwise, Embedding, Gemm, Norm, Op, Softmax
 
 FORMATS = {  # measured dtype -> (activations, weights, out) as the PyTorch calls ran them
     "bf16": ("bf16", "bf16", "bf16"), "fp16": ("fp16", "fp16", "fp16"),
@@ -103,10 +107,56 @@ def load_measurements(folder: str | Path) -> dict:
             op = memop(name, R, C)
             samples.append(Sample("memop", "memop", name, op, float(r["s_median"]),
                                   name in ("add", "layer_norm"), f"{name} {R}x{C}"))
+    samples += conv_samples(d)
     out = {"samples": samples, "folder": str(d)}
     for name in ("energy", "bandwidth"):
         if (d / f"{name}.csv").exists():
             out[name] = _rows(d / f"{name}.csv")
+    return out
+
+
+CONV_FIT_MODELS = ("resnet18", "mobilenetv2")
+
+
+def _conv_dims(op: Conv2d) -> tuple:
+    return (op.in_channels, op.in_h, op.in_w, op.out_channels, op.kernel_h, op.kernel_w,
+            op.stride, op.padding, op.groups)
+
+
+def conv_class(op: Conv2d) -> str:
+    """Report family of a convolution: depthwise, stem (channels not a multiple of 8), 1x1, kxk;
+    ``/2`` marks strided ones."""
+    if op.groups > 1:
+        c = "depthwise"
+    elif op.in_channels % 8:
+        c = "stem"
+    else:
+        c = "1x1" if op.kernel_h == op.kernel_w == 1 else "kxk"
+    return c + ("/2" if op.stride > 1 and c not in ("stem",) else "")
+
+
+def conv_samples(d: Path) -> list[Sample]:
+    """conv.csv / conv_bf16.csv rows (benchmarks/gpu/conv.py), fit flag per CONV_FIT_MODELS."""
+    files = [f for f in (d / "conv.csv", d / "conv_bf16.csv") if f.exists()]
+    if not files:
+        return []
+    from ..workload.presets import load_workload
+
+    fit_dims = {_conv_dims(o) for m in CONV_FIT_MODELS
+                for o in load_workload(m, batch=1).ops if isinstance(o, Conv2d)}
+    out = []
+    for f in files:
+        for r in _rows(f):
+            v = {k: int(r[k]) for k in ("N", "C", "H", "W", "K", "R", "S", "stride", "padding",
+                                        "groups")}
+            dt = r["dtype"]
+            op = Conv2d(name="conv", batch=v["N"], in_channels=v["C"], in_h=v["H"], in_w=v["W"],
+                        out_channels=v["K"], kernel_h=v["R"], kernel_w=v["S"], stride=v["stride"],
+                        padding=v["padding"], groups=v["groups"], weights=dt, activations=dt)
+            fit = dt == "fp16" and _conv_dims(op) in fit_dims
+            out.append(Sample("conv", dt, conv_class(op), op, float(r["s"]), fit,
+                              f"conv {dt} N={v['N']} {v['C']}x{v['H']}x{v['W']} -> {v['K']} "
+                              f"{v['R']}x{v['S']}/{v['stride']} g{v['groups']}"))
     return out
 
 
@@ -150,6 +200,8 @@ def _shape_key(s: Sample) -> tuple:
         return (s.kind, s.family, s.label.split(" ", 1)[-1])
     if s.kind == "gemm":
         return ("gemm", s.op.M, s.op.N, s.op.K)
+    if s.kind == "conv":
+        return ("conv", s.op.batch) + _conv_dims(s.op)
     return (s.kind, s.op)
 
 
@@ -331,6 +383,8 @@ def fit(hw, data: dict, verbose: bool = False) -> dict:
         sub = [s for s in samples if s.kind == "memop" and s.family == fam]
         if sub:
             run(nm, x0, lo, hi, sub)
+    # 5. convolutions (conv.csv)
+    base.update(fit_conv(hw, data, base, verbose))
     fitted = {k: base[k] for k in ("tc_efficiency", "kernel_overhead_s", "tile_overhead_s",
                                    "power_budget_ratio", "int8_fp8_k64_efficiency",
                                    "tile_size_exponent", "unaligned_exponent", "attn_efficiency",
@@ -338,8 +392,52 @@ def fit(hw, data: dict, verbose: bool = False) -> dict:
                                    "attn_decode_overhead_s", "w4a16_bw_efficiency",
                                    "w4a16_ops_per_s", "memkernel_overhead_s",
                                    "reduction_bw_efficiency", "reduction_overhead_s")}
+    if any(s.kind == "conv" for s in samples):
+        fitted.update({k: base[k] for k in CONV_PARAMS})
     fitted.update(out)
     return _round(fitted)
+
+
+CONV_PARAMS = ("conv_efficiency", "conv_overhead_s", "conv_bw_efficiency", "dwconv_bw_efficiency",
+               "dwconv_overhead_s")
+
+
+def fit_conv(hw, data: dict, base: dict | None = None, verbose: bool = False) -> dict:
+    """Convolution parameters fitted on the fit rows of conv.csv, every other parameter held at
+    ``base`` (default: ``hw``'s own values). Returns the conv parameters (empty: no conv data)."""
+    from scipy.optimize import least_squares
+
+    base = dict(hw.params.model_dump() if base is None else base)
+    sub = [s for s in data["samples"] if s.kind == "conv" and s.fit]
+    if not sub:
+        return {}
+
+    def run(names, x0, lo, hi, subset):
+        meas = np.log([s.seconds for s in subset])
+
+        def resid(x):
+            h = type(hw)(hw.name, hw.Params.model_validate(_apply(base, names, x)))
+            return np.log(predict(h, subset)) - meas
+
+        r = least_squares(resid, x0, bounds=(lo, hi), diff_step=1e-3, loss="soft_l1", f_scale=0.1)
+        if verbose:
+            print(f"fit {len(subset)} conv samples: "
+                  + ", ".join(f"{n}={v:.4g}" for n, v in zip(names, r.x)))
+        base.update(_apply(base, names, r.x))
+
+    dense = [s for s in sub if s.op.groups == 1]
+    if dense:
+        classes = sorted({"small_channels" if s.family == "stem" else
+                          "1x1" if s.op.kernel_h == 1 else "kxk" for s in dense})
+        # an efficiency may not lift the tensor rate above the datasheet peak
+        top = 1.0 / base["tc_efficiency"].get("fp16", 1.0)
+        run([f"conv_efficiency.{c}" for c in classes] + ["conv_overhead_s", "conv_bw_efficiency"],
+            [0.8] * len(classes) + [5e-6, 0.7], [0.05] * len(classes) + [0, 0.1],
+            [top] * len(classes) + [5e-5, 1.0], dense)
+    dw = [s for s in sub if s.op.groups > 1]
+    if dw:
+        run(["dwconv_bw_efficiency", "dwconv_overhead_s"], [0.6, 5e-6], [0.05, 0], [1, 5e-5], dw)
+    return _round({k: base[k] for k in CONV_PARAMS})
 
 
 def _apply(base: dict, names: list[str], x) -> dict:
@@ -380,6 +478,11 @@ _SOURCES = {
     "w4a16_bw_efficiency": "fit:7B shapes", "w4a16_ops_per_s": "fit:7B shapes",
     "memkernel_overhead_s": "fit:memops add", "reduction_bw_efficiency": "fit:memops layer_norm",
     "reduction_overhead_s": "fit:memops layer_norm",
+    "conv_efficiency": "fit:conv.csv fp16, ResNet-18 + MobileNetV2 shapes",
+    "conv_overhead_s": "fit:conv.csv fp16, ResNet-18 + MobileNetV2 shapes",
+    "conv_bw_efficiency": "fit:conv.csv fp16, ResNet-18 + MobileNetV2 shapes",
+    "dwconv_bw_efficiency": "fit:conv.csv fp16, MobileNetV2 depthwise shapes",
+    "dwconv_overhead_s": "fit:conv.csv fp16, MobileNetV2 depthwise shapes",
 }
 
 

@@ -25,8 +25,9 @@ def default_data(arch: str) -> Path:
 def evaluated_samples(hw, data: dict, transfer: bool = False) -> list:
     """The samples an error is reported on: the held-out side of :func:`gpu_fit.split`, or, for
     ``transfer`` (data of a GPU never used for fitting), every distinct kernel."""
-    if transfer:
-        return gpu_fit.split(hw, [gpu_fit.Sample(**{**s.__dict__, "fit": False})
+    if transfer:  # conv.csv is fitted on this GPU itself (gpu_fit.CONV_FIT_MODELS): keep its split
+        return gpu_fit.split(hw, [s if s.kind == "conv" else
+                                  gpu_fit.Sample(**{**s.__dict__, "fit": False})
                                   for s in data["samples"]]).heldout
     return gpu_fit.split(hw, data["samples"]).heldout
 

@@ -155,3 +155,45 @@ def test_missing_measurements_error(tmp_path):
         gpu_fit.load_measurements(tmp_path / "nope")
     with pytest.raises(ConfigError, match="pass --data"):
         gpu_report.default_data("l40s")
+
+
+def test_depthwise_conv_is_a_streaming_kernel_not_a_tensor_core_gemm():
+    """MobileNetV2's depthwise 3x3 at batch 256: measured 137 us on an H200 (conv.csv); as an
+    implicit GEMM with K = 9 on tensor cores the old model said ~9 ms."""
+    from hwsim.workload.ops import Conv2d
+    hw = hwsim.load_arch("h200-sxm")
+    dw = Conv2d(batch=256, in_channels=32, out_channels=32, in_h=112, in_w=112, kernel_h=3,
+                kernel_w=3, padding=1, groups=32)
+    c = hw.cost(dw)
+    assert c.compute_path == "fp32" and c.bound == "memory"
+    assert 50e-6 < c.latency_s < 400e-6
+
+
+def test_strided_1x1_conv_reads_only_the_sampled_pixels():
+    from hwsim.workload.ops import Conv2d
+    from hwsim.models.gpu import _conv_bytes
+    full = Conv2d(batch=8, in_channels=256, out_channels=512, in_h=56, in_w=56)
+    strided = Conv2d(batch=8, in_channels=256, out_channels=512, in_h=56, in_w=56, stride=2)
+    b = strided.operand_bytes()
+    assert _conv_bytes(strided) == pytest.approx(b["A"] / 4 + b["B"] + b["C"])
+    assert _conv_bytes(full) == pytest.approx(sum(full.operand_bytes().values()))
+
+
+def test_conv_with_three_input_channels_pays_for_padding_to_a_vector():
+    """Stems: channels-last C = 3 is padded to 8 (one 16-byte fp16 vector) and run at the
+    fitted small-channel efficiency, so it costs more than 8/3 x fewer MACs suggest."""
+    from hwsim.workload.ops import Conv2d
+    hw = hwsim.load_arch("h100-sxm")
+    stem = Conv2d(batch=64, in_channels=3, out_channels=64, in_h=224, in_w=224, kernel_h=7,
+                  kernel_w=7, stride=2, padding=3)
+    wide = Conv2d(batch=64, in_channels=8, out_channels=64, in_h=224, in_w=224, kernel_h=7,
+                  kernel_w=7, stride=2, padding=3)
+    assert hw.cost(stem).breakdown["tiles_s"] > hw.cost(wide).breakdown["tiles_s"]
+
+
+def test_missing_conv_efficiency_class_is_named():
+    from hwsim.workload.ops import Conv2d
+    hw = hwsim.load_arch("h100-sxm", conv_efficiency={"1x1": 1.0})
+    with pytest.raises(hwsim.UnsupportedError, match="conv_efficiency has no 'kxk'"):
+        hw.cost(Conv2d(batch=1, in_channels=64, out_channels=64, in_h=56, in_w=56, kernel_h=3,
+                       kernel_w=3, padding=1))
