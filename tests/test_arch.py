@@ -21,7 +21,7 @@ def test_overrides_are_validated():
 
 
 def test_unknown_arch_suggests():
-    with pytest.raises(UnknownNameError, match="did you mean h100-sxm"):
+    with pytest.raises(UnknownNameError, match=r"did you mean [^?]*h100-sxm"):
         hwsim.load_arch("h100")
 
 

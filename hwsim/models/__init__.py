@@ -4,6 +4,7 @@ from .base import Accelerator, AcceleratorBase, Cost, Params, pick_compute_path
 from .bitserial import BitSerialArray
 from .gpu import GPU
 from .lut import LUTCore
+from .lut_gpu import LUTGPU
 from .mac_array import MACArray
 from .mcu import MCU
 from .cpu import CPU
@@ -15,6 +16,7 @@ from .fpga import FPGA
 FAMILIES: dict[str, dict[str, type[AcceleratorBase]]] = {
     "gpu": {"default": GPU, "roofline": RooflineGPU},
     "lut": {"default": LUTCore},
+    "lut_gpu": {"default": LUTGPU},
     "bitserial": {"default": BitSerialArray},
     "mac_array": {"default": MACArray},
     "fpga": {"default": FPGA},
