@@ -8,7 +8,8 @@ configuration (hwsim.validate.bitserial), next to the artifact's published cycle
 over FP16 as the artifact's notebook computes them; hwsim's own Llama-2-7B graph (true per-head
 attention, real formats); and the 3-/4-bit weight quantization error of the formats on
 outlier-heavy (Student-t, df 3) tensors. Writes ``cycles.csv``, ``native.csv``,
-``quant_error.csv``, ``energy.csv`` (the on-chip energy split into PE / SRAM / DRAM terms
+``quant_error.csv``, ``pe_figures.csv`` (each preset's PE priced from the technology library
+next to the artifact's synthesized figures), ``energy.csv`` (the on-chip energy split into PE / SRAM / DRAM terms
 against the artifact's Llama-2-7B energies) and ``speedup.png``. Runs in seconds.
 """
 
@@ -58,9 +59,11 @@ def run(out: Path = OUT) -> dict:
                **B.energy_decomposition("llama-2-7b", a, g)}
               for g in (False, True) for a in B.ACCELS]
     _write(out / "energy.csv", energy)
+    pe = B.pe_figures()
+    _write(out / "pe_figures.csv", pe)
     _plot(sp, out / "speedup.png")
     return {"cycles": rows, "speedups": sp, "native": native, "quant_error": qe,
-            "energy": energy}
+            "energy": energy, "pe_figures": pe}
 
 
 def _write(path: Path, rows: list[dict]) -> None:

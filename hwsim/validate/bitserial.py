@@ -485,3 +485,28 @@ def _mixpe_checks() -> list[Check]:
                                                       for m in MIXPE_MODELS])), 0.15,
                      known_miss=_MIXPE_HEADLINE))
     return out
+
+
+PE_TABLE_PRESETS = ("bitmod", "bitmod-fp16", "bitmod-ant", "bitmod-olive", "mixpe-w4a8",
+                    "mixpe-w4a16", "mixpe-ant", "mixpe-bitfusion", "mixpe-int8", "mixpe-fp16")
+
+
+def pe_figures(presets=PE_TABLE_PRESETS) -> list[dict]:
+    """One row per preset: its PE priced from the technology library next to the synthesized
+    figures its artifact publishes (energy per PE-cycle in pJ, P&R factor included; area in um^2,
+    None where the artifact publishes none)."""
+    import hwsim
+
+    rows = []
+    for name in presets:
+        hw = hwsim.load_arch(name)
+        pub, tech = hw.pe_breakdown("published"), hw.pe_breakdown("tech")
+        e_pub, e_tech = sum(pub["energy_pj"].values()), sum(tech["energy_pj"].values())
+        a_tech = sum(tech["area_um2"].values())
+        a_pub = hw.params.pe_area_um2
+        rows.append({"preset": name, "node": hw.params.technology,
+                     "published_pe_energy_pj": e_pub, "tech_pe_energy_pj": e_tech,
+                     "energy_tech_over_published": e_tech / e_pub,
+                     "published_pe_area_um2": a_pub, "tech_pe_area_um2": a_tech,
+                     "area_tech_over_published": a_tech / a_pub if a_pub else None})
+    return rows

@@ -160,6 +160,7 @@ def test_experiment_writes_results(tmp_path):
     assert len(res["cycles"]) == 60
     assert all(abs(r["rel_error"]) < 0.15 for r in res["cycles"])
     assert len(res["energy"]) == 10 and (tmp_path / "energy.csv").exists()
+    assert (tmp_path / "pe_figures.csv").exists()
     q = {r["format"]: r["mse_over_int_g128"] for r in res["quant_error"]}
     assert q["bitmod4_g128"] < q["olive4"] < 1 and q["bitmod4_g128"] < q["ant4"]
 
@@ -238,3 +239,17 @@ def test_mixpe_reproduction_and_published_pe_energy():
     assert "pe (tech-priced)" in hw.pe_breakdown("published")["area_um2"]
     with pytest.raises(UnsupportedError, match="PE cost source = 'synth'"):
         hw.pe_breakdown("synth")
+
+
+def test_pe_figures_table_compares_tech_and_published():
+    from hwsim.validate import bitserial as B
+    rows = {r["preset"]: r for r in B.pe_figures()}
+    assert set(rows) == set(B.PE_TABLE_PRESETS)
+    for r in rows.values():
+        assert r["published_pe_energy_pj"] > 0 and r["tech_pe_energy_pj"] > 0
+        assert r["energy_tech_over_published"] == pytest.approx(
+            r["tech_pe_energy_pj"] / r["published_pe_energy_pj"])
+    assert rows["bitmod"]["published_pe_area_um2"] == 1507.7
+    assert rows["mixpe-w4a8"]["area_tech_over_published"] is None  # artifact has no area
+    # the tech library prices a wider PE higher: FP16 x FP16 above the 8/4-bit fusion unit
+    assert rows["mixpe-fp16"]["tech_pe_energy_pj"] > rows["mixpe-w4a8"]["tech_pe_energy_pj"]
