@@ -494,16 +494,71 @@ class PatchPlan:
                 f"of {p.weight_memory} for weights, weight_memory_bytes = "
                 f"{p.weight_memory_bytes / KiB:.0f} KiB")
 
-    def cost(self, hw: "MCU") -> PatchCost:
+    def cost(self, hw: "MCU", precision: "PatchPrecision | None" = None) -> PatchCost:
         """Latency and energy on ``hw``: every patch's stage ops, then the rest; checks the fit
-        first (ConfigError), so the per-op SRAM checks see one patch's working set."""
+        first (ConfigError), so the per-op SRAM checks see one patch's working set. With
+        ``precision`` (QuantMCU), outlier patches run the stage in ``high`` activations and the
+        others in ``low`` (the kernels' cost of narrower activations, e.g. none on CMSIS-NN int8
+        kernels that unpack int4 activations to int8 first)."""
         self.check_fit(hw)
         n = self.patches * self.patches
-        costs = [(n, hw.cost(o)) for o in self.stage_ops] + [(1, hw.cost(o)) for o in self.rest_ops]
+        if precision is None:
+            costs = [(n, hw.cost(o)) for o in self.stage_ops]
+        else:
+            patch_bitops(self, precision)   # validates the split
+            k = precision.outlier_patches
+            costs = [(m, hw.cost(_with_activations(o, f))) for o in self.stage_ops
+                     for m, f in ((k, precision.high), (n - k, precision.low)) if m]
+        costs += [(1, hw.cost(o)) for o in self.rest_ops]
         return PatchCost(sum(k * c.latency_s for k, c in costs),
                          sum(k * c.energy_j for k, c in costs),
                          n * sum(o.macs for o in self.stage_ops)
                          + sum(o.macs for o in self.rest_ops))
+
+
+@dataclass(frozen=True)
+class PatchPrecision:
+    """Value-driven mixed precision per patch (QuantMCU, Tao et al., DATE 2024): the
+    ``outlier_patches`` patches whose feature maps hold outliers keep ``high`` activations through
+    the stage; the others run it with ``low`` activations. Everything after the stage is unchanged."""
+
+    outlier_patches: int
+    low: str = "int4"
+    high: str = "int8"
+
+
+def _bitops(op: Op, activations: str | None = None) -> float:
+    """MACs x weight bits x activation bits (the BitOPs QuantMCU counts)."""
+    w = getattr(op, "weights", None)
+    a = activations or getattr(op, "activations", None)
+    if not op.macs or w is None or a is None:
+        return 0.0
+    return op.macs * _formats.get(w).bits * _formats.get(a).bits
+
+
+def patch_bitops(plan: "PatchPlan", precision: PatchPrecision | None = None) -> float:
+    """BitOPs of running ``plan`` (every patch's stage ops, then the rest), with the stage's
+    activations per patch set by ``precision`` (None: the workload's formats everywhere)."""
+    n = plan.patches * plan.patches
+    rest = sum(_bitops(o) for o in plan.rest_ops)
+    if precision is None:
+        return n * sum(_bitops(o) for o in plan.stage_ops) + rest
+    k = precision.outlier_patches
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= n:
+        raise ConfigError(f"PatchPrecision.outlier_patches = {k!r}: expected an integer in "
+                          f"0..{n} ({plan.patches}x{plan.patches} patches)")
+    for f in (precision.low, precision.high):
+        if _formats.get(f).is_float:
+            raise ConfigError(f"PatchPrecision: activations {f!r} is a float format; per-patch "
+                              "precision takes integer activations (int2 ... int8)")
+    hi = sum(_bitops(o, precision.high) for o in plan.stage_ops)
+    lo = sum(_bitops(o, precision.low) for o in plan.stage_ops)
+    return k * hi + (n - k) * lo + rest
+
+
+def _with_activations(op: Op, fmt: str) -> Op:
+    fields = {f: fmt for f in ("activations", "out") if hasattr(op, f)}
+    return op.with_formats(**fields) if hasattr(op, "with_formats") else op
 
 
 def _halo(t_out: int, conv: Conv2d, axis: str) -> int:
@@ -607,4 +662,4 @@ def training_macs_per_cycle(workload, hw: MCU) -> float:
 
 
 __all__ = ["MCU", "MCUParams", "Recipe", "KernelCycles", "MemoryPlan", "memory_plan",
-           "check_fit", "PatchPlan", "PatchCost", "patch_plan", "training_macs_per_cycle"]
+           "check_fit", "PatchPlan", "PatchCost", "PatchPrecision", "patch_plan", "patch_bitops", "training_macs_per_cycle"]

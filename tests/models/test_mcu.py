@@ -242,3 +242,24 @@ def test_memory_plan_runs_single_input_elementwise_in_place():
     rows = dict(memory_plan(wl).per_op_bytes)
     # features.0 (3x224x224 in, 32x112x112 out); its BN and ReLU6 reuse the output buffer
     assert rows["features.0.bn"] == rows["features.0.relu6"] == 32 * 112 * 112
+
+
+def test_per_patch_precision_bitops_by_hand():
+    from hwsim.models.mcu import PatchPrecision, patch_bitops, patch_plan
+
+    wl = _two_conv_stack()
+    pp = patch_plan(wl, "c1", 2)            # 4 patches
+    stage = sum(o.macs for o in pp.stage_ops)
+    head = pp.rest_ops[0].macs * 8 * 8
+    assert patch_bitops(pp) == 4 * stage * 64 + head
+    # one outlier patch keeps int8 activations, three run int4: 8x8 and 8x4 bit products
+    got = patch_bitops(pp, PatchPrecision(1, "int4", "int8"))
+    assert got == stage * 64 + 3 * stage * 32 + head
+    assert patch_bitops(pp, PatchPrecision(4)) == patch_bitops(pp)
+    with pytest.raises(ConfigError, match=r"outlier_patches = 5.*0\.\.4"):
+        patch_bitops(pp, PatchPrecision(5))
+    with pytest.raises(ConfigError, match="float format"):
+        patch_bitops(pp, PatchPrecision(1, "fp16"))
+    hw = hwsim.load_arch("stm32h7")
+    # CMSIS-NN has no int4-activation kernel: int4 activations are unpacked to the same loop
+    assert pp.cost(hw, PatchPrecision(0)).latency_s == pytest.approx(pp.cost(hw).latency_s)
