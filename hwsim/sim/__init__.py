@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..errors import ConfigError
 from ..models.base import Cost
 from ..workload.ops import Op
 from . import generic
@@ -72,4 +73,42 @@ def simulate_op(hw, op: Op, cost: Cost | None = None, *, mem_latency_s: float = 
                    breakdown=bd), res
 
 
-__all__ = ["SimResult", "Step", "TileProgram", "op_programs", "simulate", "simulate_op", "STALLS"]
+def simulate_shared(hw, ops: list[Op], *, mem_latency_s: float = 0.0, trace: bool = False
+                    ) -> SimResult:
+    """Run ``ops`` at the same time, one per copy of ``hw``'s compute unit (its buffers
+    included), all on ``hw``'s one memory channel: what two arrays behind one DRAM interface
+    see and the per-op analytical model cannot (it gives each op the whole bandwidth).
+
+    Each op's programs (attention: two) run back to back on its unit. Latency is when the last
+    unit finishes. Raises ConfigError when the programs do not share one memory system (ops that
+    fall back to the generic program, or programs with different buffers).
+
+    Example::
+
+        res = simulate_shared(hw, [op, op])      # two arrays, one channel
+        res.latency_s / simulate_op(hw, op)[0].latency_s    # ~2 when the op is memory-bound
+    """
+    streams, ref = [], None
+    for op in ops:
+        progs = op_programs(hw, op, mem_latency_s=mem_latency_s)
+        for p in progs:
+            if p.source.startswith("generic") or len(p.streams) != 1:
+                raise ConfigError(f"simulate_shared: {op.name or op.type} has no tile program of "
+                                  f"its own on {hw.name} ({p.source}); only family tile programs "
+                                  "share a channel")
+            key = (p.operands, p.buffer_bytes, p.mem_bandwidth_Bps, p.out)
+            if ref is not None and key != ref:
+                raise ConfigError(f"simulate_shared: {op.name or op.type}: programs differ in "
+                                  f"operands/buffers/bandwidth ({key} vs {ref})")
+            ref = key
+        streams.append(tuple(s for p in progs for s in p.streams[0]))
+    if ref is None:
+        raise ConfigError("simulate_shared: ops is empty; expected at least one op")
+    first = op_programs(hw, ops[0], mem_latency_s=mem_latency_s)[0]
+    prog = replace(first, streams=tuple(streams), overhead_s=0.0,
+                   source=f"{len(ops)} units sharing one channel")
+    return simulate(prog, trace=trace)
+
+
+__all__ = ["SimResult", "Step", "TileProgram", "op_programs", "simulate", "simulate_op",
+           "simulate_shared", "STALLS"]

@@ -3,25 +3,29 @@
 Components, per compute unit ``u`` (all units share one memory channel):
 
 * **memory channel** (:class:`Channel`): one DRAM interface of ``mem_bandwidth_Bps``; transfers in
-  flight share it equally (processor sharing), so two units streaming at once each get half.
-* **buffers**: one per operand, a :class:`simpy.Container` of ``buffer_bytes``. A tile reserves
-  its space before its load is issued and frees it when its last user finishes computing (the
-  output tile: when its store ends). When two tiles of an operand fit, the next one loads while
-  the current one computes (double buffering); when only one fits, load and compute serialize.
-* **requester** -> **load DMA**: the requester reserves space tile by tile, in program order; the
-  DMA engine moves one tile at a time, starting ``mem_latency_s`` after the request (requests are
-  pipelined, so latency hides behind earlier transfers when space was free early enough).
+  flight share it max-min fairly (two units streaming at once each get half; a stream capped at
+  what its compute consumes leaves the rest to the others).
+* **buffers**: one per operand: ``buffer_bytes`` of capacity and two tile slots (ping-pong: the
+  tile in use and the next one). A tile reserves its space before its load is issued and frees it
+  when its last user finishes computing (the output tile: when its store ends). When two tiles of
+  an operand fit, the next one loads while the current one computes (double buffering); when only
+  one fits, its load waits for the previous tile and serializes with compute.
+* **requester + load DMA per operand**: each operand's tiles are requested and loaded in program
+  order, one tile ahead at most (the slots); different operands load concurrently. A transfer
+  starts ``mem_latency_s`` after its request (requests of a streamed run are pipelined).
 * **compute unit**: takes tiles in order once their data are in, busy ``compute_s`` per tile.
-* **store DMA**: writes finished output tiles back through the same channel (writes are posted:
-  no latency).
+* **store DMA**: writes finished output tiles back through the same channel (posted writes: no
+  latency).
 
-Coarsening: a run of ``n`` identical tiles in the middle of a program (after the pipeline filled
-through single-tile events, :func:`hwsim.sim.program.items`) is one event: its load moves ``n``
-tiles' bytes, its compute takes ``n x compute_s`` but starts when the first tile's bytes are in and
-ends no earlier than one tile's compute after the last byte (streaming overlap) -- or, if two tiles
-do not fit the buffer, after all its bytes (no overlap). Stalls are reported as
-:class:`SimResult` fields; the buffer stall is measured against a counterfactual run in which every
-buffer holds two tiles.
+Coarsening: a run of ``n`` identical tiles (:func:`hwsim.sim.program.items` keeps its first and
+last ``edge`` tiles as single events, through which the pipeline fills and drains) is one event:
+its first tile loads like any tile; the other ``n - 1`` tiles' bytes stream from the moment the run
+starts computing, capped at one tile's bytes per tile of compute (what double buffering admits),
+and their stores stream out the same way; compute takes ``n x compute_s`` and ends no earlier than
+one tile's compute after the last byte arrived. With a buffer too small for two tiles the run's
+bytes all load first (no overlap). On hand-made and mapped programs this matches the tile-by-tile
+simulation (``edge`` = infinity; tests/sim). Stalls are reported as :class:`SimResult` fields; the
+buffer stall is measured against a counterfactual run in which every buffer holds two tiles.
 """
 
 from __future__ import annotations
@@ -159,7 +163,7 @@ class Channel:
         self._reschedule()
 
 
-def simulate(prog: TileProgram, *, trace: bool = False, edge: int = 2,
+def simulate(prog: TileProgram, *, trace: bool = False, edge: int = 1,
              counterfactual: bool = True) -> SimResult:
     """Run ``prog``; returns its latency and stall breakdown (``spans`` filled when ``trace``).
 
@@ -216,65 +220,80 @@ def _unit(env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge) -> di
     caps = prog.buffer_bytes
     bufs = [simpy.Container(env, capacity=c if math.isfinite(c) else float("inf"))
             for c in caps]
+    # ping-pong buffering: at most two tiles of an operand on chip (the one in use and the
+    # next), fewer when two do not fit the capacity
+    slots = [simpy.Container(env, capacity=2) for _ in range(nops)]
     held: list[list[float]] = [[] for _ in range(nops)]   # FIFO of reserved tile sizes
     first_in = [env.event() for _ in its]
+    started = [env.event() for _ in its]      # item k's first tile began computing
     all_in = [env.event() for _ in its]
-    loadq = simpy.Store(env)
+    loadq = [simpy.Store(env) for _ in range(nops)]
     storeq = simpy.Store(env)
+    parts = [[0, 0] for _ in its]   # per item: operand loads outstanding (first tile, all)
     st = {"first": None, "last": None, "busy": 0.0, "idle": 0.0, "events": 0, "last_load": 0.0}
     tag = f"unit{u} " if len(prog.streams) > 1 else ""
 
     def overlaps(s) -> bool:
         return all(s.new[i] <= 0 or 2 * s.new[i] <= caps[i] for i in range(nops))
 
-    def requester():
-        for k, (s, n) in enumerate(its):
-            for i in range(nops):
-                if s.new[i] > 0:
-                    yield bufs[i].put(s.new[i])
-                    held[i].append(s.new[i])
-            st["events"] += 1
-            yield loadq.put((k, env.now))
-        yield loadq.put(None)
+    for k, (s, n) in enumerate(its):
+        m = sum(1 for i in range(nops) if s.load[i] > 0)
+        parts[k] = [m, m]
+        if not m:
+            first_in[k].succeed()
+            all_in[k].succeed()
 
-    def load_dma():
+    def requester(i):
+        """Operand ``i``'s requests in program order: reserve a new tile's space (waiting for
+        it), then queue its load. Operands run ahead independently (one tile ahead each)."""
+        for k, (s, n) in enumerate(its):
+            if s.new[i] > 0:
+                yield slots[i].put(1)
+                yield bufs[i].put(s.new[i])
+                held[i].append(s.new[i])
+                st["events"] += 1
+            if s.load[i] > 0:
+                yield loadq[i].put((k, env.now))
+        yield loadq[i].put(None)
+
+    def part_done(k, which, t0, n):
+        parts[k][which] -= 1
+        if parts[k][which] == 0:
+            (first_in if which == 0 else all_in)[k].succeed()
+            if which == 1:
+                st["events"] += 1
+                st["last_load"] = max(st["last_load"], env.now)
+                if spans is not None:
+                    spans.append((f"{tag}load DMA", f"load x{n}", t0, env.now))
+
+    def load_dma(i):
+        """DMA queue of operand ``i``: its buffer fills in program order; the buffers of
+        different operands fill concurrently (their transfers share the channel)."""
         while True:
-            job = yield loadq.get()
+            job = yield loadq[i].get()
             if job is None:
                 return
             k, t_req = job
             s, n = its[k]
-            nbytes = sum(s.load)
-            if nbytes <= 0:
-                first_in[k].succeed()
-                all_in[k].succeed()
-                continue
+            nbytes = s.load[i]
             wait = t_req + prog.mem_latency_s - env.now
             if wait > 0:
                 yield env.timeout(wait)
             t0 = env.now
+            st["events"] += 1
             if n > 1 and overlaps(s):
                 yield ch.transfer(nbytes, "load")
-                first_in[k].succeed()
-                # the rest streams through the double buffer, no faster than compute eats it;
-                # the DMA engine goes on with later requests (a prefetch whose space is free)
+                part_done(k, 0, t0, n)
+                # the rest streams through the double buffer once the run computes, no faster
+                # than compute eats it (a prefetch further ahead would need more buffer)
+                if not started[k].triggered:
+                    yield started[k]
                 cap = nbytes / s.compute_s if s.compute_s > 0 else math.inf
-                env.process(stream_load(k, (n - 1) * nbytes, cap, t0, n))
-                continue
-            yield ch.transfer(n * nbytes, "load")
-            first_in[k].succeed()
-            loaded(k, t0, n)
-
-    def stream_load(k, nbytes, cap, t0, n):
-        yield ch.transfer(nbytes, "load", cap)
-        loaded(k, t0, n)
-
-    def loaded(k, t0, n):
-        all_in[k].succeed()
-        st["events"] += 2
-        st["last_load"] = max(st["last_load"], env.now)
-        if spans is not None:
-            spans.append((f"{tag}load DMA", f"load x{n}", t0, env.now))
+                yield ch.transfer((n - 1) * nbytes, "load", cap)
+            else:
+                yield ch.transfer(n * nbytes, "load")
+                part_done(k, 0, t0, n)
+            part_done(k, 1, t0, n)
 
     def stream_store(nbytes, rate, delay):
         """Stores of a coarse run's tiles as they finish: one tile's worth per tile compute."""
@@ -289,6 +308,7 @@ def _unit(env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge) -> di
         for k, (s, n) in enumerate(its):
             yield first_in[k]
             t0 = env.now
+            started[k].succeed()
             if prev is not None:
                 st["idle"] += t0 - prev
             if st["first"] is None:
@@ -315,6 +335,7 @@ def _unit(env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge) -> di
                     continue
                 if (last[i] or (n > 1 and s.new[i] > 0)) and held[i]:
                     yield bufs[i].get(held[i].pop(0))
+                    yield slots[i].get(1)
             n_store = 1 if streamed is not None else n
             if prog.out is not None and (last[prog.out] or (n > 1 and s.new[prog.out] > 0)):
                 size = held[prog.out].pop(0) if held[prog.out] else 0.0
@@ -338,8 +359,12 @@ def _unit(env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge) -> di
                 spans.append((f"{tag}store DMA", "store", t0, env.now))
             if size > 0:
                 yield bufs[prog.out].get(size)
+                yield slots[prog.out].get(1)
             st["events"] += 1
 
-    for p in (requester, load_dma, compute, store_dma):
+    for p in (compute, store_dma):
         env.process(p())
+    for i in range(nops):
+        env.process(requester(i))
+        env.process(load_dma(i))
     return st

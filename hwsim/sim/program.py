@@ -123,7 +123,7 @@ def compress(steps) -> list[Step]:
     return out
 
 
-def items(steps, edge: int = 2) -> list[tuple[Step, int]]:
+def items(steps, edge: int = 1) -> list[tuple[Step, int]]:
     """What the engine schedules: ``(step, n)`` pairs. A run longer than ``2 * edge + 1`` keeps
     its first and last ``edge`` tiles as single events (the pipeline fills and drains through
     them) and makes the middle one coarse event of ``n`` tiles."""

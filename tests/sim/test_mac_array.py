@@ -80,3 +80,14 @@ def test_attention_runs_both_gemms(mac):
     c, res = simulate_op(mac, op)
     assert c.latency_s == pytest.approx(sum(r.latency_s for r in res))
     assert abs(c.latency_s / mac.cost(op).latency_s - 1) < 0.05
+
+
+@pytest.mark.parametrize("ibuf,M", [(524288, 512), (262144, 512)])
+def test_coarse_events_match_the_tile_by_tile_run_on_a_mapped_layer(ibuf, M):
+    from hwsim.sim import simulate
+    hw = hwsim.load_arch("mac-tc", input_buffer_bytes=ibuf)
+    (prog,) = op_programs(hw, gemm(M, 512, 2048))
+    coarse, fine = simulate(prog, counterfactual=False), simulate(prog, edge=10 ** 9,
+                                                                  counterfactual=False)
+    assert coarse.events < fine.events / 2
+    assert coarse.latency_s == pytest.approx(fine.latency_s, rel=1e-3)
