@@ -52,6 +52,11 @@ def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+def _fill(i: int) -> dict:
+    """Bar style of the i-th stacked part: palette colour, hatched once the palette repeats."""
+    return {"color": color(i), "hatch": ("", "//", "..", "xx")[(i // len(PALETTE)) % 4]}
+
+
 def save(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
     """Write ``fig`` (PNG/SVG/PDF by suffix), creating the folder; close it; return the path."""
     p = Path(path)
@@ -396,7 +401,7 @@ def breakdown(reports, metric: str = "latency_s", by: str = "bound",
         left = np.zeros(len(groups))
         for i, p in enumerate(parts):
             vals = np.array([d.get(g, {}).get(p, 0.0) for g in groups]) / scale
-            ax.barh(groups, vals, left=left, color=color(i), label=p, edgecolor="white", lw=0.3)
+            ax.barh(groups, vals, left=left, label=p, edgecolor="white", lw=0.3, **_fill(i))
             left += vals
         total = getattr(rep, metric) / scale
         tot_scale, tot_unit = _unit(metric, total * scale)
@@ -434,15 +439,16 @@ def area_breakdown(hws, labels: Sequence[str] | None = None) -> Figure:
         data.append({k: v / 1e6 for k, v in fn().items()})
     parts = list(dict.fromkeys(k for d in data for k in d))
     names = list(labels or [hw.name for hw in hws])
-    fig, ax = plt.subplots(figsize=(2.5 + 1.1 * len(hws), 4))
+    fig, ax = plt.subplots(figsize=(4 + 1.1 * len(hws), 4))
     bottom = np.zeros(len(hws))
     for i, p in enumerate(parts):
         vals = np.array([d.get(p, 0.0) for d in data])
-        ax.bar(names, vals, bottom=bottom, color=color(i), label=p, edgecolor="white", lw=0.3)
+        ax.bar(names, vals, bottom=bottom, label=p, edgecolor="white", lw=0.3, **_fill(i))
         bottom += vals
     ax.set(ylabel=label("area_mm2"), title="area by component")
+    ax.set_ylim(0, bottom.max() * 1.05)
     ax.tick_params(axis="x", rotation=30, labelsize=8)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     fig.breakdown = data
