@@ -2,6 +2,7 @@
 """Measure one decode step of a Llama-2-7B-shaped model (random weights) on a GPU.
 
     python benchmarks/gpu/llm_decode.py --out DIR [--batches 1,8,32] [--context 2048] [--profile]
+                                        [--compile]
 
 The step is the op sequence hwsim builds for `load_workload("llama-2-7b", phase="decode")`:
 embedding, per layer RMSNorm, fused QKV, rotary embedding, KV-cache write, SDPA over context+1
@@ -10,9 +11,12 @@ LM head. It is captured in a CUDA graph and replayed, so the time is kernel time
 overhead), with every weight read from HBM (13.5 GB >> L2). Weights fp16 or, with `int4`, the
 linear layers as tinygemm W4A16 (torch._weight_int4pack_mm, group 128, bf16 activations).
 Writes llm_decode.csv: weights, batch, context, s_per_step, tokens_per_s. The step is PyTorch
-eager mode's kernel sequence (hwsim: ``fusion="eager"``). (A torch.compile variant was tried in
-version 1.1 and dropped: Inductor functionalizes the in-place KV-cache writes into copies of the
-whole cache, 0.73 ms each on an H200, so it is no fused reference.)
+eager mode's kernel sequence (hwsim: ``fusion="eager"``). ``--compile`` (llm_decode_compiled.csv)
+runs each layer's norm + QKV + rotary and O-projection + residual + norm + MLP + residual through
+``torch.compile`` (Inductor fuses the elementwise work into a few Triton kernels around the
+cuBLAS GEMMs: hwsim's ``fusion="fused"``), with the KV-cache writes and SDPA left eager: in 1.1
+the whole step was compiled and Inductor turned the in-place cache writes into copies of the
+whole cache (0.73 ms each on an H200), which is no fused reference.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-SCRIPT_VERSION = "llm-decode 1.2"  # 1.2: --compile removed; eager step unchanged since 1.0
+SCRIPT_VERSION = "llm-decode 1.3"  # 1.3: --compile per layer region; eager step unchanged since 1.0
 H, I, L, NH, V = 4096, 11008, 32, 32, 32000
 HD = H // NH
 
@@ -68,11 +72,14 @@ def main():
     ap.add_argument("--batches", default="1,8,32")
     ap.add_argument("--context", type=int, default=2048)
     ap.add_argument("--weights", default="fp16,int4")
+    ap.add_argument("--compile", action="store_true",
+                    help="torch.compile each layer's two elementwise+GEMM regions; writes "
+                         "llm_decode_compiled.csv")
     ap.add_argument("--profile", action="store_true",
                     help="also write kernels.csv: every kernel of one eager step (name, us)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    tag = ""
+    tag = "_compiled" if a.compile else ""
     f = open(os.path.join(a.out, f"llm_decode{tag}.csv"), "w", newline="")
     w = csv.writer(f)
     w.writerow(["model", "weights", "activations", "batch", "context", "s_per_step", "tokens_per_s",
@@ -87,20 +94,29 @@ def main():
                 cos = torch.randn(1, 1, 1, HD // 2, device="cuda", dtype=dt)
                 sin = torch.randn_like(cos)
 
+                def pre(x, n1, wqkv, cos, sin):  # norm, QKV projection, rotary embedding
+                    h = rms(x, n1)
+                    qkv = apply(wqkv, h).view(B, 3, NH, 1, HD)
+                    q, k, v = qkv[:, 0], qkv[:, 1], qkv[:, 2]
+                    return rope(q, cos, sin), rope(k, cos, sin), v
+
+                def post(x, o, wo, n2, wgu, wd):  # O projection, residual, norm, MLP, residual
+                    x = x + apply(wo, o.reshape(B, H))
+                    gu = apply(wgu, rms(x, n2))
+                    return x + apply(wd, F.silu(gu[:, :I]) * gu[:, I:])
+
+                if a.compile:  # the cache writes and SDPA stay outside the compiled regions
+                    pre = torch.compile(pre, dynamic=False)
+                    post = torch.compile(post, dynamic=False)
+
                 def step():
                     x = emb[tok]  # [B, H]
                     for li, ly in enumerate(layers):
-                        h = rms(x, ly["n1"])
-                        qkv = apply(ly["qkv"], h).view(B, 3, NH, 1, HD)
-                        q, k, v = qkv[:, 0], qkv[:, 1], qkv[:, 2]
-                        q, k = rope(q, cos, sin), rope(k, cos, sin)
+                        q, k, v = pre(x, ly["n1"], ly["qkv"], cos, sin)
                         kc[li, :, :, pos:pos + 1] = k
                         vc[li, :, :, pos:pos + 1] = v
                         o = F.scaled_dot_product_attention(q, kc[li], vc[li])
-                        x = x + apply(ly["o"], o.reshape(B, H))
-                        h = rms(x, ly["n2"])
-                        gu = apply(ly["gu"], h)
-                        x = x + apply(ly["d"], F.silu(gu[:, :I]) * gu[:, I:])
+                        x = post(x, o, ly["o"], ly["n2"], ly["gu"], ly["d"])
                     return apply(head, rms(x, layers[0]["n1"]))
 
                 if a.profile and B == 1:
