@@ -3,8 +3,9 @@ the analytical model, plus the dynamics it cannot see (pipeline fill/drain, buff
 double-buffer, units contending for one memory channel, DRAM latency).
 
 ``hwsim.evaluate(workload, hw, engine="sim")`` runs every op through :func:`simulate_op`. Each
-family supplies a tile program built from its analytical model's own mapping (``ADAPTERS``:
-``mac_array``, ``lut``, ``gpu``); ops and families without one use :mod:`hwsim.sim.generic`
+family supplies a tile program built from its analytical model's own mapping (``mac_array``,
+``lut``, ``gpu``, ``bitserial``); ops and families without one (FPGA, MCU, CPU) use
+:mod:`hwsim.sim.generic` and are flagged ``sim_generic`` = 1
 (what it cannot see is in its docstring). Energy stays the analytical model's (the same work),
 plus idle power x the extra time where the model has an ``idle_power_w``.
 
@@ -24,6 +25,7 @@ from dataclasses import replace
 from ..errors import ConfigError
 from ..models.base import Cost
 from ..workload.ops import Op
+from . import bitserial as _bitserial
 from . import generic
 from . import gpu as _gpu
 from . import lut as _lut
@@ -46,6 +48,8 @@ def op_programs(hw, op: Op, cost: Cost | None = None, mem_latency_s: float = 0.0
         progs = _lut.programs(hw, op, mem_latency_s)
     elif fam == "gpu":
         progs = _gpu.programs(hw, op, cost, mem_latency_s)
+    elif fam == "bitserial":
+        progs = _bitserial.programs(hw, op, mem_latency_s)
     return progs or [generic.program(op, cost, mem_latency_s=mem_latency_s)]
 
 

@@ -1,0 +1,112 @@
+"""Tile program of a bit-serial / mixed-precision PE array (family ``bitserial``) from its
+analytical layer cost (:meth:`hwsim.models.bitserial.BitSerialArray.layer_cycles`, used
+read-only: its compute cycles, operand bytes and refetch counts).
+
+The analytical model (the BitMoD artifact's accounting) has no loop order beyond its refetch rule,
+so the program makes that rule concrete:
+
+* an operand that fits its buffer is *resident*: loaded whole before the first tile (inputs when
+  they fit and are the smaller or the weights do not fit; otherwise the weights), while the other
+  operand *streams* in chunks of whole array passes (``rows`` output channels of weights, ``cols``
+  tokens of inputs) that fill half its buffer, so consecutive chunks double-buffer;
+* when neither fits, the refetched operand streams once per chunk of the other, and those chunks
+  are what the refetch count assumes: ``ceil(bytes / buffer)`` equal chunks, nearly filling the
+  buffer -- they cannot double-buffer, so each one's load waits for the previous one's last tile
+  (a stall the analytical ``max(compute, DRAM)`` does not see).
+
+Compute per step is the analytical compute time times the step's share of the output (resident
+share x streamed share), so steps add up to ``compute_cycles``; DRAM bytes add up to the
+analytical ``dram_bytes``. Outputs are stored after each step, their share of the output bytes;
+they take no buffer space (the artifact writes outputs to the input SRAM without charging its
+capacity). Bandwidth is ``dram_bus_bits x dram_transfers_per_cycle x frequency_hz / 8``. Vector
+ops use the generic program.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import formats as _formats
+from ..workload.ops import Attention, Conv2d, Gemm, Op
+from .program import Step, TileProgram, compress
+
+
+def specs(op: Op) -> list[tuple] | None:
+    """The GEMMs the analytical model costs for ``op``, as ``(M, N, K, groups, activations,
+    weights, out, kv)`` -- the same decomposition as ``BitSerialArray._cost_attention``."""
+    if isinstance(op, Attention):
+        share = op.heads // op.kv_heads
+        kv_eff = max(1, round(op.kv_len * op.score_pairs / (op.q_len * op.kv_len)))
+        m, g = op.q_len * share, op.batch * op.kv_heads
+        return [(m, kv_eff, op.head_dim, g, op.activations, op.kv, op.out, True),
+                (m, op.head_dim, kv_eff, g, op.activations, op.kv, op.out, True)]
+    if isinstance(op, (Gemm, Conv2d)):
+        g = op if isinstance(op, Gemm) else op.as_gemm()
+        return [(g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out, False)]
+    return None
+
+
+def chunks(total: float, unit: float, cap: float) -> list[float]:
+    """Split ``total`` bytes into chunks of whole ``unit``s, as many as fill half of ``cap``
+    (so two chunks double-buffer). A unit larger than that is split by bytes."""
+    room = cap / 2
+    per = unit * math.floor(room / unit) if unit <= room else room
+    per = min(per, total) if per > 0 else total
+    n = max(1, math.ceil(total / per - 1e-9))
+    return [per] * (n - 1) + [total - per * (n - 1)]
+
+
+def _gemm_steps(hw, M, N, K, groups, act, weights, out, kv) -> list[Step]:
+    p = hw.params
+    wf, af, of = (_formats.get(f) for f in (weights, act, out))
+    lc = hw.layer_cycles(M, N, K, w_bits=wf.storage_bits, a_bits=af.storage_bits,
+                         o_bits=of.storage_bits, groups=groups, serial_w_bits=wf.bits,
+                         serial_a_bits=af.bits, kv=kv)
+    comp = lc.compute_cycles / p.frequency_hz
+    wb, ib, ob = lc.weight_bytes, lc.input_bytes, lc.output_bytes
+    ibuf, wbuf = p.input_buffer_bytes, p.weight_buffer_bytes
+    unit = {0: ib / (groups * math.ceil(M / p.cols)), 1: wb / (groups * math.ceil(N / p.rows))}
+    total, cap = {0: ib, 1: wb}, {0: ibuf, 1: wbuf}
+    if lc.weight_fetches > 1:        # inputs in whole-buffer chunks, weights stream per chunk
+        res, res_chunks = 0, [ib / lc.weight_fetches] * lc.weight_fetches
+    elif lc.input_fetches > 1:       # weights in whole-buffer chunks, inputs stream per chunk
+        res, res_chunks = 1, [wb / lc.input_fetches] * lc.input_fetches
+    else:
+        res = 0 if ib <= ibuf and (wb > wbuf or ib <= wb) else 1
+        res_chunks = [total[res]]
+    strm = 1 - res
+    s_chunks = chunks(total[strm], unit[strm], cap[strm])
+    steps = []
+    for r in res_chunks:
+        for j, s in enumerate(s_chunks):
+            share = (r / total[res]) * (s / total[strm]) if total[res] and total[strm] else (
+                1.0 / (len(res_chunks) * len(s_chunks)))
+            new = [0.0, 0.0]
+            new[strm] = s
+            if j == 0:
+                new[res] = r
+            last = [True, True]
+            last[res] = j == len(s_chunks) - 1
+            steps.append(Step(new=tuple(new), load=tuple(new), compute_s=comp * share,
+                              store_bytes=ob * share, last_use=tuple(last)))
+    return steps
+
+
+def programs(hw, op: Op, mem_latency_s: float = 0.0) -> list | None:
+    """One program per GEMM of ``op`` (attention: QK^T and PV); None for vector ops."""
+    sp = specs(op)
+    if sp is None:
+        return None
+    p = hw.params
+    bw = p.dram_bus_bits * p.dram_transfers_per_cycle * p.frequency_hz / 8
+    out = []
+    for spec in sp:
+        steps = compress(_gemm_steps(hw, *spec))
+        out.append(TileProgram(
+            operands=("inputs", "weights"),
+            buffer_bytes=(float(p.input_buffer_bytes), float(p.weight_buffer_bytes)),
+            streams=(tuple(steps),), mem_bandwidth_Bps=bw, mem_latency_s=mem_latency_s,
+            unit=f"{p.rows}x{p.cols} PEs ({p.serial}-serial)",
+            source=f"bitserial: M={spec[0]} N={spec[1]} K={spec[2]} groups={spec[3]}, "
+                   f"{sum(s.count for s in steps)} chunk steps"))
+    return out
