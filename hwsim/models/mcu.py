@@ -458,17 +458,26 @@ class PatchPlan:
     """Patch-based inference (MCUNetV2, Lin et al., NeurIPS 2021) of a workload's first stage: the
     stage's output split into ``patches`` x ``patches`` spatial tiles, each computed through the
     whole stage from an input tile grown by the receptive-field halo (recomputed where tiles
-    overlap), then the rest of the network layer by layer."""
+    overlap, clipped at the image border), then the rest of the network layer by layer."""
 
     workload: object
     patches: int
-    stage_ops: tuple            # one patch's ops (run patches**2 times)
+    stage_groups: tuple         # ((patch count, one such patch's ops), ...): patches of one size
     rest_ops: tuple             # the ops after the stage, unchanged
     stage_macs: int             # MACs of the stage layer by layer
     recompute_macs: int         # MACs above stage_macs of running every patch
     peak_activation_bytes: float
     peak_where: str             # "patch stage" or the op of the rest with the peak
     layer_peak_activation_bytes: float
+
+    @property
+    def n_patches(self) -> int:
+        return sum(n for n, _ in self.stage_groups)
+
+    @property
+    def stage_ops(self) -> tuple:
+        """The ops of the largest patch (an interior one when there is one)."""
+        return max(self.stage_groups, key=lambda g: sum(o.macs for o in g[1]))[1]
 
     @property
     def recompute_fraction(self) -> float:
@@ -497,30 +506,35 @@ class PatchPlan:
     def cost(self, hw: "MCU", precision: "PatchPrecision | None" = None) -> PatchCost:
         """Latency and energy on ``hw``: every patch's stage ops, then the rest; checks the fit
         first (ConfigError), so the per-op SRAM checks see one patch's working set. With
-        ``precision`` (QuantMCU), outlier patches run the stage in ``high`` activations and the
-        others in ``low`` (the kernels' cost of narrower activations, e.g. none on CMSIS-NN int8
-        kernels that unpack int4 activations to int8 first)."""
+        ``precision`` (QuantMCU), a fraction outlier_patches / n_patches of every patch size runs
+        the stage in ``high`` activations and the rest in ``low`` (at the kernels' cost of
+        narrower activations: none on CMSIS-NN, which widens int4 activations to the int8 loop)."""
         self.check_fit(hw)
-        n = self.patches * self.patches
+        costs = []
         if precision is None:
-            costs = [(n, hw.cost(o)) for o in self.stage_ops]
+            shares = ((1.0, None),)
         else:
-            patch_bitops(self, precision)   # validates the split
-            k = precision.outlier_patches
-            costs = [(m, hw.cost(_with_activations(o, f))) for o in self.stage_ops
-                     for m, f in ((k, precision.high), (n - k, precision.low)) if m]
+            _check_precision(self, precision)
+            f = precision.outlier_patches / self.n_patches
+            shares = ((f, precision.high), (1.0 - f, precision.low))
+        for n, ops in self.stage_groups:
+            for share, fmt in shares:
+                if share:
+                    costs += [(n * share, hw.cost(_with_activations(o, fmt) if fmt else o))
+                              for o in ops]
         costs += [(1, hw.cost(o)) for o in self.rest_ops]
+        macs = sum(n * sum(o.macs for o in ops) for n, ops in self.stage_groups)
         return PatchCost(sum(k * c.latency_s for k, c in costs),
                          sum(k * c.energy_j for k, c in costs),
-                         n * sum(o.macs for o in self.stage_ops)
-                         + sum(o.macs for o in self.rest_ops))
+                         macs + sum(o.macs for o in self.rest_ops))
 
 
 @dataclass(frozen=True)
 class PatchPrecision:
     """Value-driven mixed precision per patch (QuantMCU, Tao et al., DATE 2024): the
     ``outlier_patches`` patches whose feature maps hold outliers keep ``high`` activations through
-    the stage; the others run it with ``low`` activations. Everything after the stage is unchanged."""
+    the stage; the others run it with ``low`` activations. Everything after the stage is unchanged.
+    Which patches hold outliers is data-dependent: they are taken as average-sized patches."""
 
     outlier_patches: int
     low: str = "int4"
@@ -536,14 +550,8 @@ def _bitops(op: Op, activations: str | None = None) -> float:
     return op.macs * _formats.get(w).bits * _formats.get(a).bits
 
 
-def patch_bitops(plan: "PatchPlan", precision: PatchPrecision | None = None) -> float:
-    """BitOPs of running ``plan`` (every patch's stage ops, then the rest), with the stage's
-    activations per patch set by ``precision`` (None: the workload's formats everywhere)."""
-    n = plan.patches * plan.patches
-    rest = sum(_bitops(o) for o in plan.rest_ops)
-    if precision is None:
-        return n * sum(_bitops(o) for o in plan.stage_ops) + rest
-    k = precision.outlier_patches
+def _check_precision(plan: "PatchPlan", precision: PatchPrecision) -> None:
+    k, n = precision.outlier_patches, plan.n_patches
     if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= n:
         raise ConfigError(f"PatchPrecision.outlier_patches = {k!r}: expected an integer in "
                           f"0..{n} ({plan.patches}x{plan.patches} patches)")
@@ -551,9 +559,18 @@ def patch_bitops(plan: "PatchPlan", precision: PatchPrecision | None = None) -> 
         if _formats.get(f).is_float:
             raise ConfigError(f"PatchPrecision: activations {f!r} is a float format; per-patch "
                               "precision takes integer activations (int2 ... int8)")
-    hi = sum(_bitops(o, precision.high) for o in plan.stage_ops)
-    lo = sum(_bitops(o, precision.low) for o in plan.stage_ops)
-    return k * hi + (n - k) * lo + rest
+
+
+def patch_bitops(plan: "PatchPlan", precision: PatchPrecision | None = None) -> float:
+    """BitOPs of running ``plan`` (every patch's stage ops, then the rest), with the stage's
+    activations per patch set by ``precision`` (None: the workload's formats everywhere)."""
+    rest = sum(_bitops(o) for o in plan.rest_ops)
+    if precision is None:
+        return sum(n * sum(_bitops(o) for o in ops) for n, ops in plan.stage_groups) + rest
+    _check_precision(plan, precision)
+    f = precision.outlier_patches / plan.n_patches
+    return sum(n * sum(f * _bitops(o, precision.high) + (1 - f) * _bitops(o, precision.low)
+                       for o in ops) for n, ops in plan.stage_groups) + rest
 
 
 def _with_activations(op: Op, fmt: str) -> Op:
@@ -561,22 +578,42 @@ def _with_activations(op: Op, fmt: str) -> Op:
     return op.with_formats(**fields) if hasattr(op, "with_formats") else op
 
 
-def _halo(t_out: int, conv: Conv2d, axis: str) -> int:
-    """Input rows (or columns) a conv needs for ``t_out`` output rows: (t - 1) s + d (k - 1) + 1."""
-    k = conv.kernel_h if axis == "h" else conv.kernel_w
-    return (t_out - 1) * conv.stride + conv.dilation * (k - 1) + 1
+def _axis_tiles(convs: list, patches: int, axis: str) -> list[dict[str, tuple[int, int]]]:
+    """Per patch index along one axis: for each conv of the stage, (output length, input length
+    with its padding rows) of that patch's tile. The stage output is cut into ``patches`` tiles
+    of ceil(out / patches) (fewer when those cover the output early: 28 rows in 8 tiles of 4 make
+    7 tiles); each conv's input range [a s - p, (b - 1) s - p + d (k - 1) + 1) is
+    clipped to the tensor (rows outside are padding, not recomputed) and is the output range the
+    conv before it must produce."""
+    last = convs[-1]
+    total = last.out_h if axis == "h" else last.out_w
+    tile = -(-total // patches)
+    out = []
+    for i in range(patches):
+        a, b = i * tile, min((i + 1) * tile, total)
+        if a >= b:
+            continue
+        sizes = {}
+        for c in reversed(convs):
+            k = c.kernel_h if axis == "h" else c.kernel_w
+            n_in = c.in_h if axis == "h" else c.in_w
+            lo = a * c.stride - c.padding
+            hi = (b - 1) * c.stride - c.padding + c.dilation * (k - 1) + 1
+            sizes[c.name] = (b - a, hi - lo)
+            a, b = max(0, lo), min(n_in, hi)
+        out.append(sizes)
+    return out
 
 
 def patch_plan(workload, last_stage_op: str, patches: int) -> PatchPlan:
     """Run ``workload``'s ops up to ``last_stage_op`` patch by patch (``patches`` per side).
 
-    Halo sizes follow each conv back from the stage's output tile (:func:`_halo`); tiles are
-    treated as interior (their halos are real data, an upper bound on edge tiles that read
-    padding). Peak memory in the patch phase: one patch's schedule (:func:`memory_plan` of the
-    per-patch ops) plus every tensor the stage hands to the rest (the stage output and any skip
-    tensor crossing the cut), held whole while patches fill them; after it, the rest of the
-    layer-by-layer schedule's rows. Only single-branch stages of Conv2d / Elementwise / Norm
-    ops can be split (UnsupportedError otherwise).
+    Tiles follow each conv back from the stage's output tile (:func:`_axis_tiles`), so halos
+    overlap between neighbours and stop at the image border. Peak memory in the patch phase: the
+    largest patch's schedule (:func:`memory_plan` of its ops) plus every tensor the stage hands to
+    the rest (the stage output and any skip tensor crossing the cut), held whole while patches fill
+    them; after it, the rest of the layer-by-layer schedule's rows. Only stages of Conv2d /
+    Elementwise / Norm ops can be split (UnsupportedError otherwise).
 
     >>> import hwsim
     >>> pp = patch_plan(hwsim.load_workload("mobilenetv2", weights="int8", activations="int8"),
@@ -607,49 +644,53 @@ def patch_plan(workload, last_stage_op: str, patches: int) -> PatchPlan:
     convs = [o for o in stage if isinstance(o, Conv2d)]
     if not convs:
         raise ConfigError(f"patch_plan: no Conv2d up to last_stage_op = {last_stage_op!r}")
+    if not isinstance(stage[0], Conv2d):
+        raise UnsupportedError(f"patch_plan: {stage[0].name} precedes the first Conv2d of the stage")
     last = convs[-1]
     if patches > min(last.out_h, last.out_w):
         raise ConfigError(f"patch_plan: patches = {patches} per side, but {last.name}'s output is "
                           f"{last.out_h}x{last.out_w}")
-    th, tw = -(-last.out_h // patches), -(-last.out_w // patches)
-    need = {}
-    for c in reversed(convs):   # the output tile each conv must produce (at most its output)
-        th, tw = min(th, c.out_h), min(tw, c.out_w)
-        need[c.name] = (th, tw)
-        th, tw = _halo(th, c, "h"), _halo(tw, c, "w")   # the producer's tile, halo included
-    per_patch, tile = [], None
-    for o in stage:
-        if isinstance(o, Conv2d):
-            oh, ow = need[o.name]
-            po = replace(o, in_h=_halo(oh, o, "h"), in_w=_halo(ow, o, "w"), padding=0)
-            tile = (o.out_h * o.out_w, oh * ow)
-        elif tile is not None:   # elementwise / norm on the last conv's output tile
-            frac = tile[1] / tile[0]
-            po = (replace(o, numel=max(1, round(o.numel * frac))) if isinstance(o, Elementwise)
-                  else replace(o, rows=max(1, round(o.rows * frac))))
-        else:
-            raise UnsupportedError(f"patch_plan: {o.name} precedes the first Conv2d of the stage")
-        per_patch.append(po)
-    n = patches * patches
+    rows, cols = _axis_tiles(convs, patches, "h"), _axis_tiles(convs, patches, "w")
+    kinds: dict[tuple, int] = {}
+    for r in rows:
+        for c in cols:
+            key = tuple((n, r[n], c[n]) for n in r)
+            kinds[key] = kinds.get(key, 0) + 1
+    groups = []
+    for key, count in kinds.items():
+        size = {n: (rh, cw) for n, rh, cw in key}
+        per_patch, frac = [], 1.0
+        for o in stage:
+            if isinstance(o, Conv2d):
+                (oh, ih), (ow, iw) = size[o.name]
+                po = replace(o, in_h=ih, in_w=iw, padding=0)
+                frac = oh * ow / (o.out_h * o.out_w)
+            else:   # elementwise / norm on the preceding conv's output tile
+                po = (replace(o, numel=max(1, round(o.numel * frac))) if isinstance(o, Elementwise)
+                      else replace(o, rows=max(1, round(o.rows * frac))))
+            per_patch.append(po)
+        groups.append((count, tuple(per_patch)))
     stage_macs = sum(o.macs for o in stage)
-    recompute = n * sum(o.macs for o in per_patch) - stage_macs
-    # patch phase: one patch's schedule + the tensors crossing the cut, held whole
-    g = workload.graph.subgraph(names[:cut]).copy()
-    for po in per_patch:
-        g.nodes[po.name]["op"] = po
-    patch_mem = memory_plan(Workload(workload.name, g, workload.meta)).peak_activation_bytes
+    recompute = sum(n * sum(o.macs for o in g) for n, g in groups) - stage_macs
+    # patch phase: the largest patch's schedule + the tensors crossing the cut, held whole
+    patch_mem = 0.0
+    for _, g_ops in groups:
+        g = workload.graph.subgraph(names[:cut]).copy()
+        for po in g_ops:
+            g.nodes[po.name]["op"] = po
+        patch_mem = max(patch_mem, memory_plan(Workload(workload.name, g, workload.meta))
+                        .peak_activation_bytes)
     rest_names = set(names[cut:])
     crossing = sum(_out_bytes(o) for o in stage
                    if any(s in rest_names for s in workload.graph.successors(o.name))
                    or o.name == last_stage_op)
     full = memory_plan(workload)
-    rest_rows = full.per_op_bytes[cut:]
-    rest_peak, rest_op = max(((b, nme) for nme, b in rest_rows), default=(0.0, ""))
+    rest_peak, rest_op = max(((b, nme) for nme, b in full.per_op_bytes[cut:]), default=(0.0, ""))
     if patch_mem + crossing >= rest_peak:
         peak, where = patch_mem + crossing, "patch stage"
     else:
         peak, where = rest_peak, rest_op
-    return PatchPlan(workload, patches, tuple(per_patch), tuple(rest), stage_macs, recompute,
+    return PatchPlan(workload, patches, tuple(groups), tuple(rest), stage_macs, recompute,
                      peak, where, full.peak_activation_bytes)
 
 

@@ -178,22 +178,30 @@ def test_patch_halo_recompute_by_hand():
 
     wl = _two_conv_stack()
     pp = patch_plan(wl, "c1", 2)
-    # c1's 8x8 output tile needs a 10x10 input tile, so c0 computes 10x10 outputs per patch
-    # (from 12x12 inputs): 4 patches x (100 - 64) extra outputs of 8 x 8 x 9 MACs each
-    assert [(o.in_h, o.out_h) for o in pp.stage_ops] == [(12, 10), (10, 8)]
-    assert pp.recompute_macs == 4 * (100 - 64) * 8 * 8 * 9
+    # c1's 8-row output tile reads rows -1..8 of c0's output: row -1 is padding, so c0 computes 9
+    # rows (from 11 input rows, one of them padding) per patch and axis; all 4 patches alike
+    assert pp.n_patches == 4 and len(pp.stage_groups) == 1
+    assert [(o.in_h, o.out_h, o.in_w, o.out_w) for o in pp.stage_ops] == [(11, 9, 11, 9),
+                                                                          (10, 8, 10, 8)]
+    assert pp.recompute_macs == 4 * (81 - 64) * 8 * 8 * 9
     assert pp.stage_macs == 2 * 16 * 16 * 8 * 8 * 9
-    assert pp.recompute_fraction == pytest.approx(36 / 128)
+    assert pp.recompute_fraction == pytest.approx(68 / 512)
     assert pp.network_overhead == pytest.approx(pp.recompute_macs / wl.macs)
     assert pp.rest_ops[0].name == "head" and pp.rest_ops[0].in_h == 16
-    # one patch (12x12 in + 10x10 out of c0, 8 channels) plus the 16x16 stage output held whole,
+    # one patch (11x11 in + 9x9 out of c0, 8 channels) plus the 16x16 stage output held whole,
     # against the layer-by-layer peak of 16x16 in + 16x16 out (the 1-channel head after the
     # stage needs less: 8x16x16 + 16x16)
-    assert pp.peak_activation_bytes == pytest.approx(8 * (12 * 12 + 10 * 10) + 8 * 16 * 16)
+    assert pp.peak_activation_bytes == pytest.approx(8 * (11 * 11 + 9 * 9) + 8 * 16 * 16)
     assert pp.peak_where == "patch stage"
     assert pp.layer_peak_activation_bytes == 2 * 8 * 16 * 16
-    # more patches: more recompute
-    assert patch_plan(wl, "c1", 4).recompute_fraction > pp.recompute_fraction
+    # 4 per side: border tiles (one halo side is padding) are smaller than interior ones
+    p4 = patch_plan(wl, "c1", 4)
+    sizes = sorted((n, ops[0].out_h * ops[0].out_w) for n, ops in p4.stage_groups)
+    # per axis: 2 border tiles of c0 output 5 rows, 2 interior of 6 -> 4 corner patches of 5x5,
+    # 8 edge patches of 5x6 / 6x5, 4 interior of 6x6
+    assert sorted(x for n, x in sizes for _ in range(n)) == [25] * 4 + [30] * 8 + [36] * 4
+    assert p4.recompute_macs == (4 * 25 + 8 * 30 + 4 * 36 - 256) * 8 * 8 * 9
+    assert p4.recompute_fraction > pp.recompute_fraction
     assert patch_plan(wl, "c1", 1).recompute_macs == 0
 
 
@@ -263,3 +271,23 @@ def test_per_patch_precision_bitops_by_hand():
     hw = hwsim.load_arch("stm32h7")
     # CMSIS-NN has no int4-activation kernel: int4 activations are unpacked to the same loop
     assert pp.cost(hw, PatchPrecision(0)).latency_s == pytest.approx(pp.cost(hw).latency_s)
+
+
+@pytest.mark.slow
+def test_patch_inference_experiment(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "experiments" / "mcu_patch_inference.py"
+    spec = importlib.util.spec_from_file_location("mcu_patch_inference", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows, q = mod.run(tmp_path)
+    assert (tmp_path / "patch_inference.png").stat().st_size > 1000
+    f6 = [r for r in rows if r["stage"] == "features.6.project"]
+    # more patches: less memory, more recompute, until tiles stop shrinking
+    assert all(a["peak_kib"] >= b["peak_kib"] and a["extra_macs"] <= b["extra_macs"]
+               for a, b in zip(f6, f6[1:]))
+    assert not f6[0]["fits"] and f6[3]["fits"]
+    int4 = [r["bitops_reduction"] for r in q if r["low"] == "int4"]
+    assert int4 == sorted(int4, reverse=True) and int4[-1] == pytest.approx(1.0)
