@@ -77,18 +77,25 @@ def _gemm_steps(hw, M, N, K, groups, act, weights, out, kv) -> list[Step]:
     strm = 1 - res
     s_chunks = chunks(total[strm], unit[strm], cap[strm])
     steps = []
+    n_s = len(s_chunks)
     for r in res_chunks:
-        for j, s in enumerate(s_chunks):
+        # runs along the streamed chunks: the first (loads the resident chunk too), the equal
+        # middle ones, the last (frees the resident chunk; may be shorter)
+        for j, count in ((0, 1), (1, n_s - 2), (n_s - 1, 1)) if n_s > 2 else (
+                (j, 1) for j in range(n_s)):
+            if count < 1:
+                continue
+            s = s_chunks[j]
             share = (r / total[res]) * (s / total[strm]) if total[res] and total[strm] else (
-                1.0 / (len(res_chunks) * len(s_chunks)))
+                1.0 / (len(res_chunks) * n_s))
             new = [0.0, 0.0]
             new[strm] = s
             if j == 0:
                 new[res] = r
             last = [True, True]
-            last[res] = j == len(s_chunks) - 1
+            last[res] = j == n_s - 1
             steps.append(Step(new=tuple(new), load=tuple(new), compute_s=comp * share,
-                              store_bytes=ob * share, last_use=tuple(last)))
+                              store_bytes=ob * share, last_use=tuple(last), count=count))
     return steps
 
 

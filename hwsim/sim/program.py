@@ -115,11 +115,16 @@ class TileProgram:
 def compress(steps) -> list[Step]:
     """Merge consecutive identical steps into runs (``count`` adds up)."""
     out: list[Step] = []
+    cur, n = None, 0
     for s in steps:
-        if out and out[-1].same(s):
-            out[-1] = replace(out[-1], count=out[-1].count + s.count)
-        else:
-            out.append(s)
+        if cur is not None and cur.same(s):
+            n += s.count
+            continue
+        if cur is not None:
+            out.append(cur if cur.count == n else replace(cur, count=n))
+        cur, n = s, s.count
+    if cur is not None:
+        out.append(cur if cur.count == n else replace(cur, count=n))
     return out
 
 
