@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .. import formats as _formats
@@ -36,14 +37,34 @@ from .system import System, load_system
 
 
 def llm_config(model) -> LLMConfig:
-    """An :class:`LLMConfig` from a workload preset name, an HF ``config.json`` path or itself."""
+    """An :class:`LLMConfig` from a workload preset name, an HF ``config.json`` path or itself.
+    Files are parsed once per (path, modification time): YAML parsing (~50 ms) would otherwise
+    dominate a cold step."""
+    if isinstance(model, LLMConfig):
+        return model
+    from ..workload.presets import workload_spec
+
+    from .._paths import preset_dir
+
+    p = Path(str(model))
+    if p.suffix not in (".json", ".yaml", ".yml") and not p.exists():
+        p = preset_dir("workloads") / f"{model}.yaml"
+        if not p.exists():
+            workload_spec(model)  # raises UnknownNameError with suggestions
+    try:
+        stamp = p.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    return _llm_config(str(model), str(p), stamp)
+
+
+@lru_cache(maxsize=64)
+def _llm_config(model: str, path: str, stamp: int) -> LLMConfig:
     import json
 
     from ..workload.presets import workload_spec
 
-    if isinstance(model, LLMConfig):
-        return model
-    p = Path(str(model))
+    p = Path(model)
     if p.suffix == ".json":
         try:
             cfg = json.loads(p.read_text())
