@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--weights", help="weight format (default: the preset's, else fp16)")
     ev.add_argument("--activations", help="activation format (default: the preset's, else fp16)")
     ev.add_argument("--kv", help="KV-cache format (default: activations)")
+    ev.add_argument("--fusion", choices=["fused", "eager"], default="fused",
+                    help="LLMs: one kernel per op as serving engines run them (fused) or "
+                         "PyTorch eager mode's unfused kernel sequence (eager)")
     ev.add_argument("--image-size", type=int, help="input resolution of vision models")
     ev.add_argument("--dim", action="append", default=[], metavar="NAME=N",
                     help="ONNX: bind a symbolic input dimension (repeatable: --dim batch=8)")
@@ -162,7 +165,8 @@ def _run(args) -> int:
             _int_arg(k.replace("_", "-"), getattr(args, k))
         wl = load_workload(args.workload, phase=args.phase, batch=args.batch, context=args.context,
                            weights=args.weights, activations=args.activations, kv=args.kv,
-                           image_size=args.image_size, dims=_dims_arg(args.dim))
+                           image_size=args.image_size, dims=_dims_arg(args.dim),
+                           fusion=args.fusion)
         from .systems.system import list_systems, load_system
         _int_arg("tp", args.tp)
         _int_arg("pp", args.pp)

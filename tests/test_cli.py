@@ -68,3 +68,11 @@ def test_validate_markdown(capsys, tmp_path):
     rc, out, _ = run(capsys, "validate", "gpu-roofline", "--markdown", str(tmp_path / "v.md"))
     assert rc == 0 and "h100-sxm.bf16_peak" in out
     assert (tmp_path / "v.md").read_text().startswith("| family |")
+
+
+def test_eval_fusion_eager_is_slower_than_fused(capsys):
+    def tokens(fusion):
+        assert main(["eval", "llama-2-7b", "--arch", "h100-sxm", "--fusion", fusion]) == 0
+        out = capsys.readouterr().out
+        return float(out.split(" tokens/s")[0].rsplit(" ", 1)[-1])
+    assert tokens("eager") < tokens("fused")

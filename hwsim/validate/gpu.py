@@ -72,15 +72,15 @@ def _gpu_checks() -> list[Check]:
 
 
 
-def _decode_workload(weights: str, batch: int, context: int):
+def _decode_workload(weights: str, batch: int, context: int, fusion: str = "eager"):
     """The op graph of benchmarks/gpu/llm_decode.py's step: fp16 weights run fp16 activations;
     its int4 case is tinygemm (uint4, groups of 128, bf16 activations)."""
     from ..workload import load_workload
     if weights == "int4":
         return load_workload("llama-2-7b", phase="decode", batch=batch, context=context,
-                             weights="uint4_g128", activations="bf16")
+                             weights="uint4_g128", activations="bf16", fusion=fusion)
     return load_workload("llama-2-7b", phase="decode", batch=batch, context=context,
-                         weights=weights, activations=weights)
+                         weights=weights, activations=weights, fusion=fusion)
 
 
 def _decode_kernel_ms(data_dir, weights: str) -> dict:
@@ -99,69 +99,86 @@ def _decode_kernel_ms(data_dir, weights: str) -> dict:
     return out
 
 
-def _model_ms(weights: str, what: str) -> float:
+def _model_ms(weights: str, what: str, arch: str = "h100-sxm") -> float:
     from ..arch import load_arch
     from ..evaluate import evaluate
     from ..workload.ops import Attention, Gemm
-    rep = evaluate(_decode_workload(weights, 1, 2048), load_arch("h100-sxm"))
+    rep = evaluate(_decode_workload(weights, 1, 2048), load_arch(arch))
     cls = Gemm if what == "gemm" else Attention
     return 1e3 * sum(r.cost.latency_s for r in rep.rows if isinstance(r.op, cls))
 
 
-# Whole decode steps: the reference is eager PyTorch (~3.7x more kernels than hwsim's fused
-# graph), so the step time misses while the per-kernel GEMM and attention times agree.
-_DECODE_MISS = ("the measured step is eager PyTorch (unfused RMSNorm, RoPE, SiLU*mul: ~3.7x "
-                "hwsim's kernel count); hwsim models one fused kernel per op as serving engines "
-                "run them (a fusion setting is issue #14)")
-
-
-# rows that miss (measured by running the checks); int4 at batch 32 is compute-heavy enough for
-# the unfused kernels' share to fall inside the tolerance
-_DECODE_MISSED = {("fp16", 1), ("fp16", 8), ("fp16", 32), ("int4", 1), ("int4", 8)}
+# Whole decode steps that miss 10% (measured by running the checks), with why.
+_EAGER = ("eager step: its 1193 small non-GEMM kernels average 1.5-1.7 us on the profile "
+          "against the 1.46 us fitted on contiguous adds (broadcasting RMSNorm/RoPE kernels), the "
+          "CUDA graph still leaves 0.2-0.7 ms of gaps between its ~1400 kernels (kernel sum vs "
+          "step time), and hwsim's eager graph has 1322 ops; no launch-gap term is modelled")
+_TINYGEMM = ("tinygemm W4A16 at M = 1 takes the same 2.08 ms on the H200 as on the H100: it is "
+             "not bandwidth-bound there, but the H100-fitted w4a16 term scales with bandwidth")
+_DECODE_MISSES = {
+    **{f"{a}.eager.{w}.b{b}.tokens_per_s": _EAGER for a, w, b in (
+        ("h100-sxm", "fp16", 1), ("h100-sxm", "fp16", 8), ("h100-sxm", "int4", 1),
+        ("h100-sxm", "int4", 8), ("h200-sxm", "fp16", 1), ("h200-sxm", "fp16", 8),
+        ("h200-sxm", "fp16", 32), ("h200-sxm", "int4", 1), ("h200-sxm", "int4", 8))},
+    "h200-sxm.int4.b1.gemm_kernels_ms": _TINYGEMM,
+    "h200-sxm.fused.int4.b1.tokens_per_s": _TINYGEMM,
+}
+# (file, graph) pairs: the eager measurement against the eager graph, the compiled one (per-layer
+# torch.compile regions, llm_decode 1.3) against the fused graph
+_DECODE_RUNS = (("llm_decode.csv", "eager"), ("llm_decode_compiled.csv", "fused"))
 
 
 @provider("gpu-decode")
 def _decode_checks() -> list[Check]:
-    """Llama-2-7B decode on an H100 (benchmarks/gpu/llm_decode.py, context 2048): per-kernel
-    GEMM and attention time of the profiled batch-1 step, and whole-step tokens/s. None of these
-    runs was used to fit any parameter (the fit uses gemm/attention/w4a16/memops.csv)."""
+    """Llama-2-7B decode (benchmarks/gpu/llm_decode.py, context 2048) on the H100 and H200:
+    per-kernel GEMM and attention time of the profiled eager batch-1 step, and whole-step tokens/s
+    of the eager step (hwsim fusion="eager") and of the compiled one (fusion="fused"). None of
+    these runs was used to fit any parameter (the fit uses gemm/attention/w4a16/memops.csv)."""
     import csv
 
+    from ..arch import load_arch
+    from ..evaluate import evaluate
     from ..models import gpu_report
-    try:
-        d = gpu_report.default_data("h100-sxm")
-    except Exception:
-        return []
+
     out = []
-    for w in ("fp16", "int4"):
-        if not (d / f"kernels_{w}_b1.csv").exists():
+    for arch in ("h100-sxm", "h200-sxm"):
+        try:
+            d = gpu_report.default_data(arch)
+        except Exception:
             continue
-        meas = _decode_kernel_ms(d, w)
-        src = f"benchmarks/gpu/data/h100/kernels_{w}_b1.csv (torch.profiler, eager batch-1 step)"
-        out.append(Check("gpu-decode", f"h100-sxm.{w}.b1.gemm_kernels_ms",
-                         f"llama-2-7b {w} decode GEMM kernel time", src, meas["gemm"], "ms",
-                         (lambda w=w: _model_ms(w, "gemm")), gpu_report.TARGETS["gemm_mape"]))
-        if meas["attention"] > 0:
-            out.append(Check("gpu-decode", f"h100-sxm.{w}.b1.attention_ms",
-                             f"llama-2-7b {w} decode attention kernel time", src,
-                             meas["attention"], "ms", (lambda w=w: _model_ms(w, "attention")),
-                             gpu_report.TARGETS["attention_mape"]))
-    if (d / "llm_decode.csv").exists():
-        from ..arch import load_arch
-        from ..evaluate import evaluate
-        with open(d / "llm_decode.csv", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        for r in rows:
-            w, b, ctx = r["weights"], int(r["batch"]), int(r["context"])
-            out.append(Check(
-                "gpu-decode", f"h100-sxm.{w}.b{b}.tokens_per_s",
-                f"llama-2-7b {w} decode batch {b} tokens/s",
-                "benchmarks/gpu/data/h100/llm_decode.csv (one CUDA-graph step, eager kernels)",
-                float(r["tokens_per_s"]), "tokens/s",
-                (lambda w=w, b=b, c=ctx: evaluate(_decode_workload(w, b, c),
-                                                  load_arch("h100-sxm")).tokens_per_s),
-                gpu_report.TARGETS["attention_mape"],
-                known_miss=_DECODE_MISS if (w, b) in _DECODE_MISSED else ""))
+        for w in ("fp16", "int4"):
+            if not (d / f"kernels_{w}_b1.csv").exists():
+                continue
+            meas = _decode_kernel_ms(d, w)
+            src = (f"benchmarks/gpu/data/{d.name}/kernels_{w}_b1.csv (torch.profiler, eager "
+                   "batch-1 step)")
+            out.append(Check("gpu-decode", f"{arch}.{w}.b1.gemm_kernels_ms",
+                             f"llama-2-7b {w} decode GEMM kernel time", src, meas["gemm"], "ms",
+                             (lambda w=w, a=arch: _model_ms(w, "gemm", a)),
+                             gpu_report.TARGETS["gemm_mape"],
+                             known_miss=_DECODE_MISSES.get(f"{arch}.{w}.b1.gemm_kernels_ms", "")))
+            if meas["attention"] > 0:
+                out.append(Check("gpu-decode", f"{arch}.{w}.b1.attention_ms",
+                                 f"llama-2-7b {w} decode attention kernel time", src,
+                                 meas["attention"], "ms",
+                                 (lambda w=w, a=arch: _model_ms(w, "attention", a)),
+                                 gpu_report.TARGETS["attention_mape"],
+                                 known_miss=_DECODE_MISSES.get(f"{arch}.{w}.b1.attention_ms", "")))
+        for fname, fusion in _DECODE_RUNS:
+            if not (d / fname).exists():
+                continue
+            with open(d / fname, newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            for r in rows:
+                w, b, ctx = r["weights"], int(r["batch"]), int(r["context"])
+                cid = f"{arch}.{fusion}.{w}.b{b}.tokens_per_s"
+                out.append(Check(
+                    "gpu-decode", cid, f"llama-2-7b {w} decode batch {b} tokens/s ({fusion})",
+                    f"benchmarks/gpu/data/{d.name}/{fname} (one CUDA-graph step, {r['version']})",
+                    float(r["tokens_per_s"]), "tokens/s",
+                    (lambda w=w, b=b, c=ctx, f=fusion, a=arch: evaluate(
+                        _decode_workload(w, b, c, f), load_arch(a)).tokens_per_s),
+                    0.10, known_miss=_DECODE_MISSES.get(cid, "")))
     return out
 
 

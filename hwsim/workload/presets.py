@@ -50,6 +50,8 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
 
     ``fusion`` (LLMs): ``"fused"`` -- one kernel per op, as serving engines run it (default) -- or
     ``"eager"`` -- the unfused kernel sequence of PyTorch eager mode (:mod:`hwsim.workload.llm`).
+    Vision models are always their eager graph (conv, batch-norm, activation, add as separate
+    ops); ``fusion="eager"`` on one raises ConfigError.
 
     ``phase="train"`` (any kind): one training step, the forward pass (LLMs: over ``context``
     tokens, logits for all of them) followed by input- and weight-gradient ops and the ``optimizer``
@@ -96,6 +98,9 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
         if kind == "llm":
             return build_llm(LLMConfig.from_hf(cfg, name=name, source=f"{src}: config"),
                              phase, batch, context, prec, fusion)
+        if fusion != "fused":  # vision graphs already list conv, norm, activation, add apart
+            raise ConfigError(f"fusion = {fusion!r}: only LLM workloads have a fusion setting; "
+                              f"{name} ({kind}) is always built as its framework's eager graph")
         vision = dict(batch=batch, precision=prec)
         if image_size is not None:
             vision["image_size"] = image_size

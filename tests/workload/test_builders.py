@@ -129,3 +129,31 @@ def test_workload_api_from_design_doc():
     wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=2048,
                              weights="int4_g128", activations="fp16")
     assert wl.num_params > 6e9 and wl.flops > 1e10
+
+
+def test_eager_fusion_lists_the_unfused_kernels_of_pytorch_eager():
+    """benchmarks/gpu/data/h100/kernels_fp16_b1.csv: 1418 kernels in one eager decode step; the
+    fused graph (one kernel per op) has about a quarter of that."""
+    import collections
+    fused = hwsim.load_workload("llama-2-7b", phase="decode")
+    eager = hwsim.load_workload("llama-2-7b", phase="decode", fusion="eager")
+    assert len(fused.ops) < 400 < 1200 < len(eager.ops) < 1418
+    per_layer = collections.Counter(o.group for o in eager.ops if o.layer == 0)
+    assert per_layer["attn.norm"] == 8 and per_layer["attn.rope"] == 14
+    assert per_layer["attn.kv_write"] == 2 and per_layer["mlp.act"] == 2
+    # the same weights and attention either way: fusion changes only the memory-bound kernels
+    gemm = lambda w: sorted((o.M, o.N, o.K) for o in w.ops if isinstance(o, hwsim.ops.Gemm))
+    assert gemm(fused) == gemm(eager)
+    # RMSNorm's fp32 intermediates survive the precision policy
+    casts = [o for o in eager.ops if o.name == "layers.0.attn_norm.pow"]
+    assert casts and casts[0].activations == "fp32"
+    q = hwsim.load_workload("llama-2-7b", phase="decode", fusion="eager", weights="int4",
+                            activations="int8")
+    assert [o for o in q.ops if o.name == "layers.0.attn_norm.pow"][0].activations == "fp32"
+
+
+def test_fusion_errors_name_the_field():
+    with pytest.raises(hwsim.HwsimError, match="fusion = 'compiled'"):
+        hwsim.load_workload("llama-2-7b", fusion="compiled")
+    with pytest.raises(hwsim.HwsimError, match="only LLM workloads have a fusion setting"):
+        hwsim.load_workload("resnet50", fusion="eager")
