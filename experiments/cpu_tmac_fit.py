@@ -90,15 +90,16 @@ def run(out: Path) -> list[dict]:
         w.writeheader()
         w.writerows(rows)
     fig, ax = plt.subplots(figsize=(6.5, 6))
+    lim = [0.5, 150]
+    ax.fill_between(lim, [x * 0.8 for x in lim], [x * 1.2 for x in lim], color="0.9", zorder=0)
+    ax.plot(lim, lim, "k-", lw=0.8, zorder=1)
     for kind, mk in (("fit (consistency)", "s"), ("held out (validation)", "o")):
         for sysname, col in (("llama.cpp", "tab:orange"), ("t-mac", "tab:blue")):
             sel = [r for r in rows if r["kind"] == kind and r["system"] == sysname]
+            fit = kind.startswith("fit")
             ax.scatter([r["published"] for r in sel], [r["hwsim"] for r in sel], marker=mk,
-                       color=col, facecolors="none" if kind.startswith("fit") else col,
-                       label=f"{sysname}, {kind}")
-    lim = [0.5, 150]
-    ax.plot(lim, lim, "k-", lw=0.8)
-    ax.fill_between(lim, [x * 0.8 for x in lim], [x * 1.2 for x in lim], color="0.9")
+                       s=60 if fit else 25, facecolors="none" if fit else col, edgecolors=col,
+                       label=f"{sysname}, {kind}", zorder=2)
     ax.set(xscale="log", yscale="log", xlim=lim, ylim=lim, xlabel="published tokens/s",
            ylabel="hwsim tokens/s", title="CPU decode: hwsim vs T-MAC tables (band: ±20%)")
     ax.legend(fontsize=7)
