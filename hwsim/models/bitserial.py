@@ -87,6 +87,10 @@ class BitSerialParams(Params):
     pe_area_um2: float | None = Field(None, gt=0, description="published area per PE")
     pr_scaling: float = Field(1.0, gt=0, description="place-and-route factor on published PE energy")
     vector_ops_per_s: float = Field(gt=0, description="elementwise / norm / softmax rate")
+    conv_lowering: Literal["im2col", "channel"] = Field(
+        "im2col", description="convolutions as one GEMM over K = kh*kw*C ('im2col') or per "
+        "kernel position over the C input channels ('channel': the lanes pad to C, as the Bit "
+        "Fusion simulator maps every layer but the first)")
     static_power_w: float = Field(0.0, ge=0, description="background power (leakage, DRAM "
                                   "refresh) charged for the whole latency of every op")
 
@@ -209,13 +213,16 @@ class BitSerialArray(AcceleratorBase):
     def layer_cycles(self, M: int, N: int, K: int, *, w_bits: float, a_bits: float,
                      o_bits: float, groups: int = 1, serial_w_bits: int | None = None,
                      serial_a_bits: int | None = None,
-                     input_bytes: float | None = None, kv: bool = False) -> LayerCycles:
+                     input_bytes: float | None = None, kv: bool = False,
+                     positions: int = 1) -> LayerCycles:
         """Cycles and traffic of ``groups`` GEMMs (M x K) . (K x N) with operands stored at
         ``w_bits``/``a_bits``/``o_bits`` per element (fractional: scale overhead included).
         ``serial_*_bits`` are the element widths the PE iterates over (default: floor of the
         stored bits, as the artifact's ceil(floor(w_prec)/2)). ``input_bytes`` replaces the M x K
         input size where an accounting reads an input of another shape (the BitMoD artifact's
-        attention layers, reproduced in :mod:`hwsim.validate.bitserial`)."""
+        attention layers, reproduced in :mod:`hwsim.validate.bitserial`). ``positions`` > 1
+        splits K into that many kernel positions of K/positions channels each, tiled separately
+        (channel-wise convolution lowering)."""
         p = self.params
         sw = serial_w_bits if serial_w_bits is not None else int(math.floor(w_bits))
         sa = serial_a_bits if serial_a_bits is not None else int(math.floor(a_bits))
@@ -225,7 +232,8 @@ class BitSerialArray(AcceleratorBase):
             k_l, rows, cols = p.dp, p.rows * fw_, p.cols * fa_
         else:
             k_l, rows, cols = lanes, p.rows, p.cols
-        tiles = groups * math.ceil(K / k_l) * math.ceil(N / rows) * math.ceil(M / cols)
+        k_tiles = positions * math.ceil(K // positions / k_l) if positions > 1 else math.ceil(K / k_l)
+        tiles = groups * k_tiles * math.ceil(N / rows) * math.ceil(M / cols)
         sc = self.serial_cycles(sw, sa, kv)
         wb, ob = groups * K * N * w_bits / 8, groups * M * N * o_bits / 8
         ib = groups * M * K * a_bits / 8 if input_bytes is None else input_bytes
@@ -352,7 +360,8 @@ class BitSerialArray(AcceleratorBase):
             raise UnsupportedError(f"{where}: {role} = {fmt}: this PE has no datapath for it; "
                                    f"supported {role}: {', '.join(allowed)}")
 
-    def _gemm(self, op: Op, M, N, K, groups, act, weights, out, kv: bool = False) -> Cost:
+    def _gemm(self, op: Op, M, N, K, groups, act, weights, out, kv: bool = False,
+              positions: int = 1) -> Cost:
         """``kv``: ``weights`` is attention's K or V operand (checked against ``kv_formats``)."""
         p = self.params
         where = f"{self.name}: {op.name or op.type}"
@@ -368,7 +377,7 @@ class BitSerialArray(AcceleratorBase):
                                    f"K = {K}")
         lc = self.layer_cycles(M, N, K, w_bits=wf.storage_bits, a_bits=af.storage_bits,
                                o_bits=of.storage_bits, groups=groups, serial_w_bits=wf.bits,
-                               serial_a_bits=af.bits, kv=kv)
+                               serial_a_bits=af.bits, kv=kv, positions=positions)
         e = self.layer_energy_j(lc, wf.storage_bits, af.storage_bits, of.storage_bits)
         t = lc.cycles / p.frequency_hz
         if p.static_power_w:
@@ -388,7 +397,9 @@ class BitSerialArray(AcceleratorBase):
 
     def _cost_conv2d(self, op: Op) -> Cost:
         g = op.as_gemm()
-        return self._gemm(op, g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out)
+        pos = op.kernel_h * op.kernel_w if self.params.conv_lowering == "channel" else 1
+        return self._gemm(op, g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out,
+                          positions=pos)
 
     def _cost_attention(self, op: Attention) -> Cost:
         """QK^T and PV per KV head: the queries sharing a KV head (GQA) stream as M, the cached

@@ -253,3 +253,42 @@ def test_pe_figures_table_compares_tech_and_published():
     assert rows["mixpe-w4a8"]["area_tech_over_published"] is None  # artifact has no area
     # the tech library prices a wider PE higher: FP16 x FP16 above the 8/4-bit fusion unit
     assert rows["mixpe-fp16"]["tech_pe_energy_pj"] > rows["mixpe-w4a8"]["tech_pe_energy_pj"]
+
+
+def test_stripes_loom_dadiannao_scale_with_precision():
+    """Stripes runs a p-bit-activation layer 16/p times faster than DaDianNao (equal at 16 bits);
+    Loom's time scales with the product of the two precisions; Bit Fusion fuses 2-bit bricks
+    along K (16 products per unit at 2 x 2 bits)."""
+    d, s, lm = (hwsim.load_arch(n) for n in ("dadiannao", "stripes", "loom"))
+    conv = dict(in_channels=256, out_channels=512, in_h=28, in_w=28, kernel_h=3, kernel_w=3,
+                padding=1, weights="int16")
+    t = lambda hw, a, w="int16": hw.cost(ops.Conv2d(**{**conv, "weights": w},  # noqa: E731
+                                                   activations=a)).breakdown["compute_cycles"]
+    assert t(s, "int16") == t(d, "int16")
+    assert t(d, "int16") / t(s, "int8") == 2 and t(d, "int16") / t(s, "int4") == 4
+    assert t(lm, "int16") / t(lm, "int8", "int8") == 4 and t(lm, "int16") / t(lm, "int4", "int4") == 16
+    bf = hwsim.load_arch("bitfusion")
+    assert [bf.fusion_lanes(b, b) for b in (8, 4, 2, 1)] == [1, 4, 16, 16]
+    # hand check of the Bit Fusion simulator's rule, AlexNet conv2 of its benchmarks.py at batch 16:
+    # batch x OH x OW x ceil(128 / 32) x ceil(5 x 5 x 48 / (16 x 4))
+    lc = bf.layer_cycles(16 * 729, 128, 1200, w_bits=4, a_bits=4, o_bits=4)
+    assert lc.compute_cycles == 16 * 729 * 4 * 19
+    with pytest.raises(UnsupportedError, match="activation width 32 bits"):
+        s.layer_cycles(8, 8, 8, w_bits=16, a_bits=32, o_bits=16)
+
+
+def test_bitfusion_compute_cycles_match_the_artifact():
+    """hwsim's compute cycles of the Bit Fusion benchmarks equal those in the artifact's sweep
+    CSV where that CSV was made from the committed layer definitions; time per image then differs
+    only by the memory stalls the artifact adds (hwsim is never slower)."""
+    from hwsim.validate import bitserial as B
+    for bench in ("SVHN", "CIFAR10", "LeNet-5", "VGG-7", "RNN"):
+        assert B.bitfusion_compute_cycles(bench) == B.BITFUSION_COMPUTE[bench]
+    for bench in B.BITFUSION_BENCH:
+        assert B.bitfusion_ms(bench) <= B.BITFUSION_MS[bench][1]
+    # channel-wise lowering pads each kernel position's channels to the lanes: SVHN conv1
+    # (C = 64 < 16 lanes x 16 fused products) takes 9 K-tiles instead of ceil(576 / 256) = 3
+    hw = hwsim.load_arch("bitfusion")
+    ch = hw.layer_cycles(16 * 1024, 64, 576, w_bits=1, a_bits=1, o_bits=1, positions=9)
+    i2c = hw.layer_cycles(16 * 1024, 64, 576, w_bits=1, a_bits=1, o_bits=1)
+    assert ch.compute_cycles == 3 * i2c.compute_cycles
