@@ -93,7 +93,8 @@ class GenerationReport:
 
     def __str__(self) -> str:
         m = self.memory
-        lines = [f"{self.model} on {self.system} ({self.devices} devices: tp={self.tp}, "
+        lines = [f"{self.model} on {self.system} ({self.devices} device"
+                 f"{'s' if self.devices > 1 else ''}: tp={self.tp}, "
                  f"pp={self.pp}), batch={self.batch}, input={self.input_len}, "
                  f"output={self.output_len}",
                  f"  TTFT {self.ttft_s * 1e3:.2f} ms, TPOT {self.tpot_s * 1e3:.3f} ms, end-to-end "

@@ -171,7 +171,8 @@ class ServeReport:
         peak = self.timeline[:, 2].max() / self.kv_blocks if self.kv_blocks else 0
         rate = f" at {self.rate_per_s:g} req/s" if self.rate_per_s else ""
         return "\n".join([
-            f"{self.model} on {self.system} ({self.devices} devices): {len(self.requests)} "
+            f"{self.model} on {self.system} ({self.devices} device"
+            f"{'s' if self.devices > 1 else ''}): {len(self.requests)} "
             f"requests{rate}, {self.iterations} iterations, {self.preemptions} preemptions",
             f"  throughput {self.output_tokens_per_s:.1f} output tokens/s, "
             f"{self.requests_per_s:.2f} requests/s over {self.makespan_s:.2f} s",
