@@ -197,3 +197,19 @@ def test_missing_conv_efficiency_class_is_named():
     with pytest.raises(hwsim.UnsupportedError, match="conv_efficiency has no 'kxk'"):
         hw.cost(Conv2d(batch=1, in_channels=64, out_channels=64, in_h=56, in_w=56, kernel_h=3,
                        kernel_w=3, padding=1))
+
+
+def test_b200_runs_fp4_and_fp6_on_their_own_tensor_paths():
+    """Unvalidated (datasheet rates, fp8's fitted efficiency): NVFP4/MXFP4 at twice the fp8 rate,
+    MXFP6 at the fp8 rate; Hopper has no FP4 path and says so."""
+    from hwsim.workload.ops import Gemm
+    hw = hwsim.load_arch("b200")
+    t = {f: hw.cost(Gemm(M=8192, N=8192, K=8192, weights=f, activations=f))
+         for f in ("nvfp4", "mxfp4", "mxfp6_e3m2", "fp8_e4m3")}
+    assert t["nvfp4"].compute_path == t["mxfp4"].compute_path == "fp4"
+    assert t["mxfp6_e3m2"].compute_path == "fp6"
+    assert t["nvfp4"].latency_s < 0.6 * t["fp8_e4m3"].latency_s
+    assert t["mxfp6_e3m2"].latency_s == pytest.approx(t["fp8_e4m3"].latency_s, rel=0.05)
+    with pytest.raises(UnsupportedError):
+        hwsim.load_arch("h100-sxm").cost(Gemm(M=64, N=64, K=64, weights="nvfp4",
+                                              activations="nvfp4"))
