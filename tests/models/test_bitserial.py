@@ -292,3 +292,19 @@ def test_bitfusion_compute_cycles_match_the_artifact():
     ch = hw.layer_cycles(16 * 1024, 64, 576, w_bits=1, a_bits=1, o_bits=1, positions=9)
     i2c = hw.layer_cycles(16 * 1024, 64, 576, w_bits=1, a_bits=1, o_bits=1)
     assert ch.compute_cycles == 3 * i2c.compute_cycles
+
+
+@pytest.mark.slow
+def test_example_space_explores_under_the_area_budget(tmp_path):
+    from pathlib import Path
+
+    from hwsim.explore import explore, load_space
+    sp = load_space(Path(__file__).resolve().parents[2]
+                    / "experiments/spaces/bitserial_bitmod_decode.yaml")
+    assert {"rows", "cols", "dp", "bits_per_cycle", "technology"} <= set(sp.hardware)
+    res = explore(sp, 6, seed=0, out=tmp_path, progress=False,
+                  storage=f"sqlite:///{tmp_path}/s.db")
+    rows = res.rows
+    assert len(rows) == 6 and len({r["hw.rows"] for r in rows}) > 1
+    assert all(r["area_mm2"] <= 4.0 for r in rows if r["feasible"])
+    assert all(r["area_mm2"] > 0 and r["latency_s"] > 0 for r in rows)
