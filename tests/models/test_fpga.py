@@ -340,3 +340,13 @@ def test_cli_shows_resource_table_and_one_line_misfit(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and len(err) == 1
     assert err[0].endswith("DSP: needs 4096, zcu102 has 2520")
+
+
+@pytest.mark.slow
+def test_u280_preset_holds_what_fit_py_fits():
+    # provenance of the two fitted parameters: rerunning the fit reproduces the preset's values
+    from hwsim.models.fpga import fit
+    got = fit.fit_u280()
+    p = hwsim.load_arch("flightllm-u280").params
+    assert got["weight_channel_efficiency"] == pytest.approx(p.weight_channel_efficiency, abs=1e-4)
+    assert got["static_power_w"] == pytest.approx(p.static_power_w, abs=0.01)
