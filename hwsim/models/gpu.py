@@ -56,6 +56,7 @@ from .roofline import GPUParams, RooflineGPU
 TILES = ((256, 128), (128, 256), (128, 128), (128, 64), (64, 128), (64, 64), (64, 256),
          (32, 256), (16, 256), (32, 128), (16, 128), (8, 256))
 SPLITS = (1, 2, 3, 4, 6, 8, 12, 16)
+SKINNY_M = 64  # largest M cuBLASLt serves with its weight-streaming (skinny) int8 kernels, as measured
 ELT_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "int8": 1,
              "fp6": 0.75, "fp4": 0.5, "int4": 0.5, "int1": 0.125}
 
@@ -77,6 +78,9 @@ class GPUModelParams(GPUParams):
     tile_size_exponent: float = Field(ge=0)
     unaligned_exponent: float = Field(ge=0)
     int8_fp8_k64_efficiency: float = Field(gt=0, le=1)
+    int8_skinny_bw_efficiency: float = Field(
+        default=1.0, gt=0, le=1, description="bandwidth of int8 GEMMs with M <= 64 (weight "
+        "streaming by cuBLASLt's skinny IMMA kernels) relative to mem_efficiency")
     idle_power_w: float = Field(ge=0)
     power_budget_ratio: float = Field(gt=0, description="effective power limit over ms bursts / tdp_w")
     energy_pj_per_op: dict[str, float] = Field(description="dynamic energy per op (1 MAC = 2 ops)")
@@ -245,7 +249,10 @@ class GPU(RooflineGPU):
         t_tiles, _ = self.gemm_time(M, N, K, path, groups, align)
         if elt == 1 and align == 16 and (K % 64 or N % 64):
             t_tiles /= self.params.int8_fp8_k64_efficiency
-        t_mem = nbytes / (self.params.mem_bandwidth_Bps * self.params.mem_efficiency)
+        bw = self.params.mem_bandwidth_Bps * self.params.mem_efficiency
+        if path == "int8" and M <= SKINNY_M:  # cuBLASLt's skinny IMMA kernels stream slower
+            bw *= self.params.int8_skinny_bw_efficiency
+        t_mem = nbytes / bw
         return self._finish(t_tiles, t_mem, 2 * groups * M * N * K, nbytes, path)
 
     def _weight_only(self, op, M, N, K, groups, path, w, nbytes) -> Cost:

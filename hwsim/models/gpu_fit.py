@@ -12,6 +12,8 @@ Fit / hold-out split (documented so that errors on the rest are honest):
   measure.py lists them); every 70B-model layer shape, the remaining ``odd`` shapes and the whole
   second GPU are held out.
 * ``mem_efficiency`` comes from the read-only bandwidth test (>= 256 MiB).
+* ``int8_skinny_bw_efficiency`` (int8 GEMMs with M <= 64) is fitted on the 7B-layer int8 shapes
+  at M = 32 and 64, with the other GEMM parameters held; the 70B-layer ones are held out.
 * Attention: prefill/decode parameters are fitted on kv_heads = 32 (MHA); GQA (kv_heads = 8) is
   held out. W4A16: fitted on the 7B layer shapes; 70B shapes are held out.
 * Memory-bound kernels (memops.csv): the elementwise fixed time is fitted on ``add`` and the
@@ -355,7 +357,9 @@ def fit(hw, data: dict, verbose: bool = False) -> dict:
         base.update(_apply({}, names, r.x))
         return r.x
 
-    # 1. GEMM timing
+    # 1. GEMM timing (the skinny-int8 factor enters after, with these held: a sequential fit,
+    # since fitting it jointly moves the other efficiencies to a different local optimum)
+    base["int8_skinny_bw_efficiency"] = 1.0
     names = [f"tc_efficiency.{d}" for d in dtypes] + [
         "kernel_overhead_s", "tile_overhead_s", "tile_size_exponent", "unaligned_exponent",
         "power_budget_ratio", "int8_fp8_k64_efficiency"]
@@ -363,6 +367,10 @@ def fit(hw, data: dict, verbose: bool = False) -> dict:
     lo = [0.2] * len(dtypes) + [0, 0, 0, 0, 0.8, 0.2]
     hi = [1.0] * len(dtypes) + [2e-5, 1e-5, 1.0, 3.0, 2.0, 1.0]
     run(names, x0, lo, hi, [s for s in samples if s.kind == "gemm"])
+    # 1b. skinny int8 kernels (M <= 64: the 7B-layer shapes at M = 32, 64)
+    sub = [s for s in samples if s.kind == "gemm" and s.dtype == "int8" and s.op.M <= 64]
+    if sub:
+        run(["int8_skinny_bw_efficiency"], [0.8], [0.3], [1.0], sub)
     # 2. attention
     for fam, nm, x0, lo, hi in (
             ("attn-prefill", ["attn_efficiency", "attn_overhead_s"], [0.6, 3e-6], [0.1, 0], [1, 5e-5]),
@@ -386,6 +394,7 @@ def fit(hw, data: dict, verbose: bool = False) -> dict:
     # 5. convolutions (conv.csv)
     base.update(fit_conv(hw, data, base, verbose))
     fitted = {k: base[k] for k in ("tc_efficiency", "kernel_overhead_s", "tile_overhead_s",
+                                   "int8_skinny_bw_efficiency",
                                    "power_budget_ratio", "int8_fp8_k64_efficiency",
                                    "tile_size_exponent", "unaligned_exponent", "attn_efficiency",
                                    "attn_overhead_s", "attn_decode_bw_efficiency",
@@ -469,7 +478,8 @@ def roofline_of(hw):
 _SOURCES = {
     "tc_efficiency": "fit", "kernel_overhead_s": "fit", "tile_overhead_s": "fit",
     "tile_size_exponent": "fit", "unaligned_exponent": "fit", "int8_fp8_k64_efficiency": "fit",
-    "power_budget_ratio": "fit", "mem_efficiency": "bandwidth.csv read_sum >= 256 MiB / datasheet",
+    "power_budget_ratio": "fit", "int8_skinny_bw_efficiency": "fit:7B int8 shapes, M = 32/64",
+    "mem_efficiency": "bandwidth.csv read_sum >= 256 MiB / datasheet",
     "idle_power_w": "energy.csv idle (right after work, clocks high)",
     "energy_pj_per_op": "energy.csv sustained GEMMs (NVML)",
     "hbm_energy_pj_per_byte": "energy.csv 1 GiB copy (NVML)",

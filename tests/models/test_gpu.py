@@ -107,7 +107,7 @@ def test_bitlevel_gemm_on_binary_tensor_cores():
 
 
 def test_unmeasured_datapaths_are_refused_not_invented():
-    b200 = hwsim.load_arch("b200")
+    b200 = hwsim.load_arch("b200", path_fallback={})  # the preset's stated fp4 -> fp8 assumption off
     with pytest.raises(UnsupportedError, match="no fitted efficiency for the fp4"):
         b200.cost(g(1024, 1024, 1024, "nvfp4"))
     assert hwsim.load_arch("b200", model="roofline").cost(g(1024, 1024, 1024, "nvfp4")).latency_s > 0
@@ -136,7 +136,8 @@ def test_refit_reproduces_the_preset():
     for k, v in f["tc_efficiency"].items():
         assert p.tc_efficiency[k] == pytest.approx(v, rel=0.02), k
     for k in ("kernel_overhead_s", "power_budget_ratio", "mem_efficiency", "idle_power_w",
-              "attn_efficiency", "w4a16_bw_efficiency", "hbm_energy_pj_per_byte"):
+              "attn_efficiency", "w4a16_bw_efficiency", "hbm_energy_pj_per_byte",
+              "int8_skinny_bw_efficiency"):
         assert getattr(p, k) == pytest.approx(f[k], rel=0.02), k
 
 
