@@ -8,7 +8,12 @@ What fitted what (``hwsim/models/fpga/fit.py``), and so which checks are which k
 * ``flightllm-vhk158`` is the artifact configuration (``profile/config.yaml``: 225 MHz, MM 2x16x128,
   MV 64x16, 819.2 GB/s, channel efficiencies 0.7/0.35); nothing in it was set from the artifact's
   prefill/decode table, so the six table rows are **validation** checks (of the model against the
-  artifact's own simulator, not against silicon: the table is its profiler's output).
+  artifact's own simulator, not against silicon: the table is its profiler's output). The match
+  is within the preset's reading of the artifact: its profiler (``inst_gen/inst_profiler.py``,
+  ``layer_support/IR_linear_mv.py``) loads int8-sized weight blocks over 8 of the 32 HBM channels
+  at ``bandwidth_ratio = 2 / sparse_ratio`` ("2 stands for INT4") and divides every instruction's
+  time by 3.2, where the preset streams int4 g128 weights at 0.7 of the full 819.2 GB/s and
+  reads 3.2 as 2 products per DSP x 1.6 sparse-chain gain on weight GEMMs only.
 * The GPU ratios divide FPGA values by hwsim's GPU presets (``v100s``, ``a100-sxm``: both
   UNVALIDATED, their efficiencies and energies inherited from the H100 fit). The FPGA side of the
   V100S energy ratio is the fitted U280 row (55 tokens/s at 45 W), so that check tests the V100S
