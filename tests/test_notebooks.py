@@ -33,7 +33,66 @@ def _quickstart(ns):
     assert len(ns["ax"].patches) == len(ns["groups"]) > 0
 
 
-CHECKS = {"quickstart.ipynb": _quickstart}
+def _gpu_vs_measured(ns):
+    import hwsim
+    assert len(ns["measured"]) == 12
+    m = ns["mape"]
+    # like-for-like (eager) beats fused beats the roofline bound against eager measurements
+    assert m["eager"] < m["fused"] < m["roofline"]
+    p = ns["predicted"]
+    for (arch, w, b) in ns["measured"]:
+        assert p[arch, w, b, "roofline"] >= p[arch, w, b, "fused"] >= p[arch, w, b, "eager"]
+    wl = ns["decode_workload"]("int4", 8, 2048, "eager")
+    assert p["h200-sxm", "int4", 8, "eager"] == pytest.approx(
+        hwsim.evaluate(wl, hwsim.load_arch("h200-sxm")).tokens_per_s)
+    assert ns["below_roof"] is True
+    assert sum(ns["shares"].values()) == pytest.approx(1.0)
+    assert len(ns["results"]) > 0 and all(r.check.family == "gpu-decode" for r in ns["results"])
+
+
+def _formats_explorer(ns):
+    s = ns["sqnr"]
+    assert s["int4_g128"] > s["int4"] + 3 and s["int4_g32"] > s["int4_g128"]
+    # NVFP4 (fp8 scale per 16) resolves outlier blocks better than MXFP4 (power-of-2 per 32)
+    assert s["nvfp4"] > s["mxfp4"]
+    assert s["fp8_e4m3"] > s["nvfp4"] and s["int8"] > s["int4"]
+    rows = {r["format"]: r for r in ns["rows"]}
+    front = ns["front"]
+    assert [rows[f]["storage_bits"] for f in front] == sorted(rows[f]["storage_bits"]
+                                                              for f in front)
+    assert [s[f] for f in front] == sorted(s[f] for f in front)
+    sw = ns["sweep"]
+    # the other channels under per-tensor int4 lose their levels as outliers grow; small blocks
+    # keep them (fewer elements share an outlier's scale)
+    assert sw["int4"][-1] < sw["int4"][0] - 5
+    assert sw["nvfp4"][-1] > sw["mxfp4"][-1] > sw["int4_g128"][-1] > sw["int4"][-1]
+    t = ns["tps"]
+    assert t["int4_g128"] > t["fp8_e4m3"] > t["fp16"]
+
+
+def _pareto_exploration(ns):
+    import hwsim.plot as hp
+    res = ns["res"]
+    assert len(res.rows) == 60
+    front = ns["front2d"]
+    keys = [hp.figures._design_key(r) for r in front]
+    assert len(keys) == len(set(keys)) > 0
+    feas = [r for r in res.rows if r["feasible"]]
+    for f in front:  # nothing feasible dominates a front design
+        assert not any(ns["beats"](r, f) for r in feas)
+    assert len(ns["distinct_designs"]) <= len(feas)
+    u = ns["uniform"]
+    for (w, kv, t) in u:
+        if w == "int3_g128":  # fewer weight bits: faster and a larger quantization error
+            lo, hi = u["int2_g128", kv, t], u["int4_g128", kv, t]
+            assert lo["latency_s"] < u[w, kv, t]["latency_s"] < hi["latency_s"]
+            assert lo["accuracy_proxy"] > u[w, kv, t]["accuracy_proxy"] > hi["accuracy_proxy"]
+    assert set(ns["beaten"]) == set(u)
+
+
+CHECKS = {"quickstart.ipynb": _quickstart, "gpu_vs_measured.ipynb": _gpu_vs_measured,
+          "formats_explorer.ipynb": _formats_explorer,
+          "pareto_exploration.ipynb": _pareto_exploration}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
