@@ -113,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
 
     from .plot.cli import add_parser as add_plot_parser  # no matplotlib until a plot runs
     add_plot_parser(sub)
+    from .experiments import add_parser as add_experiments_parser
+    add_experiments_parser(sub)
     return p
 
 
@@ -218,6 +220,9 @@ def _run(args) -> int:
             for p in res.save(args.out):
                 print(f"wrote {p}", file=sys.stderr)
         return 0
+    if args.cmd == "experiments":
+        from .experiments import run_cli as run_experiments
+        return run_experiments(args)
     if args.cmd == "plot":
         from .plot.cli import run_cli
         print(f"wrote {run_cli(args)}", file=sys.stderr)
