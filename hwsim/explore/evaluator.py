@@ -108,7 +108,11 @@ class Evaluator:
             c = memo.get(fop)
             if c is None:
                 try:
-                    c = memo[fop] = hw.cost(fop)
+                    c = hw.cost(fop)
+                    if self.space.engine == "sim":   # slower: the tile-level simulator
+                        from ..sim import simulate_op
+                        c = simulate_op(hw, fop, c)[0]
+                    memo[fop] = c
                 except UnsupportedError as e:
                     raise UnsupportedError(f"{op.name}: {e}") from None
             lat += n * c.latency_s

@@ -18,6 +18,11 @@ formats, the objectives and the constraints::
     objectives: {latency_s: minimize, energy_j: minimize, accuracy_proxy: minimize}
     constraints: {area_mm2: {max: 5.0}}
     proxy: {profile: llm, sensitivity: {mlp.down: 2.0}}
+    engine: analytical               # or sim: every trial through the tile-level simulator
+
+``engine: sim`` evaluates each trial with :mod:`hwsim.sim` (pipeline fill/drain, buffers too small
+to double-buffer, DRAM contention); it is slower -- tens of ms to ~1 s of CPU per distinct
+(op, formats, hardware) instead of microseconds -- so budget fewer trials.
 
 A format domain is ``{choices: [...]}`` or a family spec with conditional parameters, sampled only
 when their family is chosen::
@@ -193,6 +198,7 @@ class Space(_M):
     objectives: dict[str, Literal["minimize", "maximize"]]
     constraints: dict[str, Bound] = Field(default_factory=dict)
     proxy: ProxySpec = Field(default_factory=ProxySpec)
+    engine: Literal["analytical", "sim"] = "analytical"
     name: str | None = None
 
     @field_validator("objectives")
