@@ -94,6 +94,12 @@ def test_roofs_per_family():
         else r["W2"] > r["W4"]
     assert hp.compute_roofs(hwsim.load_arch("rpi5"))["peak"] == hwsim.load_arch(
         "rpi5").peak_ops_per_s()
+    # an MCU's roof is its inner-loop MAC rate for the operand formats; no op exceeds it
+    mcu = hwsim.load_arch("stm32h7")
+    fig = hp.roofline(hwsim.evaluate(hwsim.load_workload("resnet8", phase="prefill"), mcu))
+    peak = 2 * mcu.peak_macs_per_cycle("int8", "int8") * mcu.params.frequency_hz
+    assert fig.roofs == {"int8 x int8": peak}
+    assert all(p["flops_per_s"] <= peak for p in fig.roofline_points)
 
 
 def test_breakdown_parts_add_up_to_the_report(decode):

@@ -238,13 +238,22 @@ def compute_roofs(hw, ops=(), paths=()) -> dict[str, float]:
     """Peak ops/s of each datapath ``ops`` use on ``hw`` (1 MAC = 2 ops), keyed by a label.
 
     GPUs: one roof per tensor-core/SIMT datapath; LUT cores: per weight bit-width; bit-serial PEs:
-    per (weight, activation) bit-width; other families: their single peak. A family without a
+    per (weight, activation) bit-width; MCUs: per operand-format pair (inner-loop MACs per
+    cycle x clock); other families: their single peak. A family without a
     peak figure yields none (the plot then shows the memory roof only)."""
+    gemms = [op for op in ops if hasattr(op, "weights") and hasattr(op, "activations")]
+    roofs: dict[str, float] = {}
+    macs = getattr(hw, "peak_macs_per_cycle", None)  # MCUs: MACs per cycle by operand formats
+    if macs is not None and hasattr(getattr(hw, "params", None), "frequency_hz"):
+        for a, w in sorted({(op.activations, op.weights) for op in gemms}):
+            try:
+                roofs[f"{a} x {w}"] = 2 * macs(a, w) * hw.params.frequency_hz
+            except (UnsupportedError, ConfigError, KeyError, ValueError):
+                pass
+        return roofs
     fn = getattr(hw, "peak_ops_per_s", None)
     if fn is None:
         return {}
-    gemms = [op for op in ops if hasattr(op, "weights") and hasattr(op, "activations")]
-    roofs: dict[str, float] = {}
     try:
         if hasattr(hw, "supported_paths"):
             for p in sorted(set(paths) or hw.supported_paths()):
