@@ -87,8 +87,8 @@ class Channel:
         self.gen = 0
         self.moved = 0.0                 # bytes moved so far
         self.log: list[tuple[float, float]] = [(0.0, 0.0)]   # (time, bytes moved by then)
-        self.busy_from: float | None = None
         self.spans = spans
+        self.segs: list[list] = []      # channel use over time (trace only)
         self.events = 0
 
     @property
@@ -122,6 +122,13 @@ class Channel:
                 v[0] -= d
                 self.moved += d
             self.log.append((now, self.moved))
+            if self.spans is not None:   # (track, label, start, end, fraction of bandwidth)
+                frac = sum(self.rates.get(e, 0.0) for e in self.active) / self.bw
+                last = self.segs[-1] if self.segs else None
+                if last and abs(last[4] - frac) < 1e-9 and abs(last[3] - self.t_last) < 1e-15:
+                    last[3] = now
+                else:
+                    self.segs.append(["memory channel", "busy", self.t_last, now, frac])
         self.t_last = now
 
     def _share(self) -> None:
@@ -137,12 +144,7 @@ class Channel:
     def _reschedule(self) -> None:
         self.gen += 1
         if not self.active:
-            if self.busy_from is not None and self.spans is not None:
-                self.spans.append(("memory channel", "busy", self.busy_from, self.env.now))
-            self.busy_from = None
             return
-        if self.busy_from is None:
-            self.busy_from = self.env.now
         self._share()
         dt = min(max(v[0], 0.0) / self.rates[e] for e, v in self.active.items())
         g = self.gen
@@ -192,6 +194,8 @@ def _run(prog: TileProgram, trace: bool, edge: int) -> SimResult:
     ch = Channel(env, prog.mem_bandwidth_Bps, spans)
     stats = [_unit(env, ch, prog, u, steps, spans, edge) for u, steps in enumerate(prog.streams)]
     env.run()
+    if spans is not None:
+        spans.extend(tuple(x) for x in ch.segs)
     end = env.now
     nu = max(1, len(stats))
     first = min((s["first"] for s in stats if s["first"] is not None), default=end)

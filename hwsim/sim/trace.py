@@ -25,16 +25,20 @@ def _runs(hw, op) -> list[tuple[TileProgram, object]]:
 
 def chrome_trace(hw, op) -> dict:
     """The op's timeline as a Chrome trace dict: one track per component (load DMA, compute
-    unit, store DMA, memory channel); programs of one op (attention's two GEMMs) follow each
-    other. Times in microseconds, as the format requires."""
+    unit, store DMA, memory channel -- its spans say the share of bandwidth in use); programs of
+    one op (attention's two GEMMs) follow each other. Times in microseconds, as the format
+    requires."""
     events, tids, t0 = [], {}, 0.0
     name = op.name or op.type
     for k, (prog, res) in enumerate(_runs(hw, op)):
-        for track, label, a, b in res.spans:
+        for track, label, a, b, *frac in res.spans:
             tid = tids.setdefault(track, len(tids))
+            args = {"program": k, "source": prog.source}
+            if frac:   # memory channel: share of the bandwidth in use
+                label = f"{100 * frac[0]:.0f}% of bandwidth"
+                args["bandwidth_fraction"] = frac[0]
             events.append({"name": label, "ph": "X", "pid": 0, "tid": tid,
-                           "ts": (t0 + a) * 1e6, "dur": (b - a) * 1e6,
-                           "args": {"program": k, "source": prog.source}})
+                           "ts": (t0 + a) * 1e6, "dur": (b - a) * 1e6, "args": args})
         t0 += res.latency_s
     meta = [{"name": "thread_name", "ph": "M", "pid": 0, "tid": tid, "args": {"name": tr}}
             for tr, tid in tids.items()]
@@ -50,18 +54,19 @@ def write_op_trace(hw, op, path: str | Path) -> Path:
 
 
 def utilization(hw, op, bins: int = 200) -> dict[str, np.ndarray]:
-    """Busy fraction over time per track: ``{"t_s": bin centers, track: fraction, ...}``."""
+    """Busy fraction over time per track: ``{"t_s": bin centers, track: fraction, ...}``; the
+    memory channel's is the fraction of its bandwidth in use."""
     runs = _runs(hw, op)
     total = sum(r.latency_s for _, r in runs) or 1.0
     edges = np.linspace(0.0, total, bins + 1)
     out: dict[str, np.ndarray] = {"t_s": (edges[:-1] + edges[1:]) / 2}
     t0 = 0.0
     for _, res in runs:
-        for track, _label, a, b in res.spans:
+        for track, _label, a, b, *frac in res.spans:
             u = out.setdefault(track, np.zeros(bins))
             lo = np.clip(edges[:-1], t0 + a, t0 + b)
             hi = np.clip(edges[1:], t0 + a, t0 + b)
-            u += (hi - lo) / np.diff(edges)
+            u += (hi - lo) / np.diff(edges) * (frac[0] if frac else 1.0)
         t0 += res.latency_s
     return {k: (np.minimum(v, 1.0) if k != "t_s" else v) for k, v in out.items()}
 
