@@ -47,4 +47,8 @@ def evaluate(workload: Workload, hw: Accelerator, *, cache: dict | None = None,
                 raise UnsupportedError(msg if op.name in msg else f"{op.name}: {msg}") from None
             memo[key] = c
         rows.append(Row(op, c))
+    seq = getattr(hw, "sequence", None)
+    if seq is not None:
+        costs = seq([r.cost for r in rows])
+        rows = [r if c is r.cost else Row(r.op, c) for r, c in zip(rows, costs)]
     return Report(workload, hw, rows)

@@ -29,7 +29,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-SCRIPT_VERSION = "llm-decode 1.3"  # 1.3: --compile per layer region; eager step unchanged since 1.0
+SCRIPT_VERSION = "llm-decode 1.4"  # 1.4: --no-graph; 1.3: --compile per layer region; eager step unchanged since 1.0
 H, I, L, NH, V = 4096, 11008, 32, 32, 32000
 HD = H // NH
 
@@ -75,11 +75,14 @@ def main():
     ap.add_argument("--compile", action="store_true",
                     help="torch.compile each layer's two elementwise+GEMM regions; writes "
                          "llm_decode_compiled.csv")
+    ap.add_argument("--no-graph", action="store_true",
+                    help="launch every kernel from Python instead of replaying a CUDA graph; "
+                         "writes llm_decode_nograph.csv")
     ap.add_argument("--profile", action="store_true",
                     help="also write kernels.csv: every kernel of one eager step (name, us)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    tag = "_compiled" if a.compile else ""
+    tag = ("_compiled" if a.compile else "") + ("_nograph" if a.no_graph else "")
     f = open(os.path.join(a.out, f"llm_decode{tag}.csv"), "w", newline="")
     w = csv.writer(f)
     w.writerow(["model", "weights", "activations", "batch", "context", "s_per_step", "tokens_per_s",
@@ -138,18 +141,22 @@ def main():
                     for _ in range(2):
                         step()
                 torch.cuda.current_stream().wait_stream(s)
-                g = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(g):
-                    step()
+                if a.no_graph:  # every kernel launched from Python, as eager inference runs
+                    run = step
+                else:
+                    g = torch.cuda.CUDAGraph()
+                    with torch.cuda.graph(g):
+                        step()
+                    run = g.replay
                 for _ in range(3):
-                    g.replay()
+                    run()
                 torch.cuda.synchronize()
                 times = []
                 for _ in range(10):
                     e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
                     e0.record()
                     for _ in range(5):
-                        g.replay()
+                        run()
                     e1.record()
                     e1.synchronize()
                     times.append(e0.elapsed_time(e1) / 1e3 / 5)
@@ -159,7 +166,7 @@ def main():
                             a.context, f"{t:.6e}", f"{B / t:.2f}", SCRIPT_VERSION])
                 f.flush()
                 print(f"{weights} B={B}: {t * 1e3:.3f} ms/step, {B / t:.1f} tokens/s", flush=True)
-                del layers, emb, head, kc, vc, g
+                del layers, emb, head, kc, vc, run
                 torch.cuda.empty_cache()
             except Exception as e:  # keep the other configurations
                 print(f"{weights} B={B}: failed: {e!r}"[:400], flush=True)

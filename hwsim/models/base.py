@@ -81,6 +81,12 @@ class AcceleratorBase:
                                    f"{type(op).__name__} ops")
         return handler(op)
 
+    def sequence(self, costs: list[Cost]) -> list[Cost]:
+        """The costs of ops run one after another, given each op's own cost: where running in
+        sequence adds time (a host that cannot launch kernels as fast as the device runs them),
+        a family attributes it to the op that waits. Default: ops do not interact."""
+        return costs
+
     @property
     def area_mm2(self) -> float:
         raise UnsupportedError(f"{self.name}: the {self.family} model has no area model")

@@ -42,6 +42,7 @@ The free parameters are fitted by :mod:`hwsim.models.gpu_fit` to measurements ma
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from pydantic import Field
 
@@ -78,6 +79,12 @@ class GPUModelParams(GPUParams):
     tile_size_exponent: float = Field(ge=0)
     unaligned_exponent: float = Field(ge=0)
     int8_fp8_k64_efficiency: float = Field(gt=0, le=1)
+    launch: Literal["graph", "stream"] = Field(
+        default="graph", description="how kernels are launched: replayed from a CUDA graph (as "
+        "every measurement here and serving engines) or one by one from the host (plain eager "
+        "PyTorch), where no kernel can take less than host_launch_s")
+    host_launch_s: float = Field(default=0.0, ge=0, description="host time per kernel launch "
+                                 "when launch='stream' (depends on the host CPU and framework)")
     int8_skinny_bw_efficiency: float = Field(
         default=1.0, gt=0, le=1, description="bandwidth of int8 GEMMs with M <= 64 (weight "
         "streaming by cuBLASLt's skinny IMMA kernels) relative to mem_efficiency")
@@ -176,6 +183,31 @@ class GPU(RooflineGPU):
                     breakdown={"tiles_s": t_core, "memory_s": t_mem, "power_s": t_pow,
                                "overhead_s": k_over + extra_overhead,
                                "dynamic_j": e_dyn})
+
+    def sequence(self, costs: list[Cost]) -> list[Cost]:
+        """``launch="stream"``: the host issues one kernel every ``host_launch_s`` into an
+        in-order queue while the GPU runs what it has, so a kernel starts at the later of the
+        previous kernel's end and its own launch; the GPU's wait is added to the op that waits
+        (breakdown ``host_wait_s``, bound ``host`` where the wait dominates). ``graph``: as is."""
+        p = self.params
+        if p.launch != "stream" or not p.host_launch_s:
+            return costs
+        from dataclasses import replace
+        host = gpu = 0.0
+        out = []
+        for c in costs:
+            host += p.host_launch_s
+            wait = max(0.0, host - gpu)
+            gpu = max(gpu, host) + c.latency_s
+            if wait <= 0:
+                out.append(c)
+                continue
+            t = c.latency_s + wait
+            out.append(replace(c, latency_s=t, energy_j=c.energy_j + p.idle_power_w * wait,
+                               bound="host" if wait > c.latency_s else c.bound,
+                               utilization=c.utilization * c.latency_s / t,
+                               breakdown={**c.breakdown, "host_wait_s": wait}))
+        return out
 
     def gemm_time(self, M: int, N: int, K: int, path: str, groups: int = 1,
                   align: int = 16) -> tuple[float, tuple]:

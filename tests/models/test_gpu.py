@@ -214,3 +214,21 @@ def test_b200_runs_fp4_and_fp6_on_their_own_tensor_paths():
     with pytest.raises(UnsupportedError):
         hwsim.load_arch("h100-sxm").cost(Gemm(M=64, N=64, K=64, weights="nvfp4",
                                               activations="nvfp4"))
+
+
+def test_stream_launch_queues_kernels_behind_the_host():
+    """launch='stream': a kernel starts at the later of the previous one's end and its own
+    launch; the GPU's wait is attributed to the op that waits and the step never gets faster."""
+    wl = hwsim.load_workload("llama-2-7b", phase="decode", fusion="eager")
+    graph = hwsim.evaluate(wl, hwsim.load_arch("h200-sxm"))
+    slow = hwsim.evaluate(wl, hwsim.load_arch("h200-sxm", launch="stream", host_launch_s=1e-3))
+    assert slow.latency_s == pytest.approx(len(wl.ops) * 1e-3, rel=0.01)  # host-bound
+    fast = hwsim.evaluate(wl, hwsim.load_arch("h200-sxm", launch="stream", host_launch_s=1e-9))
+    assert fast.latency_s == pytest.approx(graph.latency_s, rel=1e-6)
+    mid = hwsim.evaluate(wl, hwsim.load_arch("h200-sxm", launch="stream", host_launch_s=5e-6))
+    waits = sum(r.cost.breakdown.get("host_wait_s", 0.0) for r in mid.rows)
+    assert mid.latency_s == pytest.approx(graph.latency_s + waits, rel=1e-9)
+    assert graph.latency_s < mid.latency_s < slow.latency_s
+    assert any(r.cost.bound == "host" for r in mid.rows)
+    with pytest.raises(ConfigError):
+        hwsim.load_arch("h200-sxm", launch="async")
