@@ -42,18 +42,21 @@ def programs(hw, op: Op, mem_latency_s: float = 0.0) -> list | None:
     room = cap_a / 2 - sch["table_bytes"]          # an M block (+ tables) double-buffered
     rows = int(room // a_row) // p.tile_m * p.tile_m if room > 0 else 0
     ncols = p.tile_n * p.tiles
-    if rows < p.tile_m or ncols * c_el * min(M, p.tile_m) > cap_c:
-        return None                                # not even one row block fits: generic
-    rows = min(rows, -(-M // p.tile_m) * p.tile_m)
     kc = max(p.tile_k, int(cap_b / 2 // (ncols * w_col)) // p.tile_k * p.tile_k)
     kc = min(kc, -(-K // p.tile_k) * p.tile_k)
+    n_blocks = [min(ncols, N - j) for j in range(0, N, ncols)]
+    k_chunks = [min(kc, K - k) for k in range(0, K, kc)]
+    n_chunks = len(n_blocks) * len(k_chunks)
+    # an M block's outputs drain over its chunks: one chunk's share must double-buffer too
+    rows_c = int(cap_c / 2 * n_chunks // (N * c_el)) // p.tile_m * p.tile_m
+    rows = min(rows, rows_c)
+    if rows < p.tile_m:
+        return None                                # not even one row block fits: generic
+    rows = min(rows, -(-M // p.tile_m) * p.tile_m)
     cyc_s = sch["cycles"] / p.frequency_hz / G      # compute time of one group
     m_pad = -(-M // p.tile_m)
     steps = []
     m_blocks = [min(rows, M - i) for i in range(0, M, rows)]
-    n_blocks = [min(ncols, N - j) for j in range(0, N, ncols)]
-    k_chunks = [min(kc, K - k) for k in range(0, K, kc)]
-    n_chunks = len(n_blocks) * len(k_chunks)
     mid = set(range(2, len(m_blocks) - 2)) if len(m_blocks) > 6 else set()
     for i, r in enumerate(m_blocks):
         a_new = r * a_row + sch["table_bytes"]

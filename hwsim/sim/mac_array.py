@@ -6,7 +6,9 @@ Tiles (Tm, Tn, Tk) are visited in the mapping's loop order. An operand tile is l
 indices change (the analytical model's refetch rule, so DRAM bytes match ``dram_bytes``); an
 output tile is read back when revisited along K (partial sums) and stored when the loop moves
 off it. Buffer space per tile: A ``Tm*Tk*a_bytes`` in ``input_buffer_bytes``, B ``Tk*Tn*w_bytes``
-in ``weight_buffer_bytes``, C ``Tm*Tn*acc_bytes`` in ``output_buffer_bytes``.
+in ``weight_buffer_bytes``, C ``Tm*Tn*acc_bytes`` in ``output_buffer_bytes``. Where the analytical
+memory floor (every operand once: ``total_bytes``) exceeds the mapping's ``dram_bytes`` -- a
+strided convolution reads its whole input -- the difference is charged to the input loads.
 
 Compute per tile: its array folds times the streamed dimension, with the analytical model's
 per-fold fill/drain of the array (rows + cols cycles) spread over the streamed tiles -- the tiles'
@@ -17,8 +19,8 @@ DRAM latency and units sharing one channel. It does not re-model in-array fill p
 
 from __future__ import annotations
 
-import itertools
 import math
+from dataclasses import replace
 
 from ..workload.ops import Attention, Conv2d, Gemm, Op
 from .program import Step, TileProgram, compress
@@ -120,6 +122,7 @@ def programs(hw, op: Op, mem_latency_s: float = 0.0) -> list | None:
     for m in hw.mapping(op):
         one = gemm_steps(m, p.frequency_hz)
         steps = compress(one * m["groups"])
+        steps = _floor_bytes(steps, m["total_bytes"] - m["dram_bytes"])
         out.append(TileProgram(
             operands=OPERANDS,
             buffer_bytes=(p.input_buffer_bytes, p.weight_buffer_bytes, p.output_buffer_bytes),
@@ -129,3 +132,14 @@ def programs(hw, op: Op, mem_latency_s: float = 0.0) -> list | None:
             meta={"dram_bytes": m["dram_bytes"], "total_bytes": m["total_bytes"],
                   "cycles": m["cycles"]}))
     return out
+
+
+def _floor_bytes(steps: list[Step], excess: float) -> list[Step]:
+    """The analytical memory time is ``max(dram_bytes, total_bytes)``: every operand at least
+    once (a strided convolution's DMA reads its whole input, not just the im2col rows the
+    mapping counts). Charge the ``excess`` bytes to the input operand's loads, in proportion."""
+    a_bytes = sum(s.count * s.load[0] for s in steps)
+    if excess <= 0 or a_bytes <= 0:
+        return steps
+    f = 1 + excess / a_bytes
+    return [replace(s, load=(s.load[0] * f, *s.load[1:])) if s.load[0] else s for s in steps]

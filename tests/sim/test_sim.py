@@ -109,3 +109,19 @@ def test_families_without_an_adapter_run_the_generic_program(arch, kw):
     sim = hwsim.evaluate(wl, hw, engine="sim")
     assert all(r.cost.breakdown["sim_generic"] == 1.0 for r in sim.rows)
     assert abs(sim.latency_s / ana.latency_s - 1) < 0.02
+
+
+@pytest.mark.parametrize("arch,kw", [("h100-sxm", {}), ("mac-tc", {}), ("mac-tc-int8",
+                                     {"weights": "int8", "activations": "int8"}),
+                                     ("lut-tc", {"weights": "int4", "activations": "int8"}),
+                                     ("bitmod", {"weights": "int4", "activations": "fp16"})])
+@pytest.mark.parametrize("workload", ["resnet18", "vit-b16"])
+def test_every_tile_program_runs_and_never_beats_the_roofline(arch, kw, workload):
+    # same bytes and compute as the analytical max(compute, memory): the simulator can only
+    # add time (pipeline fill/drain, stalls), never remove it
+    hw = hwsim.load_arch(arch)
+    wl = hwsim.load_workload(workload, batch=1, **kw)
+    sim = hwsim.evaluate(wl, hw, engine="sim")
+    assert any(r.cost.breakdown["sim_generic"] == 0.0 for r in sim.rows)
+    for r in sim.rows:
+        assert r.cost.latency_s >= r.cost.breakdown["analytical_latency_s"] * (1 - 1e-9), r.op.name
