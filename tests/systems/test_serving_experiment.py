@@ -58,3 +58,15 @@ def test_committed_sweep_csv_is_current(tmp_path):
         d = r.as_dict()
         for k in ("output_tokens_per_s", "ttft_s_p50", "tpot_s_p99", "preemptions"):
             assert float(c[k]) == pytest.approx(d[k], rel=1e-3), k
+
+
+def test_readme_blocks_render_from_committed_results():
+    spec = importlib.util.spec_from_file_location(
+        "systems_readme", ROOT / "benchmarks" / "systems_readme.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    ex = mod.serving_example()
+    assert ex.count("\n| fp") == 8 and "does not fit" in ex   # fp16 on one H100
+    assert mod.serving_sweep().count("\n| ") >= 4
+    assert "| hwsim |" in mod.systems_compare()
+    assert "decode_step_7b_cold" in mod.systems_speed()
