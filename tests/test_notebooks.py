@@ -90,7 +90,21 @@ def _pareto_exploration(ns):
     assert set(ns["beaten"]) == set(u)
 
 
-CHECKS = {"quickstart.ipynb": _quickstart, "gpu_vs_measured.ipynb": _gpu_vs_measured,
+def _lut_tensor_core(ns):
+    t = ns["tops"]
+    # one pass per weight bit-plane on the LUT core; the MAC core's speed ignores weight width
+    assert t["lut-tc", "int2"] == pytest.approx(2 * t["lut-tc", "int4"])
+    assert t["lut-tc", "binary"] == pytest.approx(4 * t["lut-tc", "int4"])
+    assert t["mac-tc-int8", "int2"] == pytest.approx(t["mac-tc-int8", "int4"])
+    for name, a in ns["area"].items():
+        assert a == pytest.approx(ns[{"lut-tc": "lut", "mac-tc": "mac",
+                                      "mac-tc-int8": "mac8"}[name]].area_mm2)
+    reps = ns["reps"]
+    assert all(r.energy_j > 0 for r in reps)
+    assert ns["fig"].results and all(r.check.family == "lut" for r in ns["results"])
+
+
+CHECKS = {"quickstart.ipynb": _quickstart, "lut_tensor_core.ipynb": _lut_tensor_core, "gpu_vs_measured.ipynb": _gpu_vs_measured,
           "formats_explorer.ipynb": _formats_explorer,
           "pareto_exploration.ipynb": _pareto_exploration}
 
