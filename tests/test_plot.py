@@ -165,6 +165,10 @@ def test_cli_plots_take_eval_arguments(tmp_path, capsys):
                  "--weights", "int4", "--metric", "energy_j", "--by", "component",
                  "--out", str(out2)]) == 0
     assert out2.read_text().startswith("<?xml")
+    out3 = tmp_path / "sim.png"   # the simulator engine, as in hwsim eval --engine sim
+    assert main(["plot", "breakdown", "llama-2-7b", "--arch", "lut-tc", "--weights", "int4",
+                 "--engine", "sim", "--out", str(out3)]) == 0
+    assert out3.stat().st_size > 5000
     assert main(["plot", "roofline", "llama-2-7b", "--arch", "h100-sxm", "--arch", "h200-sxm",
                  "--out", str(out)]) == 2
     assert "one --arch" in capsys.readouterr().err

@@ -50,6 +50,8 @@ def _eval_args(p) -> None:
     p.add_argument("--activations", help="activation format (default fp16)")
     p.add_argument("--kv", help="KV-cache format (default: activations)")
     p.add_argument("--image-size", type=int, help="input resolution of vision models")
+    p.add_argument("--engine", choices=["analytical", "sim"], default="analytical",
+                   help="analytical model (fast) or the tile-level simulator (slower)")
 
 
 def add_parser(sub) -> None:
@@ -98,7 +100,8 @@ def run_cli(args) -> Path:
         wl = load_workload(args.workload, phase=args.phase, batch=args.batch,
                            context=args.context, weights=args.weights,
                            activations=args.activations, kv=args.kv, image_size=args.image_size)
-        reps = [evaluate(wl, load_arch(a, model=args.model)) for a in args.arch]
+        reps = [evaluate(wl, load_arch(a, model=args.model), engine=args.engine)
+                for a in args.arch]
         if args.plot == "roofline":
             if len(reps) > 1:
                 raise ConfigError("hwsim plot roofline: one --arch (a roofline is per device)")
