@@ -16,7 +16,8 @@ from .models import FAMILIES
 from .models.base import AcceleratorBase
 
 
-TOP_LEVEL = {"name", "family", "description", "source", "params", "datasheet_tflops", "inherit"}
+TOP_LEVEL = {"name", "family", "description", "source", "params", "datasheet_tflops", "inherit",
+             "model", "evaluation"}  # the last two: written by export_design
 
 
 def list_archs() -> list[str]:
@@ -88,6 +89,8 @@ def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> 
         raise ConfigError(f"{src}: field 'params' must be a mapping of the {family} model's "
                           f"parameters, got {type(params).__name__}")
     models = FAMILIES[family]
+    if model == "default" and spec.get("model"):  # an exported design names its model
+        model = spec["model"]
     if model not in models:
         raise ConfigError(f"model = {model!r}: the {family} family has {', '.join(sorted(models))}")
     cls = models[model]
@@ -98,3 +101,22 @@ def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> 
     return cls.from_spec(str(spec.get("name", src.stem)), params, where,
                          source=str(spec.get("source", "")),
                          description=str(spec.get("description", "")))
+
+
+def export_design(hw: AcceleratorBase, report=None, path: str | Path | None = None) -> dict:
+    """A design as an arch spec that :func:`load_arch` re-imports to the same model: ``name``,
+    ``family``, ``model``, ``description``, ``source`` and every parameter (defaults filled in),
+    plus, with a ``report``, its ``evaluation`` (totals and per-op rows, ignored on loading; kept
+    so the numbers can be compared after re-import). Written as JSON to ``path`` when given."""
+    import json
+
+    from .models import FAMILIES as _F
+    model = next((k for k, c in _F.get(hw.family, {}).items() if c is type(hw)), "default")
+    spec = {"name": hw.name, "family": hw.family, "model": model,
+            "description": hw.description, "source": hw.source,
+            "params": hw.params.model_dump(mode="json")}
+    if report is not None:
+        spec["evaluation"] = json.loads(report.to_json())
+    if path is not None:
+        Path(path).write_text(json.dumps(spec, indent=1))
+    return spec

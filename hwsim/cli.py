@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--per-op", action="store_true", help="one row per op instead of per group")
     ev.add_argument("--csv", metavar="FILE", help="write per-op rows as CSV")
     ev.add_argument("--json", metavar="FILE", help="write totals and per-op rows as JSON")
+    ev.add_argument("--export", metavar="FILE", help="write the design (every parameter) and "
+                    "this evaluation as JSON; --arch FILE re-imports it")
     ev.add_argument("--tp", type=int, default=1, help="tensor-parallel devices (LLMs)")
     ev.add_argument("--pp", type=int, default=1, help="pipeline-parallel stages (LLMs)")
     ev.add_argument("--engine", choices=["analytical", "sim"], default="analytical",
@@ -200,6 +202,9 @@ def _run(args) -> int:
             print("\n" + hw.resource_table())
         _write(rep.to_csv, args.csv)
         _write(rep.to_json, args.json)
+        if args.export:
+            from .arch import export_design
+            _write(lambda p: export_design(hw, rep, p), args.export)
         if args.trace:
             from .sim.trace import write_op_trace
             slowest = max(rep.rows, key=lambda r: r.cost.latency_s).op

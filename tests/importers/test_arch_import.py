@@ -183,3 +183,25 @@ def test_timeloop_errors(tmp_path):
     p.write_text(TIMELOOP_WS + "sparse_opt: {}\n")
     with pytest.raises(ConfigError, match="unknown top-level key.*sparse_opt"):
         hwsim.load_arch(p)
+
+
+@pytest.mark.parametrize("arch", ["mac-tc-int8", "h100-sxm", "zigzag"])
+def test_exported_design_reimports_to_the_same_numbers(tmp_path, arch):
+    import json
+
+    from hwsim.arch import export_design
+    if arch == "zigzag":
+        hw = hwsim.load_arch(_write(tmp_path, TPU_LIKE), technology="45nm")
+    else:
+        hw = hwsim.load_arch(arch)
+    wl = hwsim.load_workload("resnet18", batch=1, weights="int8", activations="int8") \
+        if hw.family == "mac_array" else hwsim.load_workload("llama-2-7b", context=256)
+    rep = hwsim.evaluate(wl, hw)
+    path = tmp_path / "design.json"
+    spec = export_design(hw, rep, path)
+    assert spec["evaluation"]["totals"]["latency_s"] == rep.latency_s
+    hw2 = hwsim.load_arch(path)
+    assert type(hw2) is type(hw) and hw2.params == hw.params and hw2.name == hw.name
+    rep2 = hwsim.evaluate(wl, hw2)
+    saved = json.loads(path.read_text())["evaluation"]["totals"]
+    assert (rep2.latency_s, rep2.energy_j) == (saved["latency_s"], saved["energy_j"])
