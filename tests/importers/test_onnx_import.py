@@ -272,3 +272,25 @@ def test_shape_subgraph_resolves_and_costs_nothing(tmp_path):
     assert (by["sm"].rows, by["sm"].cols) == (80, 10)
     assert wl.meta["zero_cost"] == {"Shape": 1, "Gather": 2, "Unsqueeze": 2, "Concat": 1,
                                     "Reshape": 1}
+
+
+@pytest.mark.parametrize("opset", [11, 13, 17, 21])
+def test_opsets_11_to_21(tmp_path, opset):
+    """The same conv -> softmax -> MatMul graph imports alike across opsets (Softmax's axis
+    semantics changed at 13: before, it flattens the trailing dims at ``axis``)."""
+    w = numpy_helper.from_array(np.zeros((4, 3, 3, 3), np.float32), "w")
+    mw = numpy_helper.from_array(np.zeros((8, 5), np.float32), "mw")
+    shp = numpy_helper.from_array(np.array([1, 4 * 8, 8], np.int64), "shp")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Reshape", ["c", "shp"], ["r"], name="rs"),
+             helper.make_node("Softmax", ["r"], ["s"], name="sm", axis=2),
+             helper.make_node("MatMul", ["s", "mw"], ["y"], name="mm")]
+    p = _save(nodes, [helper.make_tensor_value_info("x", F, [1, 3, 8, 8])],
+              [helper.make_tensor_value_info("y", F, [1, 32, 5])], [w, mw, shp],
+              tmp_path / f"o{opset}.onnx", opset=opset)
+    wl = load_onnx(p)
+    by = {op.name: op for op in wl.ops}
+    assert by["conv"].macs == 4 * 64 * 27
+    assert (by["sm"].rows, by["sm"].cols) == (32, 8)
+    assert (by["mm"].M, by["mm"].K, by["mm"].N) == (32, 8, 5)
+    assert wl.meta["opsets"] == {"ai.onnx": opset}
