@@ -20,8 +20,11 @@ Op mapping (opsets 11-21 and the ``com.microsoft`` ops of ONNX Runtime's transfo
 * ``LayerNormalization``, ``SimplifiedLayerNormalization``/``RMSNormalization``, their ``Skip``
   variants, ``BatchNormalization`` -> :class:`Norm`; ``Softmax``/``LogSoftmax`` ->
   :class:`Softmax`; ``Gather`` of a weight table -> :class:`Embedding`. Norms written out as
-  ``ReduceMean``/``Pow``/``Sqrt``/``Div`` nodes are costed node by node (as an unfused runtime
-  executes them), not pattern-matched into one Norm.
+  nodes (LayerNorm below opset 17, Llama's RMSNorm in every export) are matched
+  (``_Importer._find_norms``: Pow/ReduceMean/Add/Sqrt/Reciprocal-or-Div/Mul chains, with their
+  Casts and the weight Mul / bias Add) and become one :class:`Norm`, as fused runtimes execute
+  them; their inner nodes are counted in ``meta["fused"]``. The Pow exponent's value is data
+  and is not read (any constant exponent matches).
 * Elementwise, reduction and pooling nodes -> :class:`Elementwise` (reductions and pools read
   ``inputs`` x ``numel`` elements for ``numel`` outputs).
 * Data movement (``Transpose``, ``Concat``, ``Slice``, ``Split``, ``Pad``, ``Expand``, activation
@@ -42,8 +45,8 @@ Nothing is silently dropped: an op type outside these lists (control flow ``If``
 ``Scan``, ``ConvTranspose``, unknown custom ops ...) is an :class:`~hwsim.errors.UnsupportedError`
 naming each unsupported type and what is supported, unless ``skip_unsupported=True``, which
 passes dependencies through and counts them in ``workload.meta["skipped"]``. ``meta`` also holds
-``onnx_ops`` (count per op type) and ``zero_cost`` (op types mapped to nothing), so
-``sum(onnx_ops) == ops costed + zero_cost + skipped`` can be checked.
+``onnx_ops`` (count per op type), ``zero_cost`` (op types mapped to nothing) and ``fused``, so
+``sum(onnx_ops) == ops costed + zero_cost + fused + skipped`` can be checked.
 """
 
 from __future__ import annotations
@@ -270,14 +273,21 @@ class _Importer:
 
     def run(self, precision: Precision, bound: dict, skip_unsupported: bool) -> Workload:
         g = self.model.graph
-        counts, zero, skipped = Counter(), Counter(), Counter()
+        counts, zero, skipped, fused = Counter(), Counter(), Counter(), Counter()
         unsupported: dict[str, list[str]] = {}
+        norms = self._find_norms()
         for i, node in enumerate(g.node):
             op_type = node.op_type
             counts[op_type] += 1
             nm = node.name or f"{op_type.lower()}_{i}"
             if nm in self.b.graph:
                 nm = f"{nm}_{i}"
+            if i in norms:
+                if norms[i] is None:  # inside a decomposed norm: costed by its last node
+                    fused[op_type] += 1
+                else:
+                    self._fused_norm(node, nm, *norms[i])
+                continue
             if op_type not in SUPPORTED:
                 unsupported.setdefault(op_type, []).append(nm)
                 skipped[op_type] += 1
@@ -300,8 +310,147 @@ class _Importer:
                          overrides={**self.overrides, **precision.overrides})
         opsets = {o.domain or "ai.onnx": o.version for o in self.model.opset_import}
         meta = dict(model=self.name, kind="onnx", source=self.src, dims=bound, opsets=opsets,
-                    onnx_ops=dict(counts), zero_cost=dict(zero), skipped=dict(skipped))
+                    onnx_ops=dict(counts), zero_cost=dict(zero), skipped=dict(skipped),
+                    fused=dict(fused))
         return self.b.build(self.name, meta, prec)
+
+    def _find_norms(self) -> dict[int, tuple | None]:
+        """Decomposed LayerNorm / RMSNorm subgraphs (how exporters below opset 17, and every
+        Llama-style RMSNorm, write them): node index -> None for inner nodes, or (kind, input,
+        affine_bias) for the last node, which becomes one Norm op. Matched only where every
+        intermediate tensor has a single consumer (Casts in between are part of the pattern):
+
+        * RMS: Pow(x, 2) | Mul(x, x) -> ReduceMean -> Add(eps) -> Sqrt -> Reciprocal -> Mul(x) |
+          Div(x, .) | Div(1, .) -> Mul(x); then optionally Mul(weight).
+        * Layer: ReduceMean(x) -> Sub(x, mean) = d -> Pow(d, 2) -> ReduceMean -> Add(eps) ->
+          Sqrt -> Div(d, .); then optionally Mul(weight), Add(bias).
+        """
+        nodes = list(self.model.graph.node)
+        cons: dict[str, list[int]] = {}
+        for i, n in enumerate(nodes):
+            for t in n.input:
+                if t:
+                    cons.setdefault(t, []).append(i)
+        const = set(self.consts) | {o for n in nodes if n.op_type == "Constant" for o in n.output}
+
+        def nxt(t, types, path):
+            """The single consumer of t (through single-consumer Casts) if its type is in
+            types; the Casts walked are appended to path."""
+            while True:
+                c = cons.get(t, [])
+                if len(c) != 1:
+                    return None
+                n = nodes[c[0]]
+                if n.op_type == "Cast":
+                    path.append(c[0])
+                    t = n.output[0]
+                    continue
+                return c[0] if n.op_type in types else None
+
+        def other(n, t):
+            rest = [x for x in n.input if x != t]
+            return rest[0] if rest else t
+
+        def square(i, x):
+            n = nodes[i]
+            return (n.op_type == "Pow" and n.input[0] == x and n.input[1] in const) or (
+                n.op_type == "Mul" and n.input[0] == n.input[1] == x)
+
+        def tail(end, path, allow_bias):
+            """Optional Mul(weight) [Add(bias)] after the normalization; returns (end, bias)."""
+            m = nxt(nodes[end].output[0], {"Mul"}, path)
+            if m is None or other(nodes[m], self._out(nodes, end, path)) not in self.weight:
+                return end, False
+            end = m
+            if allow_bias:
+                a = nxt(nodes[end].output[0], {"Add"}, path)
+                if a is not None and other(nodes[a], self._out(nodes, end, path)) in self.weight:
+                    path.append(end)  # the Mul(weight) is inside the pattern too
+                    return a, True
+            return end, False
+
+        def last_axis(k):
+            """A ReduceMean over the last axis only (axes given as an attribute), or with its
+            axes as an input (opset 18), whose value is data this importer does not read."""
+            ax = [list(a.ints) for a in nodes[k].attribute if a.name == "axes"]
+            return ax == [[-1]] or (not ax and len(nodes[k].input) > 1)
+
+        found: dict[int, tuple | None] = {}
+        for i, n in enumerate(nodes):
+            path: list[int] = []
+            if n.op_type in ("Pow", "Mul") and square(i, n.input[0]):  # RMS
+                x = n.input[0]
+                r = nxt(n.output[0], {"ReduceMean"}, path)
+                a = r is not None and last_axis(r) and nxt(nodes[r].output[0], {"Add"}, path)
+                sq = a and other(nodes[a], nodes[r].output[0]) in const and \
+                    nxt(nodes[a].output[0], {"Sqrt"}, path)
+                if not sq:
+                    continue
+                d = nxt(nodes[sq].output[0], {"Div", "Reciprocal"}, path)
+                if d is None:
+                    continue
+                dn = nodes[d]
+                if dn.op_type == "Div" and dn.input[0] == x:
+                    end, mid = d, [i, r, a, sq]
+                else:
+                    m = nxt(dn.output[0], {"Mul"}, path)
+                    if m is None or (dn.op_type == "Div" and dn.input[0] not in const) or \
+                            x not in nodes[m].input:
+                        continue
+                    end, mid = m, [i, r, a, sq, d]
+                mid.append(end)
+                # a Cast of x feeding only this pattern (eager fp32 upcast) is part of the kernel
+                src = next((k for k, c in enumerate(nodes) if x in c.output), None)
+                if src is not None and nodes[src].op_type == "Cast" and \
+                        set(cons.get(x, [])) <= {i, end}:
+                    mid.append(src)
+                    x = nodes[src].input[0]
+                end, _ = tail(end, path, allow_bias=False)
+                kind, bias = "rms", False
+            elif n.op_type == "ReduceMean" and last_axis(i):  # Layer
+                x = n.input[0]
+                sub = nxt(n.output[0], {"Sub"}, path)
+                if sub is None or nodes[sub].input[0] != x:
+                    continue
+                dt = nodes[sub].output[0]
+                users = cons.get(dt, [])
+                pw = next((u for u in users if square(u, dt)), None)
+                if pw is None or len(users) != 2:
+                    continue
+                r = nxt(nodes[pw].output[0], {"ReduceMean"}, path)
+                a = r is not None and nxt(nodes[r].output[0], {"Add"}, path)
+                sq = a and nxt(nodes[a].output[0], {"Sqrt"}, path)
+                dv = sq and nxt(nodes[sq].output[0], {"Div"}, path)
+                if not dv or nodes[dv].input[0] != dt:
+                    continue
+                mid = [i, sub, pw, r, a, sq]
+                end, bias = tail(dv, path, allow_bias=True)
+                mid.append(dv)
+                kind = "layer"
+            else:
+                continue
+            members = set(mid) | set(path) | {end}
+            if members & set(found):
+                continue
+            for k in members - {end}:
+                found[k] = None
+            found[end] = (kind, x, bias)
+        return found
+
+    @staticmethod
+    def _out(nodes, end, path) -> str:
+        """The tensor a pattern's next node reads: the end node's output, or the last Cast's."""
+        casts = [k for k in path if k > end]
+        return nodes[max(casts)].output[0] if casts else nodes[end].output[0]
+
+    def _fused_norm(self, node, nm: str, kind: str, x: str, bias: bool) -> None:
+        shp = self.shape(x, nm)
+        cols = shp[-1]
+        rows = math.prod(shp) // cols
+        self.set_shape(node.output[0], shp)
+        deps = [self.producer[x]] if x in self.producer else []
+        self.add(Norm(name=nm, group=f"{kind}_norm", rows=rows, cols=cols, kind=kind,
+                      affine_bias=bias), node, a_fmt=self.act_fmt.get(x), deps=deps)
 
     def node(self, node, nm: str, attrs: dict) -> bool:
         """Map one node; return whether it became a costed op."""

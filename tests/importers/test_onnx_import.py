@@ -226,7 +226,8 @@ def test_unsupported_ops_named_or_counted(tmp_path):
     wl = load_onnx(p, skip_unsupported=True)
     assert wl.meta["skipped"] == {"TopK": 1}
     assert list(wl.graph.predecessors("relu2")) == ["relu"]  # dependency passed through
-    counted = len(wl) + sum(wl.meta["zero_cost"].values()) + sum(wl.meta["skipped"].values())
+    counted = len(wl) + sum(wl.meta["zero_cost"].values()) + sum(wl.meta["skipped"].values()) \
+        + sum(wl.meta["fused"].values())
     assert counted == sum(wl.meta["onnx_ops"].values())
 
 
@@ -294,3 +295,45 @@ def test_opsets_11_to_21(tmp_path, opset):
     assert (by["sm"].rows, by["sm"].cols) == (32, 8)
     assert (by["mm"].M, by["mm"].K, by["mm"].N) == (32, 8, 5)
     assert wl.meta["opsets"] == {"ai.onnx": opset}
+
+
+def test_decomposed_rms_and_layer_norms_become_norm_ops(tmp_path):
+    """Llama's RMSNorm as exported (Cast, Pow, ReduceMean, Add, Sqrt, Reciprocal, Mul, Cast,
+    Mul(weight)) and a LayerNorm below opset 17 (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt,
+    Div, Mul, Add) each become one Norm; the bookkeeping still adds up."""
+    D = 32
+    f = lambda n, v: numpy_helper.from_array(np.array(v, np.float32), n)  # noqa: E731
+    inits = [f("two", 2.0), f("eps", 1e-6), f("w", np.ones(D)), f("g", np.ones(D)),
+             f("b", np.zeros(D))]
+    nodes = [helper.make_node("Cast", ["x"], ["xf"], to=F, name="c0"),
+             helper.make_node("Pow", ["xf", "two"], ["sq"], name="pow"),
+             helper.make_node("ReduceMean", ["sq"], ["ms"], axes=[-1], name="rm"),
+             helper.make_node("Add", ["ms", "eps"], ["ae"], name="add_eps"),
+             helper.make_node("Sqrt", ["ae"], ["rt"], name="sqrt"),
+             helper.make_node("Reciprocal", ["rt"], ["inv"], name="rcp"),
+             helper.make_node("Mul", ["xf", "inv"], ["xn"], name="mul"),
+             helper.make_node("Cast", ["xn"], ["xh"], to=F, name="c1"),
+             helper.make_node("Mul", ["xh", "w"], ["h"], name="rms_out"),
+             # LayerNorm on h
+             helper.make_node("ReduceMean", ["h"], ["mu"], axes=[-1], name="ln_mean"),
+             helper.make_node("Sub", ["h", "mu"], ["d"], name="ln_sub"),
+             helper.make_node("Pow", ["d", "two"], ["d2"], name="ln_pow"),
+             helper.make_node("ReduceMean", ["d2"], ["var"], axes=[-1], name="ln_var"),
+             helper.make_node("Add", ["var", "eps"], ["ve"], name="ln_add"),
+             helper.make_node("Sqrt", ["ve"], ["sd"], name="ln_sqrt"),
+             helper.make_node("Div", ["d", "sd"], ["nrm"], name="ln_div"),
+             helper.make_node("Mul", ["nrm", "g"], ["sc"], name="ln_mul"),
+             helper.make_node("Add", ["sc", "b"], ["y"], name="ln_out")]
+    p = _save(nodes, [helper.make_tensor_value_info("x", F, [2, 5, D])],
+              [helper.make_tensor_value_info("y", F, [2, 5, D])], inits, tmp_path / "n.onnx",
+              opset=13)
+    wl = load_onnx(p)
+    assert [op.name for op in wl.ops] == ["rms_out", "ln_out"]
+    rms, ln = wl.ops
+    assert (rms.type, rms.kind, rms.rows, rms.cols, rms.affine_bias) == ("Norm", "rms", 10, D,
+                                                                          False)
+    assert (ln.kind, ln.rows, ln.cols, ln.affine_bias) == ("layer", 10, D, True)
+    assert list(wl.graph.predecessors("ln_out")) == ["rms_out"]
+    assert wl.num_params == D + 2 * D
+    counted = len(wl) + sum(wl.meta["fused"].values()) + sum(wl.meta["zero_cost"].values())
+    assert counted == sum(wl.meta["onnx_ops"].values()) == 18
