@@ -171,6 +171,10 @@ def _run(args) -> int:
                            weights=args.weights, activations=args.activations, kv=args.kv,
                            image_size=args.image_size, dims=_dims_arg(args.dim),
                            fusion=args.fusion)
+        for note in wl.meta.get("notes") or []:  # importers: what was approximated, never silent
+            print(f"hwsim: note: {note}", file=sys.stderr)
+        if wl.meta.get("skipped"):
+            print(f"hwsim: note: skipped ONNX ops {wl.meta['skipped']}", file=sys.stderr)
         from .systems.system import list_systems, load_system
         _int_arg("tp", args.tp)
         _int_arg("pp", args.pp)

@@ -64,7 +64,8 @@ def _onnx():
     try:
         import onnx
     except ImportError:
-        raise HwsimError("ONNX import needs the optional dependency: pip install 'hwsim[onnx]'") from None
+        raise HwsimError("ONNX import needs the optional dependency: "
+                         "pip install 'hwsim[onnx]'") from None
     return onnx
 
 
