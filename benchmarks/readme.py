@@ -58,6 +58,49 @@ def validation_table() -> str:
     return validate.to_table(validate.run(), markdown=True)
 
 
+def _family_checks(family: str) -> str:
+    """One family's registry checks as a compact table (validation rows first)."""
+    from hwsim import validate
+    lines = ["| check | kind | reference | hwsim | error | ok |", "|---|---|---|---|---|---|"]
+    res = sorted(validate.run(family), key=lambda r: r.check.kind != "validation")
+    for r in res:
+        c = r.check
+        err = f"{100 * r.rel_error:+.1f}%" if c.mode == "rel" else "—"
+        ok = "yes" if r.passed else ("known miss" if c.known_miss else "**NO**")
+        lines.append(f"| `{c.id}` | {c.kind} | {c.reference:.4g} {c.unit} | {r.value:.4g} | "
+                     f"{err} | {ok} |")
+    return "\n".join(lines)
+
+
+def lut_gpu_checks() -> str:
+    return _family_checks("lut_gpu")
+
+
+def fpga_checks() -> str:
+    return _family_checks("fpga")
+
+
+def fpga_resources() -> str:
+    """Each FPGA preset's resource use against its device (experiments/fpga_reproduction.py)."""
+    rows = _csv(ROOT / "experiments/results/fpga_reproduction/resources.csv")
+    res = ("dsp", "lut", "ff", "bram36", "uram")
+    lines = ["| preset | device | clock | " + " | ".join(r.upper() for r in res) + " |",
+             "|---|---|---|" + "---|" * len(res)]
+    for r in rows:
+        cells = [f"{int(float(r[f'{x}_used']))} / {int(float(r[f'{x}_available']))}" for x in res]
+        lines.append(f"| {r['preset']} | {r['device']} | {float(r['clock_mhz']):.0f} MHz | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def gpu_vision() -> str:
+    return _family_checks("gpu-vision")
+
+
+def gpu_prefill() -> str:
+    return _family_checks("gpu-prefill")
+
+
 # ------------------------------------------------------------------ GPU
 
 
