@@ -53,4 +53,9 @@ def parallel_eval(model, system, *, phase: str, batch: int, context: int, tp: in
              f"  step latency: {lat * 1e3:.3f} ms, {new / lat:.1f} tokens/s",
              f"  energy: {st.energy_j * tp * pp:.3g} J per step (all devices)",
              f"  memory per device: {mem.line()} -> {'fits' if mem.fits else 'DOES NOT FIT'}"]
+    if mem.fits is False:
+        need = min_tp(pm.cfg, s, context=context, batch=batch, pp=pp, weights=weights,
+                      activations=activations, kv=kv)
+        lines.append(f"  warning: does not fit; smallest tensor-parallel degree that fits: "
+                     + (f"--tp {need}" if need else "none up to 64"))
     return "\n".join(lines), bool(mem.fits) if mem.fits is not None else True

@@ -105,5 +105,8 @@ def test_cli_eval_warns_and_runs_tp(capsys):
     assert main(["eval", "llama-2-70b", "--arch", "h100-sxm", "--tp", "4"]) == 0
     out = capsys.readouterr().out
     assert "tp=4" in out and "-> fits" in out
+    assert main(["eval", "llama-2-70b", "--arch", "dgx-h100"]) == 0   # a system preset, tp=1
+    out = capsys.readouterr().out
+    assert "DOES NOT FIT" in out and "--tp 2" in out
     assert main(["eval", "llama-2-70b", "--arch", "h100-sxm", "--tp", "3"]) == 2
     assert "must divide the 64 attention heads" in capsys.readouterr().err
