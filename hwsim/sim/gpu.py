@@ -5,8 +5,9 @@ The SMs run the output tiles in ``waves``; each CTA walks K in ``bk`` steps. The
 aggregate unit (all SMs of a wave) whose steps are the waves' K-steps: each reads its share of the
 A and B bytes from HBM (each operand once, as in the analytical model: L2 captures the re-reads)
 and computes its share of the tile time (``tiles_s``, or the power roof ``power_s`` when that is
-slower); a wave's last K-step stores its share of C. Bandwidth is ``mem_bandwidth_Bps *
-mem_efficiency``; the fixed kernel overheads stay serial.
+slower); a wave's last K-step stores its share of C. Bandwidth is the one the analytical cost charged
+(operand bytes / ``memory_s``: ``mem_bandwidth_Bps x mem_efficiency`` and any kernel-specific
+factor); the fixed kernel overheads stay serial.
 
 Shared memory is taken as deep enough to keep the K pipeline full (CUTLASS/cuBLAS size their
 stages for that), so the simulator adds the kernel's fill (first K-step's load) and drain (the last
@@ -30,6 +31,10 @@ def programs(hw, op: Op, cost: Cost, mem_latency_s: float = 0.0) -> list | None:
     p, b = hw.params, cost.breakdown
     comp = max(b["tiles_s"], b["power_s"])
     ob = op.operand_bytes()
+    # the bandwidth the analytical model charged (mem_efficiency, and any kernel-specific factor
+    # such as int8_skinny_bw_efficiency): its bytes over its memory time
+    nbytes = ob["A"] + ob["B"] + ob["C"]
+    bw = nbytes / b["memory_s"] if b.get("memory_s", 0) > 0 else p.mem_bandwidth_Bps * p.mem_efficiency
     k_steps = -(-(-(-t["K"] // t["split"])) // t["bk"])
     n = t["waves"] * k_steps
     ab = (ob["A"] + ob["B"]) / n
@@ -41,7 +46,7 @@ def programs(hw, op: Op, cost: Cost, mem_latency_s: float = 0.0) -> list | None:
     steps = compress(wave * t["waves"])
     return [TileProgram(
         operands=("A+B", "C"), buffer_bytes=(inf, inf), streams=(tuple(steps),),
-        mem_bandwidth_Bps=p.mem_bandwidth_Bps * p.mem_efficiency, mem_latency_s=mem_latency_s,
+        mem_bandwidth_Bps=bw, mem_latency_s=mem_latency_s,
         overhead_s=b["overhead_s"], out=None, unit=f"{p.sms} SMs",
         source=f"gpu tiling {t['bm']}x{t['bn']} split {t['split']}, {t['waves']} waves x "
                f"{k_steps} K-steps of {t['bk']}")]

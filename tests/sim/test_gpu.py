@@ -48,3 +48,12 @@ def test_weight_only_and_attention_fall_back_to_the_generic_program(h100):
     c, _ = simulate_op(h100, op)
     assert c.breakdown["sim_generic"] == 1.0
     assert abs(c.latency_s / h100.cost(op).latency_s - 1) < 0.01
+
+
+@pytest.mark.parametrize("M", [1, 16, 64, 128])
+def test_program_uses_the_bandwidth_the_analytical_cost_charged(h100, M):
+    # int8 GEMMs with M <= 64 stream at int8_skinny_bw_efficiency x mem_efficiency: the
+    # program must not stream faster than the analytical cost assumed
+    op = Gemm(M=M, N=4096, K=4096, weights="int8", activations="int8")
+    c, _ = simulate_op(h100, op)
+    assert 1.0 <= c.latency_s / h100.cost(op).latency_s < 1.05
