@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
             g.add_argument("--output-len", default="128", help="N or MIN:MAX (uniform)")
             g.add_argument("--trace", metavar="CSV", help="requests from arrival_s,input_len,"
                            "output_len rows instead of Poisson arrivals")
+            g.add_argument("--concurrency", type=int, help="closed loop: this many clients, "
+                           "each sending its next request when the last one finishes")
+            g.add_argument("--warmup", type=int, default=0,
+                           help="leave the first N requests out of the latency statistics")
             g.add_argument("--seed", type=int, default=0)
             g.add_argument("--max-num-seqs", type=int, default=256)
             g.add_argument("--max-batched-tokens", type=int, default=8192)

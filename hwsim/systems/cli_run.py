@@ -72,11 +72,12 @@ def run_serve(args, write) -> int:
     else:
         if args.trace:
             reqs = read_trace(args.trace)
-        elif args.rate:
-            reqs = poisson_requests(args.requests, args.rate, i_len, o_len, args.seed)
+        elif args.rate or args.concurrency:
+            reqs = poisson_requests(args.requests, args.rate or 1.0, i_len, o_len, args.seed)
         else:
-            raise HwsimError("give --rate R, --rates R1,R2,... or --trace FILE")
-        rep = serve(args.workload, sysm, reqs, rate_per_s=args.rate, **common)
+            raise HwsimError("give --rate R, --rates R1,R2,..., --concurrency C or --trace FILE")
+        rep = serve(args.workload, sysm, reqs, rate_per_s=args.rate, warmup=args.warmup,
+                    concurrency=args.concurrency, **common)
         print(rep)
         rows = [rep.as_dict()]
         if args.plot:

@@ -218,18 +218,31 @@ def serve(model, system: System | str = "h100-sxm", requests: list[Request] | No
           rate_per_s: float | None = None, n_requests: int = 200, input_len=512,
           output_len=128, seed: int = 0, tp: int = 1, pp: int = 1, weights: str = "fp16",
           activations: str = "fp16", kv: str | None = None,
-          scheduler: SchedulerConfig | None = None,
-          parallel: ParallelModel | None = None) -> ServeReport:
+          scheduler: SchedulerConfig | None = None, concurrency: int | None = None,
+          warmup: int = 0, parallel: ParallelModel | None = None) -> ServeReport:
     """Simulate serving ``requests`` (or ``n_requests`` Poisson arrivals at ``rate_per_s``).
+
+    ``concurrency=C``: a closed loop instead (as benchmark clients such as NVIDIA's genai-perf /
+    AIPerf run at a fixed concurrency): C requests are sent at time 0 and each finished request
+    is followed at once by the next, until ``n_requests`` (or all of ``requests``, whose arrival
+    times are then ignored) have been sent.
+
+    ``warmup``: the first ``warmup`` requests (by id) are served but left out of the latency
+    statistics, as benchmark clients discard their warm-up (a closed loop starts with a burst).
 
     Raises ConfigError when the weights leave no KV memory, or a request could never fit."""
     import time
 
     wall = time.perf_counter()
     sc = scheduler or SchedulerConfig()
+    if concurrency is not None:
+        check_positive_int("serve", "concurrency", concurrency)
+        if requests is None:  # lengths only: arrivals follow completions
+            requests = poisson_requests(n_requests, 1.0, input_len, output_len, seed)
+        rate_per_s = None
     if requests is None:
         if rate_per_s is None:
-            raise ConfigError("serve: give requests or rate_per_s")
+            raise ConfigError("serve: give requests, rate_per_s or concurrency")
         requests = poisson_requests(n_requests, rate_per_s, input_len, output_len, seed)
     if isinstance(system, str):
         system = load_system(system, None if system in list_systems() else tp * pp)
@@ -259,7 +272,23 @@ def serve(model, system: System | str = "h100-sxm", requests: list[Request] | No
     finished: list[_Req] = []
     tl: list[tuple] = []
 
+    pending = deque(requests)
+    sent: list[Request] = []
+
+    def submit():
+        r = pending.popleft()
+        r = Request(r.id, env.now, r.input_len, r.output_len)
+        sent.append(r)
+        waiting.append(_Req(r))
+        if not state["wake"].triggered:
+            state["wake"].succeed()
+
     def arrivals():
+        if concurrency is not None:
+            for _ in range(min(concurrency, len(pending))):
+                submit()
+            return
+            yield  # a generator for simpy
         for r in requests:
             if r.arrival_s > env.now:
                 yield env.timeout(r.arrival_s - env.now)
@@ -352,16 +381,23 @@ def serve(model, system: System | str = "h100-sxm", requests: list[Request] | No
                     state["free"] += q.blocks
                     q.blocks = 0
                     finished.append(q)
+                    if concurrency is not None and pending:
+                        submit()
             tl.append((env.now, len(running), total_blocks - state["free"], tokens))
 
     env.process(arrivals())
     env.process(engine())
     env.run()
     fin = sorted(finished, key=lambda q: q.r.id)
+    if not 0 <= warmup < len(fin):
+        raise ConfigError(f"serve: warmup = {warmup!r}: expected 0 <= warmup < {len(fin)} requests")
+    fin = fin[warmup:]
     ttft = np.array([q.first_s - q.r.arrival_s for q in fin])
     tpot = np.array([(q.finish_s - q.first_s) / (q.r.output_len - 1) for q in fin
                      if q.r.output_len > 1])
     e2e = np.array([q.finish_s - q.r.arrival_s for q in fin])
+    if concurrency is not None:
+        requests = sorted(sent, key=lambda r: r.id)
     span = max(q.finish_s for q in fin) - min(r.arrival_s for r in requests)
     return ServeReport(pm.cfg.name, pm.system.name, pm.tp * pm.pp, rate_per_s, list(requests),
                        ttft, tpot, e2e, span, state["iters"], state["preempt"], total_blocks,

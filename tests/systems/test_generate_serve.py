@@ -111,3 +111,15 @@ def test_cli_serve_sweep_writes_plot_and_csv(tmp_path, capsys):
                  "30", "--input-len", "64:256", "--output-len", "32", "--plot", str(png),
                  "--csv", str(out)]) == 0
     assert png.stat().st_size > 1000 and len(out.read_text().splitlines()) == 3
+
+
+def test_serve_closed_loop_keeps_concurrency_and_skips_warmup():
+    r = serve("llama-2-7b", "h100-sxm", concurrency=4, n_requests=12, warmup=4,
+              input_len=200, output_len=20)
+    assert len(r.requests) == 12 and len(r.ttft_s) == 8
+    assert r.timeline[:, 1].max() <= 4            # never more than C requests in flight
+    first = sorted(r.requests, key=lambda q: q.arrival_s)[:4]
+    assert all(q.arrival_s == 0.0 for q in first)
+    assert sorted(q.arrival_s for q in r.requests)[4] > 0   # the next follow completions
+    with pytest.raises(ConfigError, match="warmup"):
+        serve("llama-2-7b", "h100-sxm", concurrency=2, n_requests=2, warmup=2)
