@@ -109,7 +109,12 @@ CHECKS = {"quickstart.ipynb": _quickstart, "lut_tensor_core.ipynb": _lut_tensor_
           "pareto_exploration.ipynb": _pareto_exploration}
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+# notebooks that take more than a few seconds run with the slow tests (CI runs those too)
+SLOW = {"gpu_vs_measured.ipynb"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW
+                                  else p for p in NOTEBOOKS], ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_and_computes_what_it_should(path):
     ns = run_notebook(path)
     assert path.name in CHECKS, f"{path.name}: add its checks to tests/test_notebooks.py"

@@ -47,6 +47,7 @@ def test_pareto_of_reports_labels_the_front(decode):
         hp.pareto(reps, ["latency_s", "area_mm2"])
 
 
+@pytest.mark.slow
 def test_pareto_of_a_stored_study_via_cli(tmp_path):
     from hwsim.explore import explore
     db = f"sqlite:///{tmp_path / 's.db'}"
