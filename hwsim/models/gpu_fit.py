@@ -332,10 +332,26 @@ def fit_bandwidth(data: dict) -> float:
     return max(float(r["GBps"]) for r in rows) * 1e9
 
 
-def fit(hw, data: dict, verbose: bool = False) -> dict:
-    """Fitted parameter values (a dict to put in the arch YAML's params)."""
+def _fit_step(hw, base: dict, names: list[str], x0, lo, hi, subset, verbose: bool):
+    """Least squares on log latency of ``subset`` over the parameters ``names`` (the rest held at
+    ``base``); soft-L1 so a few odd kernels do not drag the fit. Returns the fitted values."""
     from scipy.optimize import least_squares
 
+    meas = np.log([s.seconds for s in subset])
+
+    def resid(x):
+        h = type(hw)(hw.name, hw.Params.model_validate(_apply(base, names, x)))
+        return np.log(predict(h, subset)) - meas
+
+    r = least_squares(resid, x0, bounds=(lo, hi), diff_step=1e-3, loss="soft_l1", f_scale=0.1)
+    if verbose:
+        print(f"fit {len(subset)} samples, cost {r.cost:.4f}: "
+              + ", ".join(f"{n}={v:.4g}" for n, v in zip(names, r.x)))
+    return r.x
+
+
+def fit(hw, data: dict, verbose: bool = False) -> dict:
+    """Fitted parameter values (a dict to put in the arch YAML's params)."""
     out = fit_energy(data)
     out["mem_efficiency"] = round(min(1.0, fit_bandwidth(data) / hw.params.mem_bandwidth_Bps), 4)
     base = hw.params.model_dump()
@@ -344,18 +360,9 @@ def fit(hw, data: dict, verbose: bool = False) -> dict:
     dtypes = sorted({s.dtype for s in samples if s.kind == "gemm"})
 
     def run(names, x0, lo, hi, subset):
-        meas = np.log([s.seconds for s in subset])
-
-        def resid(x):
-            h = type(hw)(hw.name, hw.Params.model_validate(_apply(base, names, x)))
-            return np.log(predict(h, subset)) - meas
-
-        r = least_squares(resid, x0, bounds=(lo, hi), diff_step=1e-3, loss="soft_l1", f_scale=0.1)
-        if verbose:
-            print(f"fit {len(subset)} samples, cost {r.cost:.4f}: "
-                  + ", ".join(f"{n}={v:.4g}" for n, v in zip(names, r.x)))
-        base.update(_apply({}, names, r.x))
-        return r.x
+        x = _fit_step(hw, base, names, x0, lo, hi, subset, verbose)
+        base.update(_apply({}, names, x))
+        return x
 
     # 1. GEMM timing (the skinny-int8 factor enters after, with these held: a sequential fit,
     # since fitting it jointly moves the other efficiencies to a different local optimum)
@@ -414,25 +421,13 @@ CONV_PARAMS = ("conv_efficiency", "conv_overhead_s", "conv_bw_efficiency", "dwco
 def fit_conv(hw, data: dict, base: dict | None = None, verbose: bool = False) -> dict:
     """Convolution parameters fitted on the fit rows of conv.csv, every other parameter held at
     ``base`` (default: ``hw``'s own values). Returns the conv parameters (empty: no conv data)."""
-    from scipy.optimize import least_squares
-
     base = dict(hw.params.model_dump() if base is None else base)
     sub = [s for s in data["samples"] if s.kind == "conv" and s.fit]
     if not sub:
         return {}
 
-    def run(names, x0, lo, hi, subset):
-        meas = np.log([s.seconds for s in subset])
-
-        def resid(x):
-            h = type(hw)(hw.name, hw.Params.model_validate(_apply(base, names, x)))
-            return np.log(predict(h, subset)) - meas
-
-        r = least_squares(resid, x0, bounds=(lo, hi), diff_step=1e-3, loss="soft_l1", f_scale=0.1)
-        if verbose:
-            print(f"fit {len(subset)} conv samples: "
-                  + ", ".join(f"{n}={v:.4g}" for n, v in zip(names, r.x)))
-        base.update(_apply(base, names, r.x))
+    def run(names, x0, lo, hi, subset):  # keeps the other entries of a partly fitted dict
+        base.update(_apply(base, names, _fit_step(hw, base, names, x0, lo, hi, subset, verbose)))
 
     dense = [s for s in sub if s.op.groups == 1]
     if dense:

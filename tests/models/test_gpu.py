@@ -232,3 +232,21 @@ def test_stream_launch_queues_kernels_behind_the_host():
     assert any(r.cost.bound == "host" for r in mid.rows)
     with pytest.raises(ConfigError):
         hwsim.load_arch("h200-sxm", launch="async")
+
+
+@pytest.mark.skipif(not (DATA / "h200" / "conv.csv").is_dir() and
+                    not (DATA / "h200" / "conv.csv").exists(), reason="no conv data")
+def test_conv_refit_reproduces_the_preset_and_holds_out_other_networks():
+    hw = hwsim.load_arch("h200-sxm")
+    data = gpu_fit.load_measurements(DATA / "h200")
+    conv = [s for s in data["samples"] if s.kind == "conv"]
+    fit_shapes = {gpu_fit._shape_key(s) for s in conv if s.fit}
+    assert fit_shapes and all(s.dtype == "fp16" for s in conv if s.fit)
+    # the ViT patch embedding and ResNet-50's wider layers are never fitted
+    assert not any(s.fit for s in conv if s.op.kernel_h == 16)
+    f = gpu_fit.fit_conv(hw, data)
+    for k, v in f["conv_efficiency"].items():
+        assert hw.params.conv_efficiency[k] == pytest.approx(v, rel=0.02), k
+    for k in ("conv_overhead_s", "conv_bw_efficiency", "dwconv_bw_efficiency",
+              "dwconv_overhead_s"):
+        assert getattr(hw.params, k) == pytest.approx(f[k], rel=0.02), k
