@@ -308,3 +308,16 @@ def test_example_space_explores_under_the_area_budget(tmp_path):
     assert len(rows) == 6 and len({r["hw.rows"] for r in rows}) > 1
     assert all(r["area_mm2"] <= 4.0 for r in rows if r["feasible"])
     assert all(r["area_mm2"] > 0 and r["latency_s"] > 0 for r in rows)
+
+
+def test_mixpe_bitfusion_experiment_writes_results(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "experiments" / "bitserial_mixpe_bitfusion.py"
+    spec = importlib.util.spec_from_file_location("bs_exp", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    res = mod.run(tmp_path)
+    assert (tmp_path / "mixpe_bitfusion.png").stat().st_size > 1000
+    assert len(res["mixpe"]) == 20 and len(res["bitfusion"]) == 8
+    assert all(abs(r["hwsim_time"] / r["artifact_time"] - 1) < 0.15 for r in res["mixpe"])
