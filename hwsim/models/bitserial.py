@@ -21,6 +21,17 @@ Following the BitMoD artifact (Chen et al., HPCA'25, ``bitmod_sim/accelerator.py
   as the artifact counts) + one weight- and one input-buffer read per tile + buffer writes of
   everything loaded from DRAM + DRAM bits x energy per bit.
 
+Attention's K and V take the weight operand's place (``kv_formats``/``max_kv_bits``, default the
+weight ones), so a weight-serial array serializes them too: fp16 K/V on BitMoD take 8 cycles per
+tile, as the revised artifact's ``pe_latency['attn'] = ceil(floor(kv_prec)/2)``. Two mapping
+fields follow other artifacts' simulators: ``fusion_over = "array"`` puts Bit Fusion's fused
+products on the token columns (activation factor) and output rows (weight factor) as MixPE's
+output-stationary simulator does, instead of along K (``"dp"``, the Bit Fusion hardware and
+simulator); ``conv_lowering = "channel"`` tiles a convolution per kernel position over its input
+channels (Bit Fusion's simulator) instead of one im2col GEMM. ``static_power_w`` charges
+background power (MixPE's DRAM static energy) over each op's latency; with an output buffer a
+third refetch order (output-stationary tiles, weights streamed once) is considered.
+
 PE energy and area come from the technology library at the preset's node (``pe_cost: tech``:
 multiplier slices, alignment shifters, adder tree, accumulator and registers, priced per component)
 or from the synthesized per-PE figures an artifact publishes (``pe_cost: published``:
