@@ -506,7 +506,8 @@ def _mixpe_checks() -> list[Check]:
 
 
 PE_TABLE_PRESETS = ("bitmod", "bitmod-fp16", "bitmod-ant", "bitmod-olive", "mixpe-w4a8",
-                    "mixpe-w4a16", "mixpe-ant", "mixpe-bitfusion", "mixpe-int8", "mixpe-fp16")
+                    "mixpe-w4a16", "mixpe-ant", "mixpe-bitfusion", "mixpe-int8", "mixpe-fp16",
+                    "bitfusion")
 
 
 def pe_figures(presets=PE_TABLE_PRESETS) -> list[dict]:
