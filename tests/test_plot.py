@@ -176,3 +176,19 @@ def test_cli_plots_take_eval_arguments(tmp_path, capsys):
     assert main(["plot", "roofline", "llama-2-7b", "--arch", "h100-sxm", "--batch", "0",
                  "--out", str(out)]) == 2
     assert main(["plot", "formats", "int4", "nope4", "--out", str(out)]) == 2
+
+
+def test_explore_result_pareto_lists_each_design_once():
+    from types import SimpleNamespace
+
+    from hwsim.explore import ExploreResult
+    res = ExploreResult.__new__(ExploreResult)
+    res.space = SimpleNamespace(objectives={"latency_s": "minimize", "energy_j": "minimize"})
+    res.objectives = ["latency_s", "energy_j"]
+    d = {"w.mlp": "int4", "a": "int8", "kv": "fp16", "hw.tiles": 8}
+    res.rows = [dict(d, trial=0, feasible=True, latency_s=1.0, energy_j=2.0),
+                dict(d, trial=3, feasible=True, latency_s=1.0, energy_j=2.0),  # re-proposed
+                dict(d, trial=4, feasible=True, **{"w.mlp": "int3"}, latency_s=0.8, energy_j=3.0)]
+    front = res.pareto()
+    assert [r["trial"] for r in front] == [4, 0]
+    assert hp.pareto(res).pareto_rows == front

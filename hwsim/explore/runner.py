@@ -265,8 +265,16 @@ class ExploreResult:
         return np.array([[r[k] * si for k, si in zip(self.objectives, s)] for r in rows], float)
 
     def pareto(self) -> list[dict]:
-        """Feasible, non-dominated designs, sorted by the first objective."""
-        feas = [r for r in self.rows if r["feasible"]]
+        """Feasible, non-dominated designs, sorted by the first objective; each distinct design
+        once (samplers re-propose designs; the first trial of each is kept)."""
+        seen: set = set()
+        feas = []
+        for r in self.rows:
+            key = tuple(sorted((k, str(v)) for k, v in r.items()
+                               if k.startswith(("w.", "hw.")) or k in ("a", "kv")))
+            if r["feasible"] and key not in seen:
+                seen.add(key)
+                feas.append(r)
         if not feas:
             return []
         mask = pareto_mask(self._signed(feas))
