@@ -93,6 +93,39 @@ def fpga_resources() -> str:
     return "\n".join(lines)
 
 
+def bitserial_table() -> str:
+    """bitserial checks grouped by artifact figure (the family has ~130 checks)."""
+    from hwsim import validate
+    groups: dict = {}
+    for r in validate.run("bitserial"):
+        p = r.check.id.split(".")
+        key = ".".join(p[:2]) + (f" ({p[-1]})" if len(p) > 2 and p[1] == "energy" else "")
+        groups.setdefault(key, []).append(r)
+    lines = ["| checks | kind | n | within tolerance | known misses | worst error |",
+             "|---|---|---|---|---|---|"]
+    for key, rs in groups.items():
+        rel = [r for r in rs if r.check.mode == "rel"]
+        w = max(rel, key=lambda r: abs(r.rel_error)) if rel else None
+        lines.append(f"| `{key}` | {rs[0].check.kind} | {len(rs)} | {sum(r.passed for r in rs)} "
+                     f"(±{100 * rs[0].check.rel_tol:.0f}%) | "
+                     f"{sum(bool(r.check.known_miss) and not r.passed for r in rs)} | "
+                     + (f"{100 * w.rel_error:+.1f}%" if w else "ratio <= 1") + " |")
+    return "\n".join(lines)
+
+
+def bitserial_pe() -> str:
+    from hwsim.validate import bitserial as B
+    lines = ["| preset | node | PE pJ/cycle published | tech-priced | ratio | PE µm² published | "
+             "tech-priced | ratio |", "|---|---|---|---|---|---|---|---|"]
+    for r in B.pe_figures():
+        ap = f"{r['published_pe_area_um2']:.0f}" if r["published_pe_area_um2"] else "none"
+        ar = f"{r['area_tech_over_published']:.2f}" if r["area_tech_over_published"] else "–"
+        lines.append(f"| {r['preset']} | {r['node']} | {r['published_pe_energy_pj']:.3g} | "
+                     f"{r['tech_pe_energy_pj']:.3g} | {r['energy_tech_over_published']:.2f} | "
+                     f"{ap} | {r['tech_pe_area_um2']:.0f} | {ar} |")
+    return "\n".join(lines)
+
+
 def gpu_vision() -> str:
     return _family_checks("gpu-vision")
 
