@@ -126,6 +126,31 @@ def bitserial_pe() -> str:
     return "\n".join(lines)
 
 
+def _systems(name: str) -> str:
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("systems_readme",
+                                                  ROOT / "benchmarks" / "systems_readme.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return getattr(mod, name)()
+
+
+def serving_example() -> str:
+    return _systems("serving_example")
+
+
+def serving_sweep() -> str:
+    return _systems("serving_sweep")
+
+
+def systems_compare() -> str:
+    return _systems("systems_compare")
+
+
+def systems_speed() -> str:
+    return _systems("systems_speed")
+
+
 def gpu_vision() -> str:
     return _family_checks("gpu-vision")
 
