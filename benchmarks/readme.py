@@ -151,6 +151,62 @@ def systems_speed() -> str:
     return _systems("systems_speed")
 
 
+def sim_crosscheck() -> str:
+    rows = _csv(ROOT / "benchmarks/results/sim_crosscheck.csv")
+    lines = ["| family | arch | GEMM | bound | analytical | simulated | sim / analytical |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['family']} | {r['arch']} | {r['gemm']} | {r['bound']} | "
+                     f"{1e6 * float(r['analytical_s']):,.1f} µs | "
+                     f"{1e6 * float(r['simulated_s']):,.1f} µs | "
+                     f"{float(r['sim_over_analytical']):.4f} |")
+    return "\n".join(lines) + "\n\n(`benchmarks/results/sim_crosscheck.csv`)"
+
+
+def sim_example() -> str:
+    rows = _csv(ROOT / "benchmarks/results/sim_worked_example.csv")
+    lines = ["| case | mapping | analytical | simulated | buffer stall | memory stall | fill/drain |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['case']} | {r['mapping'] or '—'} | "
+                     f"{1e3 * float(r['analytical_s']):.3f} ms | "
+                     f"{1e3 * float(r['simulated_s']):.3f} ms "
+                     f"({100 * (float(r['sim_over_analytical']) - 1):+.1f}%) | "
+                     f"{1e3 * float(r['stall_buffer_s']):.3f} ms | "
+                     f"{1e3 * float(r['stall_memory_s']):.3f} ms | "
+                     f"{1e3 * float(r['fill_drain_s']):.3f} ms |")
+    return "\n".join(lines) + "\n\n(`benchmarks/results/sim_worked_example.csv`)"
+
+
+def sim_speed() -> str:
+    rows = [r for r in _csv(ROOT / "benchmarks/results/bench_sim.csv") if r["sim_wall_s"]]
+    lines = ["| family | arch | case | ops | CPU | wall | events | events / s | target |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        tgt = "—" if r["meets_target"] == "" else (
+            f"< {float(r['target_s']):.0f} s: {'yes' if r['meets_target'] == 'True' else 'no'}")
+        lines.append(f"| {r['family']} | {r['arch']} | {r['case']} | {r['ops']} | "
+                     f"{float(r['sim_cpu_s']):.3f} s | {float(r['sim_wall_s']):.3f} s | "
+                     f"{int(r['events']):,} | {int(r['events_per_s']):,} | {tgt} |")
+    r0 = rows[0]
+    return "\n".join(lines) + (f"\n\n(`benchmarks/results/bench_sim.csv`, {r0['cpus']}-CPU "
+                               f"machine shared with other jobs, load average "
+                               f"{r0['load_avg_1min']}: targets judged on CPU time)")
+
+
+def sim_vs_h100() -> str:
+    rows = _csv(ROOT / "benchmarks/results/sim_vs_h100.csv")
+    lines = ["| side | kind/dtype | shape family | n | analytical MAPE | simulated MAPE | change |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["what"] == "all" or r["side"].startswith("held-out"):
+            lines.append(f"| {r['side']} | {r['what']} | {r['family']} | {r['n']} | "
+                         f"{100 * float(r['analytical_mape']):.2f}% | "
+                         f"{100 * float(r['sim_mape']):.2f}% | {float(r['change_pp']):+.2f} pp "
+                         f"({r['direction']}) |")
+    return "\n".join(lines) + "\n\n(`benchmarks/results/sim_vs_h100.csv`: every family on both sides)"
+
+
 def gpu_vision() -> str:
     return _family_checks("gpu-vision")
 
