@@ -224,7 +224,8 @@ def gpu_heldout() -> str:
     h2 = gpu_report.heldout_summary("h200-sxm", transfer=True)
     T = gpu_report.TARGETS
     names = {"attention": "attention (decode GQA; see families)", "w4a16": "W4A16 (tinygemm)",
-             "memop": "elementwise / norm / softmax / embedding"}
+             "memop": "elementwise / norm / softmax / embedding",
+             "conv": "convolutions (H200: held-out shapes; conv fitted on H200)"}
     lines = ["| | H100 held-out n | MAPE / p90 | roofline MAPE / p90 | H200 transfer n | "
              "MAPE / p90 |", "|---|---|---|---|---|---|"]
 
@@ -234,7 +235,7 @@ def gpu_heldout() -> str:
         p = (_pct(v["p90"]) if not gemm or v["p90"] <= T["gemm_p90"] else f"**{_pct(v['p90'])}**")
         return f"{m} / {p}"
 
-    for k in ("bf16", "fp16", "fp8", "int8", "tf32", "fp32", "attention", "w4a16", "memop"):
+    for k in ("bf16", "fp16", "fp8", "int8", "tf32", "fp32", "attention", "w4a16", "memop", "conv"):
         gemm = k not in names
         a, b = h1.get(k), h2.get(k)
         label = f"{k} GEMM" if gemm else names[k]
