@@ -18,6 +18,11 @@ def test_roofline_decode_experiment(tmp_path):
     # more bandwidth and narrower weights never lower the roofline's decode throughput
     assert by[("h200-sxm", "fp16", 1)] > by[("h100-sxm", "fp16", 1)]
     assert by[("h100-sxm", "int4_g128", 1)] > by[("h100-sxm", "int8", 1)] > by[("h100-sxm", "fp16", 1)]
+    # it is the datasheet roofline: an upper bound on the calibrated model
+    import hwsim
+    wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=8, weights="fp16",
+                             activations="fp16")
+    assert by[("h100-sxm", "fp16", 8)] > hwsim.evaluate(wl, hwsim.load_arch("h100-sxm")).tokens_per_s
 
 
 def test_mixed_precision_dominates_uniform_on_the_lut_core(tmp_path):
