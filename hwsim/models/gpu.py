@@ -136,6 +136,23 @@ def _conv_bytes(op: Conv2d) -> float:
     return b["A"] * frac + b["B"] + b["C"]
 
 
+def is_depthwise(op: Conv2d) -> bool:
+    """Depthwise and narrow grouped convolutions (< 16 channels per group): too short a reduction
+    for the tensor cores, run as SIMT streaming kernels."""
+    return op.groups > 1 and op.in_channels // op.groups < 16
+
+
+def conv_filter_class(op: Conv2d, path: str) -> tuple[int, str]:
+    """(channels per group padded to one 16-byte vector of ``path``, filter class keying
+    ``conv_efficiency``): channels-last implicit GEMMs reduce along R, S and C, so C is padded."""
+    cg = op.in_channels // op.groups
+    vec = max(1, int(16 // ELT_BYTES.get(path, 2)))
+    c_pad = -(-cg // vec) * vec
+    cls = ("small_channels" if c_pad != cg else
+           "1x1" if op.kernel_h == op.kernel_w == 1 else "kxk")
+    return c_pad, cls
+
+
 class GPU(RooflineGPU):
     """Calibrated tensor-core model. See the module docstring for the equations."""
 
@@ -257,19 +274,35 @@ class GPU(RooflineGPU):
         return path, min(_align_bytes(K, elt), _align_bytes(b_contig, elt),
                          _align_bytes(N, out_elt))
 
-    def gemm_tiling(self, op: Op) -> dict | None:
-        """The CTA tiling ``cost(op)`` picks for a Gemm/Conv2d on the tensor cores (read-only;
-        used by ``hwsim.sim``): ``path, M, N, K, groups, bm, bn, split``, ``waves`` over the SMs
-        and ``bk`` (K step of a CTA's main loop). None for weight-only quantized GEMMs."""
+    def _tensor_gemm(self, op: Op) -> tuple | None:
+        """``(path, M, N, K, groups, align)`` of the tensor-core GEMM ``cost(op)`` runs for a
+        Gemm or Conv2d (a conv's K with C padded, its alignment the output's); None where no
+        CTA-tiled tensor GEMM runs (weight-only quantized GEMMs, depthwise convolutions)."""
+        if isinstance(op, Conv2d) and is_depthwise(op):
+            return None
         g = op if isinstance(op, Gemm) else op.as_gemm()
         path, align = self._gemm_setup(op, g.N, g.K)
         if align is None:
             return None
-        _, (bm, bn, split) = self.gemm_time(g.M, g.N, g.K, path, g.groups, align)
-        tiles = g.groups * -(-g.M // bm) * -(-g.N // bn) * split
-        return {"path": path, "M": g.M, "N": g.N, "K": g.K, "groups": g.groups, "bm": bm,
-                "bn": bn, "split": split, "waves": -(-tiles // self.params.sms),
-                "bk": _bk(path)}
+        if not isinstance(op, Conv2d):
+            return path, g.M, g.N, g.K, g.groups, align
+        c_pad, _ = conv_filter_class(op, path)
+        out_elt = _formats.get(op.out).storage_bits / 8
+        return (path, g.M, g.N, c_pad * op.kernel_h * op.kernel_w, g.groups,
+                _align_bytes(g.N, out_elt))
+
+    def gemm_tiling(self, op: Op) -> dict | None:
+        """The CTA tiling ``cost(op)`` picks for a Gemm/Conv2d on the tensor cores (read-only;
+        used by ``hwsim.sim``): ``path, M, N, K, groups, bm, bn, split``, ``waves`` over the SMs
+        and ``bk`` (K step of a CTA's main loop). None where no tensor GEMM runs."""
+        t = self._tensor_gemm(op)
+        if t is None:
+            return None
+        path, M, N, K, groups, align = t
+        _, (bm, bn, split) = self.gemm_time(M, N, K, path, groups, align)
+        tiles = groups * -(-M // bm) * -(-N // bn) * split
+        return {"path": path, "M": M, "N": N, "K": K, "groups": groups, "bm": bm, "bn": bn,
+                "split": split, "waves": -(-tiles // self.params.sms), "bk": _bk(path)}
 
     def _gemm_like(self, op: Op, M: int, N: int, K: int, groups: int) -> Cost:
         a, w = _formats.get(op.activations), _formats.get(op.weights)
@@ -303,43 +336,40 @@ class GPU(RooflineGPU):
         return self._gemm_like(op, op.M, op.N, op.K, op.groups)
 
     def _cost_conv2d(self, op: Conv2d) -> Cost:
-        """Depthwise and narrow grouped convolutions (< 16 channels per group) are SIMT
-        streaming kernels; others an implicit GEMM (channels-last: the reduction runs along
-        R, S and C, so C per group is padded to a 16-byte vector), at a fitted per-filter-class
+        """Depthwise and narrow grouped convolutions are SIMT streaming kernels; others an
+        implicit GEMM (C per group padded to a 16-byte vector) at a fitted per-filter-class
         efficiency relative to the GEMM tile model and with the conv kernels' own fixed time."""
         p = self.params
-        g = op.as_gemm()  # input bytes are the op's own (no im2col copy)
-        cg = op.in_channels // op.groups
-        if op.groups > 1 and cg < 16:
+        if is_depthwise(op):
             return self._depthwise_conv(op)
-        path, align = self._gemm_setup(op, g.N, g.K)
-        if align is None:  # weight-only quantized: the dequantizing GEMM kernel
+        t = self._tensor_gemm(op)
+        if t is None:  # weight-only quantized: the dequantizing GEMM kernel
+            g = op.as_gemm()
             return self._gemm_like(op, g.M, g.N, g.K, g.groups)
-        vec = max(1, int(16 // ELT_BYTES.get(path, 2)))
-        c_pad = -(-cg // vec) * vec
-        cls = ("small_channels" if c_pad != cg else
-               "1x1" if op.kernel_h == op.kernel_w == 1 else "kxk")
+        path, M, N, K_pad, groups, align = t
+        cls = conv_filter_class(op, path)[1]
         eff = p.conv_efficiency.get(cls)
         if eff is None:
             raise UnsupportedError(f"{self.name}: conv_efficiency has no {cls!r} entry "
                                    f"(has {', '.join(sorted(p.conv_efficiency))})")
-        out_elt = _formats.get(op.out).storage_bits / 8
-        align = _align_bytes(g.N, out_elt)
-        t_tiles, _ = self.gemm_time(g.M, g.N, c_pad * op.kernel_h * op.kernel_w, path, g.groups,
-                                    align)
+        t_tiles, _ = self.gemm_time(M, N, K_pad, path, groups, align)
         nbytes = _conv_bytes(op)
         t_mem = nbytes / (p.mem_bandwidth_Bps * p.conv_bw_efficiency)
-        return self._finish(t_tiles / eff, t_mem, 2 * g.groups * g.M * g.N * g.K, nbytes, path,
+        return self._finish(t_tiles / eff, t_mem, op.flops, nbytes, path,
                             base_overhead=p.conv_overhead_s)
+
+    def _simt_s(self, flops: float) -> float:
+        """Time of ``flops`` on the fp32 SIMT lanes of every SM at the maximum clock."""
+        p = self.params
+        return flops / (p.sms * p.ops_per_clk_per_sm["fp32"] * p.max_clock_hz)
 
     def _depthwise_conv(self, op: Conv2d) -> Cost:
         """Input, filter and output streamed once at a fitted bandwidth; the MACs on the SIMT
         units (tensor cores cannot use a reduction this short)."""
         p = self.params
-        t_core = op.flops / (p.sms * p.ops_per_clk_per_sm["fp32"] * p.max_clock_hz)
         nbytes = _conv_bytes(op)
         t_mem = nbytes / (p.mem_bandwidth_Bps * p.dwconv_bw_efficiency)
-        return self._finish(t_core, t_mem, op.flops, nbytes, "fp32",
+        return self._finish(self._simt_s(op.flops), t_mem, op.flops, nbytes, "fp32",
                             base_overhead=p.dwconv_overhead_s)
 
     def _cost_attention(self, op: Attention) -> Cost:
@@ -369,7 +399,7 @@ class GPU(RooflineGPU):
         norms and softmax at a further fitted fraction of it) plus a small fixed time."""
         p = self.params
         nbytes = op.bytes
-        t_core = op.flops / (p.sms * p.ops_per_clk_per_sm["fp32"] * p.max_clock_hz)
+        t_core = self._simt_s(op.flops)
         eff = p.mem_efficiency * (p.reduction_bw_efficiency if reduction else 1.0)
         t_mem = nbytes / (p.mem_bandwidth_Bps * eff)
         return self._finish(t_core, t_mem, 0, nbytes, "fp32", peak_ops=self.peak_ops_per_s("fp32"),

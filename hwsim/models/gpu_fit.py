@@ -429,16 +429,17 @@ def fit_conv(hw, data: dict, base: dict | None = None, verbose: bool = False) ->
     def run(names, x0, lo, hi, subset):  # keeps the other entries of a partly fitted dict
         base.update(_apply(base, names, _fit_step(hw, base, names, x0, lo, hi, subset, verbose)))
 
-    dense = [s for s in sub if s.op.groups == 1]
+    from .gpu import conv_filter_class, is_depthwise
+
+    dense = [s for s in sub if not is_depthwise(s.op)]
     if dense:
-        classes = sorted({"small_channels" if s.family == "stem" else
-                          "1x1" if s.op.kernel_h == 1 else "kxk" for s in dense})
+        classes = sorted({conv_filter_class(s.op, s.dtype)[1] for s in dense})
         # an efficiency may not lift the tensor rate above the datasheet peak
         top = 1.0 / base["tc_efficiency"].get("fp16", 1.0)
         run([f"conv_efficiency.{c}" for c in classes] + ["conv_overhead_s", "conv_bw_efficiency"],
             [0.8] * len(classes) + [5e-6, 0.7], [0.05] * len(classes) + [0, 0.1],
             [top] * len(classes) + [5e-5, 1.0], dense)
-    dw = [s for s in sub if s.op.groups > 1]
+    dw = [s for s in sub if is_depthwise(s.op)]
     if dw:
         run(["dwconv_bw_efficiency", "dwconv_overhead_s"], [0.6, 5e-6], [0.05, 0], [1, 5e-5], dw)
     return _round({k: base[k] for k in CONV_PARAMS})
