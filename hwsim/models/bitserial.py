@@ -57,7 +57,7 @@ from pydantic import Field, model_validator
 from .. import formats as _formats
 from ..errors import UnsupportedError
 from ..tech import load as load_tech
-from ..workload.ops import Attention, Gemm, Op
+from ..workload.ops import Attention, Conv2d, Gemm, Op
 from .base import AcceleratorBase, Cost, Params
 from .tile import adder
 
@@ -372,7 +372,7 @@ class BitSerialArray(AcceleratorBase):
                                    f"supported {role}: {', '.join(allowed)}")
 
     def _gemm(self, op: Op, M, N, K, groups, act, weights, out, kv: bool = False,
-              positions: int = 1) -> Cost:
+              positions: int = 1) -> Cost:  # one spec of gemm_specs
         """``kv``: ``weights`` is attention's K or V operand (checked against ``kv_formats``)."""
         p = self.params
         where = f"{self.name}: {op.name or op.type}"
@@ -403,24 +403,40 @@ class BitSerialArray(AcceleratorBase):
                                "serial_cycles": float(lc.serial_cycles),
                                "dram_bytes": lc.dram_bytes, **e})
 
-    def _cost_gemm(self, op: Gemm) -> Cost:
-        return self._gemm(op, op.M, op.N, op.K, op.groups, op.activations, op.weights, op.out)
+    @property
+    def dram_bandwidth_Bps(self) -> float:
+        """DRAM bus bits x transfers per cycle x clock (the artifact's bandwidth)."""
+        p = self.params
+        return p.dram_bus_bits * p.dram_transfers_per_cycle * p.frequency_hz / 8
 
-    def _cost_conv2d(self, op: Op) -> Cost:
-        g = op.as_gemm()
-        pos = op.kernel_h * op.kernel_w if self.params.conv_lowering == "channel" else 1
-        return self._gemm(op, g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out,
-                          positions=pos)
+    def gemm_specs(self, op: Op) -> list[tuple] | None:
+        """The GEMMs ``cost(op)`` runs, as ``(M, N, K, groups, activations, weights, out, kv,
+        positions)`` (read-only; ``hwsim.sim`` replays them): attention as QK^T and PV per KV
+        head -- the queries sharing a KV head (GQA) stream as M, the cached keys / values take
+        the weight operand's place (the serialized operand on a weight-serial array), causal
+        masking skipped at block granularity; a conv as its implicit GEMM, over ``positions``
+        kernel positions under channel-wise lowering. None for vector ops."""
+        if isinstance(op, Attention):
+            share = op.heads // op.kv_heads
+            kv_eff = max(1, round(op.kv_len * op.score_pairs / (op.q_len * op.kv_len)))
+            m, g = op.q_len * share, op.batch * op.kv_heads
+            return [(m, kv_eff, op.head_dim, g, op.activations, op.kv, op.out, True, 1),
+                    (m, op.head_dim, kv_eff, g, op.activations, op.kv, op.out, True, 1)]
+        if isinstance(op, Gemm):
+            return [(op.M, op.N, op.K, op.groups, op.activations, op.weights, op.out, False, 1)]
+        if isinstance(op, Conv2d):
+            g = op.as_gemm()
+            pos = op.kernel_h * op.kernel_w if self.params.conv_lowering == "channel" else 1
+            return [(g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out, False, pos)]
+        return None
+
+    def _cost_gemm(self, op: Op) -> Cost:
+        return self._gemm(op, *self.gemm_specs(op)[0])
+
+    _cost_conv2d = _cost_gemm
 
     def _cost_attention(self, op: Attention) -> Cost:
-        """QK^T and PV per KV head: the queries sharing a KV head (GQA) stream as M, the cached
-        keys / values take the weight operand's place (so they are the serialized operand on a
-        weight-serial array); causal masking skipped at block granularity."""
-        share = op.heads // op.kv_heads
-        kv_eff = max(1, round(op.kv_len * op.score_pairs / (op.q_len * op.kv_len)))
-        m, g = op.q_len * share, op.batch * op.kv_heads
-        qk = self._gemm(op, m, kv_eff, op.head_dim, g, op.activations, op.kv, op.out, kv=True)
-        pv = self._gemm(op, m, op.head_dim, kv_eff, g, op.activations, op.kv, op.out, kv=True)
+        qk, pv = (self._gemm(op, *spec) for spec in self.gemm_specs(op))
         t = qk.latency_s + pv.latency_s
         br = {k: qk.breakdown.get(k, 0.0) + pv.breakdown.get(k, 0.0) for k in qk.breakdown}
         return Cost(latency_s=t, energy_j=qk.energy_j + pv.energy_j,
@@ -430,7 +446,7 @@ class BitSerialArray(AcceleratorBase):
 
     def _vector(self, op: Op) -> Cost:
         p = self.params
-        bw = p.dram_bus_bits * p.dram_transfers_per_cycle * p.frequency_hz / 8
+        bw = self.dram_bandwidth_Bps
         t_c, t_m = op.flops / p.vector_ops_per_s, op.bytes / bw
         per_bit = p.dram_pj_per_bit or self.tech.energy_pj("dram", bits=1, kind=p.dram_kind)
         t = max(t_c, t_m)

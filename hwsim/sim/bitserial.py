@@ -27,23 +27,8 @@ from __future__ import annotations
 import math
 
 from .. import formats as _formats
-from ..workload.ops import Attention, Conv2d, Gemm, Op
+from ..workload.ops import Op
 from .program import Step, TileProgram, compress
-
-
-def specs(op: Op) -> list[tuple] | None:
-    """The GEMMs the analytical model costs for ``op``, as ``(M, N, K, groups, activations,
-    weights, out, kv)`` -- the same decomposition as ``BitSerialArray._cost_attention``."""
-    if isinstance(op, Attention):
-        share = op.heads // op.kv_heads
-        kv_eff = max(1, round(op.kv_len * op.score_pairs / (op.q_len * op.kv_len)))
-        m, g = op.q_len * share, op.batch * op.kv_heads
-        return [(m, kv_eff, op.head_dim, g, op.activations, op.kv, op.out, True),
-                (m, op.head_dim, kv_eff, g, op.activations, op.kv, op.out, True)]
-    if isinstance(op, (Gemm, Conv2d)):
-        g = op if isinstance(op, Gemm) else op.as_gemm()
-        return [(g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out, False)]
-    return None
 
 
 def chunks(total: float, unit: float, cap: float) -> list[float]:
@@ -56,12 +41,12 @@ def chunks(total: float, unit: float, cap: float) -> list[float]:
     return [per] * (n - 1) + [total - per * (n - 1)]
 
 
-def _gemm_steps(hw, M, N, K, groups, act, weights, out, kv) -> list[Step]:
+def _gemm_steps(hw, M, N, K, groups, act, weights, out, kv, positions) -> list[Step]:
     p = hw.params
     wf, af, of = (_formats.get(f) for f in (weights, act, out))
     lc = hw.layer_cycles(M, N, K, w_bits=wf.storage_bits, a_bits=af.storage_bits,
                          o_bits=of.storage_bits, groups=groups, serial_w_bits=wf.bits,
-                         serial_a_bits=af.bits, kv=kv)
+                         serial_a_bits=af.bits, kv=kv, positions=positions)
     comp = lc.compute_cycles / p.frequency_hz
     wb, ib, ob = lc.weight_bytes, lc.input_bytes, lc.output_bytes
     ibuf, wbuf = p.input_buffer_bytes, p.weight_buffer_bytes
@@ -101,11 +86,11 @@ def _gemm_steps(hw, M, N, K, groups, act, weights, out, kv) -> list[Step]:
 
 def programs(hw, op: Op, mem_latency_s: float = 0.0) -> list | None:
     """One program per GEMM of ``op`` (attention: QK^T and PV); None for vector ops."""
-    sp = specs(op)
+    sp = hw.gemm_specs(op)  # the GEMMs cost(op) runs
     if sp is None:
         return None
     p = hw.params
-    bw = p.dram_bus_bits * p.dram_transfers_per_cycle * p.frequency_hz / 8
+    bw = hw.dram_bandwidth_Bps
     out = []
     for spec in sp:
         steps = compress(_gemm_steps(hw, *spec))
