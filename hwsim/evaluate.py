@@ -12,6 +12,20 @@ from .workload.ops import Op
 ENGINES = ("analytical", "sim")
 
 
+def cost_op(hw: Accelerator, op: Op, engine: str = "analytical") -> Cost:
+    """One op's cost on ``hw`` by ``engine`` (``"sim"``: the analytical cost replayed by the
+    tile-level simulator). An UnsupportedError names the op."""
+    try:
+        c = hw.cost(op)
+        if engine == "sim":
+            from .sim import simulate_op  # simpy is imported only when simulating
+            c = simulate_op(hw, op, c)[0]
+    except UnsupportedError as e:
+        msg = str(e)
+        raise UnsupportedError(msg if op.name in msg else f"{op.name}: {msg}") from None
+    return c
+
+
 def evaluate(workload: Workload, hw: Accelerator, *, cache: dict | None = None,
              engine: str = "analytical") -> Report:
     """Cost each op on ``hw`` and add them up (ops run one after another).
@@ -37,15 +51,7 @@ def evaluate(workload: Workload, hw: Accelerator, *, cache: dict | None = None,
         key = op if engine == "analytical" else (engine, op)
         c = memo.get(key)
         if c is None:
-            try:
-                c = hw.cost(op)
-                if engine == "sim":
-                    from .sim import simulate_op
-                    c = simulate_op(hw, op, c)[0]
-            except UnsupportedError as e:
-                msg = str(e)
-                raise UnsupportedError(msg if op.name in msg else f"{op.name}: {msg}") from None
-            memo[key] = c
+            c = memo[key] = cost_op(hw, op, engine)
         rows.append(Row(op, c))
     seq = getattr(hw, "sequence", None)
     if seq is not None:

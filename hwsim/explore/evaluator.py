@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .. import formats as _formats
 from ..arch import load_arch
 from ..errors import ConfigError, HwsimError, UnsupportedError
+from ..evaluate import cost_op
 from ..workload import Precision, load_workload
 from ..workload.ops import Attention, Conv2d, Gemm
 from .proxy import AccuracyProxy
@@ -106,15 +107,8 @@ class Evaluator:
             wf = d.weights.get(key, wdefault)
             fop = self._precision(wf, d.activations, d.kv).apply(op)
             c = memo.get(fop)
-            if c is None:
-                try:
-                    c = hw.cost(fop)
-                    if self.space.engine == "sim":   # slower: the tile-level simulator
-                        from ..sim import simulate_op
-                        c = simulate_op(hw, fop, c)[0]
-                    memo[fop] = c
-                except UnsupportedError as e:
-                    raise UnsupportedError(f"{op.name}: {e}") from None
+            if c is None:  # engine "sim" is slower: the tile-level simulator
+                c = memo[fop] = cost_op(hw, fop, self.space.engine)
             lat += n * c.latency_s
             en += n * c.energy_j
             if fop.param_elems:
