@@ -100,9 +100,10 @@ def simulate_shared(hw, ops: list[Op], *, mem_latency_s: float = 0.0, trace: boo
         res = simulate_shared(hw, [op, op])      # two arrays, one channel
         res.latency_s / simulate_op(hw, op)[0].latency_s    # ~2 when the op is memory-bound
     """
-    streams, ref = [], None
+    streams, ref, first = [], None, None
     for op in ops:
         progs = op_programs(hw, op, mem_latency_s=mem_latency_s)
+        first = first if streams else progs[0]  # the shared program's template
         for p in progs:
             if p.source.startswith("generic") or len(p.streams) != 1:
                 raise ConfigError(f"simulate_shared: {op.name or op.type} has no tile program of "
@@ -116,7 +117,6 @@ def simulate_shared(hw, ops: list[Op], *, mem_latency_s: float = 0.0, trace: boo
         streams.append(tuple(s for p in progs for s in p.streams[0]))
     if ref is None:
         raise ConfigError("simulate_shared: ops is empty; expected at least one op")
-    first = op_programs(hw, ops[0], mem_latency_s=mem_latency_s)[0]
     prog = replace(first, streams=tuple(streams), overhead_s=0.0,
                    source=f"{len(ops)} units sharing one channel")
     return simulate(prog, trace=trace)

@@ -103,8 +103,7 @@ class GenerationReport:
                  f"({self.output_tokens_per_s_per_device:.1f} per device), "
                  f"{self.energy_per_token_j:.3g} J/token, communication "
                  f"{100 * self.comm_s / self.latency_s:.1f}% of the time",
-                 f"  memory per device: {m.line()} -> "
-                 + ("fits" if m.fits else "DOES NOT FIT" if m.fits is False else "capacity unknown")]
+                 f"  memory per device: {m.line()} -> {m.verdict}"]
         if self.cost_per_million_tokens is not None:
             lines.append(f"  ${self.cost_per_million_tokens:.3f} per million output tokens")
         return "\n".join(lines)

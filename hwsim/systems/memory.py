@@ -56,6 +56,10 @@ class Memory:
         """True / False against the device capacity; None when the capacity is unknown."""
         return None if self.capacity_bytes is None else self.total_bytes <= self.capacity_bytes
 
+    @property
+    def verdict(self) -> str:
+        return {True: "fits", False: "DOES NOT FIT", None: "capacity unknown"}[self.fits]
+
     def line(self) -> str:
         cap = "unknown capacity" if self.capacity_bytes is None else \
             f"{self.capacity_bytes / 1e9:.1f} GB"

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .. import formats as _formats
@@ -254,22 +254,20 @@ class ParallelModel:
         return StepCost(comp_s + comm, comp_j + idle_w * comm, comp_s, comm)
 
     # -- memory ------------------------------------------------------------------------------
-    @property
+    @cached_property
     def weight_bytes(self) -> float:
-        """Weight bytes on the most loaded device."""
-        wl = self._template(1)[3]
-        lay = head = 0.0
-        for op in wl:
+        """Weight bytes on the most loaded device (computed once: memory queries ask often)."""
+        lay, heads = 0.0, []
+        for op in self._template(1)[3]:
             if not op.param_elems:
                 continue
             b = op.param_elems * _formats.get(getattr(op, "weights", "fp16")).storage_bits / 8
             if op.layer is not None and op.layer >= 0:
                 lay += b
             else:
-                head += b
-        if self.pp > 1:  # embedding on the first stage, LM head on the last: the larger of them
-            head = max(op.param_elems * _formats.get(getattr(op, "weights", "fp16")).storage_bits
-                       / 8 for op in wl if op.param_elems and (op.layer is None or op.layer < 0))
+                heads.append(b)
+        # pp > 1: embedding on the first stage, LM head on the last -- the larger of them
+        head = max(heads, default=0.0) if self.pp > 1 else sum(heads)
         return self.stage_layers * lay + head
 
     @property

@@ -136,6 +136,7 @@ class ServeReport:
     weights_bytes: float = 0.0
     block_bytes: float = 0.0
     sim_wall_s: float = 0.0
+    block_tokens: int = BLOCK_TOKENS
 
     @property
     def output_tokens(self) -> int:
@@ -182,7 +183,7 @@ class ServeReport:
                 *(1e3 * p[f"tpot_s_p{q}"] for q in (50, 90, 99))),
             "  E2E   p50 {:.2f} s   p90 {:.2f} s   p99 {:.2f} s".format(
                 *(p[f"e2e_s_p{q}"] for q in (50, 90, 99))),
-            f"  KV pool {self.kv_blocks} blocks of {BLOCK_TOKENS} tokens "
+            f"  KV pool {self.kv_blocks} blocks of {self.block_tokens} tokens "
             f"({self.kv_blocks * self.block_bytes / 1e9:.1f} GB per device), peak use "
             f"{100 * peak:.0f}%",
             f"  simulated in {self.sim_wall_s:.2f} s"])
@@ -402,7 +403,7 @@ def serve(model, system: System | str = "h100-sxm", requests: list[Request] | No
     return ServeReport(pm.cfg.name, pm.system.name, pm.tp * pm.pp, rate_per_s, list(requests),
                        ttft, tpot, e2e, span, state["iters"], state["preempt"], total_blocks,
                        np.array(tl), pm.weight_bytes, block_bytes,
-                       time.perf_counter() - wall)
+                       time.perf_counter() - wall, B)
 
 
 def sweep(model, system, rates: list[float], *, plot: str | Path | None = None,

@@ -52,7 +52,7 @@ def parallel_eval(model, system, *, phase: str, batch: int, context: int, tp: in
              f"(pipeline full: {new * pp / lat:.1f} tokens/s)" if pp > 1 else
              f"  step latency: {lat * 1e3:.3f} ms, {new / lat:.1f} tokens/s",
              f"  energy: {st.energy_j * tp * pp:.3g} J per step (all devices)",
-             f"  memory per device: {mem.line()} -> {'fits' if mem.fits else 'DOES NOT FIT'}"]
+             f"  memory per device: {mem.line()} -> {mem.verdict}"]
     if mem.fits is False:
         need = min_tp(pm.cfg, s, context=context, batch=batch, pp=pp, weights=weights,
                       activations=activations, kv=kv)
