@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from hwsim.validate import bitserial as B
+from hwsim.plot import save
 
 OUT = Path(__file__).resolve().parent / "results" / "bitmod_vs_ant_olive"
 LABEL = {"fp16": "FP16", "bitmod_lossless": "BitMoD lossless", "ant": "ANT", "olive": "OliVe",
@@ -95,8 +96,7 @@ def _plot(sp: dict, path: Path) -> None:
     axes[0].set_ylabel("speedup over FP16")
     axes[1].legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hwsim.validate import bitserial as B
+from hwsim.plot import save
 
 OUT = Path(__file__).resolve().parent / "results" / "bitserial_mixpe_bitfusion"
 
@@ -69,8 +70,7 @@ def _plot(mixpe: list[dict], bf: list[dict], path: Path) -> None:
     a1.set_title("Bit Fusion 16x32")
     a1.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path)
 
 
 if __name__ == "__main__":

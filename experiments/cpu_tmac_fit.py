@@ -28,6 +28,7 @@ from scipy.optimize import brentq  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from hwsim.validate import cpu as V  # noqa: E402
+from hwsim.plot import save  # noqa: E402
 
 FIT = V.FIT_PARAMS   # device -> [(parameter, (threads, system, model))], solved in order
 BOUNDS = {"kernel_efficiency": (0.02, 1.0), "cpu_bandwidth_Bps": (1e9, 1e12),
@@ -104,8 +105,7 @@ def run(out: Path) -> list[dict]:
            ylabel="hwsim tokens/s", title="CPU decode: hwsim vs T-MAC tables (band: ±20%)")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "model_vs_published.png", dpi=120)
-    plt.close(fig)
+    save(fig, out / "model_vs_published.png")
     return rows, fits
 
 

@@ -70,6 +70,8 @@ def _plot(macs: list[dict], vhk: list[tuple], path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from hwsim.plot import save
+
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     for is_int, mk, lab in ((True, "s", "INTb"), (False, "o", "ExMy")):
         ps = [p for p in macs if p["is_int"] == is_int]
@@ -100,8 +102,7 @@ def _plot(macs: list[dict], vhk: list[tuple], path: Path) -> None:
     b.legend(fontsize=7)
     b.grid(axis="y", ls="--", alpha=0.4)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import hwsim  # noqa: E402
 from hwsim.models.mcu import training_macs_per_cycle  # noqa: E402
 from hwsim.validate.mcu import conv_train_step_cycles  # noqa: E402
+from hwsim.plot import save  # noqa: E402
 
 PAPER = {"speedup_max": 1.72, "resnet8": 3.11, "ds-cnn": 0.81}  # paper-claims.md §5
 
@@ -68,8 +69,7 @@ def run(out: Path, arch: str = "gap9") -> tuple[list[dict], list[dict]]:
     b.legend(fontsize=8)
     fig.suptitle(f"On-device training on {arch} (hwsim) vs Nadalini et al. 2023")
     fig.tight_layout()
-    fig.savefig(out / "fp16_speedup.png", dpi=120)
-    plt.close(fig)
+    save(fig, out / "fp16_speedup.png")
     return steps, e2e
 
 

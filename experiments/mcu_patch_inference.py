@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import hwsim  # noqa: E402
 from hwsim.errors import ConfigError  # noqa: E402
 from hwsim.models.mcu import PatchPrecision, patch_bitops, patch_plan  # noqa: E402
+from hwsim.plot import save  # noqa: E402
 
 STAGES = ("features.3.project", "features.6.project", "features.10.project")
 QUANTMCU = 2.2   # paper-claims.md §8 (abstract)
@@ -80,8 +81,7 @@ def run(out: Path, arch: str = "stm32h7") -> tuple[list[dict], list[dict]]:
           title="per-patch precision, 4x4 patches to features.6")
     b.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "patch_inference.png", dpi=120)
-    plt.close(fig)
+    save(fig, out / "patch_inference.png")
     return rows, q
 
 

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import hwsim  # noqa: E402
+from hwsim.plot import save  # noqa: E402
 
 ARCHS = ["a100-sxm", "h100-sxm", "h200-sxm", "b200"]
 WEIGHTS = ["fp16", "int8", "int4_g128"]
@@ -52,8 +53,7 @@ def run(out: Path, context: int = 2048) -> list[dict]:
     axes[0].set_ylabel("tokens/s (roofline upper bound)")
     axes[0].legend()
     fig.tight_layout()
-    fig.savefig(out / "decode_throughput.png", dpi=120)
-    plt.close(fig)
+    save(fig, out / "decode_throughput.png")
     return rows
 
 
