@@ -39,22 +39,31 @@ def decode(arch: str, threads: int, system: str, model: str) -> dict:
     return decode_with(arch, threads, system, model, None)
 
 
-def decode_with(arch: str, threads: int, system: str, model: str,
-                overrides: dict | None) -> dict:
-    """:func:`decode` on the preset with parameter ``overrides`` (the calibration script solves
-    fitted parameters through it)."""
+@lru_cache(maxsize=None)
+def _workload(system: str, model: str, phase: str = "decode", context: int = CONTEXT):
+    """The LLM as ``system`` runs it: T-MAC keeps the LM head in the weight format and the
+    embedding in fp16, llama.cpp uses q6_k for the head. Built once per (system, model, phase,
+    context): every row and every root-finder step of the calibration reuses it."""
     import hwsim
     from ..workload.graph import Precision
 
     w = FORMATS[(system, model)]
     lut = system == "t-mac"
-    hw = hwsim.load_arch(arch, threads=threads, kernel="lut" if lut else "dequant",
-                         **(overrides or {}))
     prec = Precision(w, "fp16", "fp16", overrides={"lm_head": {"weights": w if lut else "q6_k"},
                                                    "embed": {"weights": "fp16" if lut else w}})
-    wl = hwsim.load_workload("bitnet-b1.58-3b" if model == "bitnet" else "llama-2-7b",
-                             phase="decode", context=CONTEXT, precision=prec)
-    rep = hwsim.evaluate(wl, hw)
+    return hwsim.load_workload("bitnet-b1.58-3b" if model == "bitnet" else "llama-2-7b",
+                               phase=phase, context=context, precision=prec)
+
+
+def decode_with(arch: str, threads: int, system: str, model: str,
+                overrides: dict | None) -> dict:
+    """:func:`decode` on the preset with parameter ``overrides`` (the calibration script solves
+    fitted parameters through it)."""
+    import hwsim
+
+    hw = hwsim.load_arch(arch, threads=threads,
+                         kernel="lut" if system == "t-mac" else "dequant", **(overrides or {}))
+    rep = hwsim.evaluate(_workload(system, model), hw)
     t = rep.latency_s
     e_cpu = sum(r.cost.breakdown.get("static_j", 0) + r.cost.breakdown.get("dynamic_j", 0)
                 for r in rep.rows)
@@ -238,15 +247,10 @@ _PREFILL_LUT = ("the lut efficiency fitted on the 1-thread decode W2 row (NPU-co
 
 def prefill_tokens_per_s(threads: int, system: str, tokens: int = 256) -> float:
     import hwsim
-    from ..workload.graph import Precision
 
-    lut = system == "t-mac"
-    w = FORMATS[(system, "w2")]
-    hw = hwsim.load_arch("surface-laptop-7", threads=threads, kernel="lut" if lut else "dequant")
-    prec = Precision(w, "fp16", "fp16", overrides={"lm_head": {"weights": w if lut else "q6_k"},
-                                                   "embed": {"weights": "fp16" if lut else w}})
-    wl = hwsim.load_workload("llama-2-7b", phase="prefill", context=tokens, precision=prec)
-    return tokens / hwsim.evaluate(wl, hw).latency_s
+    hw = hwsim.load_arch("surface-laptop-7", threads=threads,
+                         kernel="lut" if system == "t-mac" else "dequant")
+    return tokens / hwsim.evaluate(_workload(system, "w2", "prefill", tokens), hw).latency_s
 
 
 def _cpu_kernel_checks() -> list[Check]:
