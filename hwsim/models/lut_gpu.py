@@ -127,6 +127,7 @@ class LUTGPU(AcceleratorBase):
 
     @cached_property
     def _lut_hosts(self) -> dict:
+        """Memo of the derived hosts per (datapath, weight bits) and LUT energies per op."""
         return {}
 
     def _lut_host(self, act_path: str, wb: int):
@@ -236,7 +237,13 @@ class LUTGPU(AcceleratorBase):
 
     def lut_energy_pj_per_op(self, act: str, wb: int) -> float:
         """Host's measured energy per op of the ``act`` datapath x (LUT tile / MAC tile energy per
-        op at ``technology``); unvalidated."""
+        op at ``technology``); unvalidated. Memoized per (act, wb): cost() asks per weight GEMM."""
+        key = ("energy", act, wb)
+        if key not in self._lut_hosts:
+            self._lut_hosts[key] = self._lut_energy_pj_per_op(act, wb)
+        return self._lut_hosts[key]
+
+    def _lut_energy_pj_per_op(self, act: str, wb: int) -> float:
         p = self.params
         act_path = _formats.get(act).compute_key
         lut = self.lut_tile_breakdown(act, wb)
@@ -288,14 +295,15 @@ class LUTGPU(AcceleratorBase):
     def _cost_attention(self, op: Attention) -> Cost:
         if self.params.attention_kernel == "flash" or op.q_len == 1:
             return self.host.cost(op)
-        parts = [self.host.cost(o) for o in self.attention_ops(op)]
+        ops = self.attention_ops(op)
+        parts = [self.host.cost(o) for o in ops]
         lat = sum(c.latency_s for c in parts)
         return Cost(latency_s=lat, energy_j=sum(c.energy_j for c in parts),
                     bound=max(parts, key=lambda c: c.latency_s).bound,
                     utilization=op.flops / lat / self.host.peak_ops_per_s(parts[0].compute_path),
                     compute_path=f"unfused-{parts[0].compute_path}",
                     breakdown={f"{o.name.rsplit('.', 1)[-1]}_s": c.latency_s
-                               for o, c in zip(self.attention_ops(op), parts)})
+                               for o, c in zip(ops, parts)})
 
     def _host_op(self, op: Op) -> Cost:
         return self.host.cost(op)
