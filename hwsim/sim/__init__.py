@@ -32,6 +32,7 @@ from dataclasses import replace
 
 from ..errors import ConfigError
 from ..models.base import Cost
+from ..report import STALL_COLUMNS
 from ..workload.ops import Op
 from . import bitserial as _bitserial
 from . import generic
@@ -41,7 +42,8 @@ from . import mac_array as _mac
 from .engine import SimResult, simulate
 from .program import Step, TileProgram
 
-STALLS = ("sim_fill_drain_s", "sim_stall_memory_s", "sim_stall_buffer_s", "sim_stall_compute_s")
+# breakdown keys of the report's stall columns (one list: hwsim.report.STALL_COLUMNS)
+STALLS = tuple("sim_" + k for k in STALL_COLUMNS)
 
 
 def op_programs(hw, op: Op, cost: Cost | None = None, mem_latency_s: float = 0.0

@@ -96,8 +96,7 @@ class Channel:
         """Time the channel would need at full bandwidth for the bytes it moved."""
         return self.moved / self.bw
 
-    def transfer(self, nbytes: float, label: str = "", rate_cap: float = math.inf
-                 ) -> simpy.Event:
+    def transfer(self, nbytes: float, rate_cap: float = math.inf) -> simpy.Event:
         """An event that fires when ``nbytes`` have moved (at most ``rate_cap`` bytes/s)."""
         ev = self.env.event()
         if nbytes <= 0:
@@ -286,16 +285,16 @@ def _unit(env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge) -> di
             t0 = env.now
             st["events"] += 1
             if n > 1 and overlaps(s):
-                yield ch.transfer(nbytes, "load")
+                yield ch.transfer(nbytes)
                 part_done(k, 0, t0, n)
                 # the rest streams through the double buffer once the run computes, no faster
                 # than compute eats it (a prefetch further ahead would need more buffer)
                 if not started[k].triggered:
                     yield started[k]
                 cap = nbytes / s.compute_s if s.compute_s > 0 else math.inf
-                yield ch.transfer((n - 1) * nbytes, "load", cap)
+                yield ch.transfer((n - 1) * nbytes, cap)
             else:
-                yield ch.transfer(n * nbytes, "load")
+                yield ch.transfer(n * nbytes)
                 part_done(k, 0, t0, n)
             part_done(k, 1, t0, n)
 
@@ -303,7 +302,7 @@ def _unit(env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge) -> di
         """Stores of a coarse run's tiles as they finish: one tile's worth per tile compute."""
         yield env.timeout(delay)
         t0 = env.now
-        yield ch.transfer(nbytes, "store", rate)
+        yield ch.transfer(nbytes, rate)
         if spans is not None:
             spans.append((f"{tag}store DMA", "store (streamed)", t0, env.now))
 
@@ -356,7 +355,7 @@ def _unit(env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge) -> di
                 return
             nbytes, size, streamed = job
             t0 = env.now
-            yield ch.transfer(nbytes, "store")
+            yield ch.transfer(nbytes)
             if streamed is not None and not streamed.triggered:
                 yield streamed           # the output tile is free once all of it is out
             if nbytes > 0 and spans is not None:

@@ -61,12 +61,12 @@ def gemm_steps(m: dict, frequency_hz: float) -> list[Step]:
             for j in _inner_runs(cnt[inner]):
                 i = {o0: i0, o1: i1, inner: j[0]}
                 sm, sn, sk = size["m"][i["m"]], size["n"][i["n"]], size["k"][i["k"]]
-                ids = {"A": (i["m"], i["k"]), "B": (i["k"], i["n"]), "C": (i["m"], i["n"])}
+                ids = _ids(i)
                 # the first tile of a run compares with what came before; later ones with
                 # their predecessor in the run (the same outer indices, inner index - 1)
                 run = []
                 for first in ((True, False) if j[1] > 1 else (True,)):
-                    before = prev if first else {X: _shift(ids[X], X, inner, i) for X in "ABC"}
+                    before = prev if first else _ids(dict(i, **{inner: i[inner] - 1}))
                     new, load = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
                     for jj, (X, elems) in enumerate((("A", sm * sk), ("B", sk * sn))):
                         if before is None or ids[X] != before[X]:
@@ -82,8 +82,7 @@ def gemm_steps(m: dict, frequency_hz: float) -> list[Step]:
                     raw.append(run[0] + [1])
                     raw.append(run[1] + [j[1] - 1])
                 end = dict(i, **{inner: j[0] + j[1] - 1})   # the run's last tile
-                prev = {"A": (end["m"], end["k"]), "B": (end["k"], end["n"]),
-                        "C": (end["m"], end["n"])}
+                prev = _ids(end)
     steps = []
     for idx, (new, load, c, c_out, count) in enumerate(raw):
         nxt = raw[idx + 1][0] if idx + 1 < len(raw) else (1.0, 1.0, 1.0)
@@ -106,10 +105,9 @@ def _inner_runs(n: int) -> list[tuple[int, int]]:
     return [(0, 1), (1, n - 2), (n - 1, 1)]
 
 
-def _shift(ids: tuple, X: str, inner: str, i: dict) -> tuple:
-    """Indices of operand ``X``'s tile one step earlier along the inner loop."""
-    j = dict(i, **{inner: i[inner] - 1})
-    return {"A": (j["m"], j["k"]), "B": (j["k"], j["n"]), "C": (j["m"], j["n"])}[X]
+def _ids(i: dict) -> dict:
+    """Tile indices of operands A (m, k), B (k, n) and C (m, n) at loop position ``i``."""
+    return {"A": (i["m"], i["k"]), "B": (i["k"], i["n"]), "C": (i["m"], i["n"])}
 
 
 def programs(hw, op: Op, mem_latency_s: float = 0.0) -> list | None:

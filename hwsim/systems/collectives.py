@@ -55,7 +55,7 @@ def _check(size_bytes: float, n: int) -> None:
         raise ConfigError(f"collective: size_bytes = {size_bytes!r}: expected >= 0")
 
 
-def _best(size_bytes, n, lk: Interconnect, steps: float, traffic: float) -> float:
+def _best(size_bytes, lk: Interconnect, steps: float, traffic: float) -> float:
     """Fastest protocol for ``steps`` latency hops and ``traffic`` × S bytes per link."""
     best = math.inf
     for proto in ("LL", "Simple"):
@@ -74,8 +74,8 @@ def all_reduce_s(size_bytes: float, n: int, lk: Interconnect | str, *, nvls: boo
     if n == 1:
         return 0.0
     lk = link(lk)
-    cands = {"ring": _best(size_bytes, n, lk, 2 * (n - 1), 2 * (n - 1) / n),
-             "tree": _best(size_bytes, n, lk, 2 * math.ceil(math.log2(n)), 2.0)}
+    cands = {"ring": _best(size_bytes, lk, 2 * (n - 1), 2 * (n - 1) / n),
+             "tree": _best(size_bytes, lk, 2 * math.ceil(math.log2(n)), 2.0)}
     if nvls:
         cands["nvls"] = NVLS_LATENCY_S + size_bytes / (lk.bandwidth_Bps * NVLS_EFF)
     if algorithm == "auto":
@@ -89,22 +89,21 @@ def all_reduce_s(size_bytes: float, n: int, lk: Interconnect | str, *, nvls: boo
 def all_gather_s(size_bytes: float, n: int, lk: Interconnect | str) -> float:
     """Ring all-gather producing ``size_bytes`` (the gathered buffer) on every rank."""
     _check(size_bytes, n)
-    return 0.0 if n == 1 else _best(size_bytes, n, link(lk), n - 1, (n - 1) / n)
+    return 0.0 if n == 1 else _best(size_bytes, link(lk), n - 1, (n - 1) / n)
 
 
 reduce_scatter_s = all_gather_s  # same ring traffic, ``size_bytes`` = the full input per rank
 
 
-def all_to_all_s(size_bytes: float, n: int, lk: Interconnect | str) -> float:
-    """All-to-all through a switch: each rank sends (n-1)/n of its ``size_bytes`` buffer."""
-    _check(size_bytes, n)
-    return 0.0 if n == 1 else _best(size_bytes, n, link(lk), n - 1, (n - 1) / n)
+# all-to-all through a switch: each rank sends (n-1)/n of its ``size_bytes`` buffer, the ring
+# all-gather's traffic
+all_to_all_s = all_gather_s
 
 
 def p2p_s(size_bytes: float, lk: Interconnect | str) -> float:
     """One send/receive (pipeline-stage activations): one hop at the Simple/LL optimum."""
     _check(size_bytes, 2)
-    return _best(size_bytes, 2, link(lk), 1, 1.0)
+    return _best(size_bytes, link(lk), 1, 1.0)
 
 
 def bus_bandwidth_Bps(op: str, size_bytes: float, n: int, seconds: float) -> float:
