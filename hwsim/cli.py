@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from ._cliargs import add_workload_args, int_arg, workload_from_args
 from .errors import HwsimError
 
 
@@ -20,24 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("what", choices=["archs", "workloads", "formats", "families", "systems"])
 
     ev = sub.add_parser("eval", help="evaluate a workload on an architecture")
-    ev.add_argument("workload", help="preset name, workload YAML, HF config.json or checkpoint "
-                    "directory, .gguf or .onnx file")
+    add_workload_args(ev)
     ev.add_argument("--arch", required=True, help="arch preset name or YAML path")
-    ev.add_argument("--model", default="default",
-                    help="which model of the arch's family (gpu: default = calibrated, roofline)")
-    ev.add_argument("--phase", choices=["prefill", "decode", "train"], default="decode")
-    ev.add_argument("--batch", type=int, default=1)
-    ev.add_argument("--context", type=int, default=2048,
-                    help="prompt length (prefill) or cached tokens (decode)")
-    ev.add_argument("--weights", help="weight format (default: the preset's, else fp16)")
-    ev.add_argument("--activations", help="activation format (default: the preset's, else fp16)")
-    ev.add_argument("--kv", help="KV-cache format (default: activations)")
-    ev.add_argument("--fusion", choices=["fused", "eager"], default="fused",
-                    help="LLMs: one kernel per op as serving engines run them (fused) or "
-                         "PyTorch eager mode's unfused kernel sequence (eager)")
-    ev.add_argument("--image-size", type=int, help="input resolution of vision models")
-    ev.add_argument("--dim", action="append", default=[], metavar="NAME=N",
-                    help="ONNX: bind a symbolic input dimension (repeatable: --dim batch=8)")
     ev.add_argument("--per-op", action="store_true", help="one row per op instead of per group")
     ev.add_argument("--csv", metavar="FILE", help="write per-op rows as CSV")
     ev.add_argument("--json", metavar="FILE", help="write totals and per-op rows as JSON")
@@ -45,8 +30,6 @@ def _parser() -> argparse.ArgumentParser:
                     "this evaluation as JSON; --arch FILE re-imports it")
     ev.add_argument("--tp", type=int, default=1, help="tensor-parallel devices (LLMs)")
     ev.add_argument("--pp", type=int, default=1, help="pipeline-parallel stages (LLMs)")
-    ev.add_argument("--engine", choices=["analytical", "sim"], default="analytical",
-                    help="analytical model (fast) or the tile-level simulator (stalls; slower)")
     ev.add_argument("--trace", metavar="FILE", help="with --engine sim: Chrome trace JSON of the "
                     "slowest op's timeline (open in Perfetto / chrome://tracing)")
 
@@ -124,22 +107,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _int_arg(name: str, v):
-    if v is not None and v <= 0:
-        raise HwsimError(f"--{name} = {v}: expected a positive integer")
-
-
-def _dims_arg(items: list[str]) -> dict | None:
-    """``--dim NAME=N`` values as a dict (None when none were given)."""
-    out = {}
-    for it in items:
-        name, sep, val = it.partition("=")
-        if not sep or not name or not val.strip().isdigit():
-            raise HwsimError(f"--dim {it!r}: expected NAME=N with a positive integer N")
-        out[name.strip()] = int(val)
-    return out or None
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -168,20 +135,14 @@ def _run(args) -> int:
     if args.cmd == "eval":
         from .arch import load_arch
         from .evaluate import evaluate
-        from .workload import load_workload
-        for k in ("batch", "context", "image_size"):
-            _int_arg(k.replace("_", "-"), getattr(args, k))
-        wl = load_workload(args.workload, phase=args.phase, batch=args.batch, context=args.context,
-                           weights=args.weights, activations=args.activations, kv=args.kv,
-                           image_size=args.image_size, dims=_dims_arg(args.dim),
-                           fusion=args.fusion)
+        wl = workload_from_args(args)
         for note in wl.meta.get("notes") or []:  # importers: what was approximated, never silent
             print(f"hwsim: note: {note}", file=sys.stderr)
         if wl.meta.get("skipped"):
             print(f"hwsim: note: skipped ONNX ops {wl.meta['skipped']}", file=sys.stderr)
         from .systems.system import list_systems, load_system
-        _int_arg("tp", args.tp)
-        _int_arg("pp", args.pp)
+        int_arg("tp", args.tp)
+        int_arg("pp", args.pp)
         if args.tp * args.pp > 1 or args.arch in list_systems():
             from .systems.summary import parallel_eval
             if wl.meta.get("kind") != "llm":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError, HwsimError
+from ..errors import ConfigError
 
 
 
@@ -37,21 +37,12 @@ def load_study(study: str, storage: str):
 
 
 def _eval_args(p) -> None:
-    """The workload/arch arguments of ``hwsim eval``, so a plot takes the same command line."""
-    p.add_argument("workload", help="preset name, workload YAML, HF config.json or .onnx file")
+    """The workload arguments of ``hwsim eval``, so a plot takes the same command line; --arch
+    repeats to compare designs."""
+    from .._cliargs import add_workload_args
+    add_workload_args(p)
     p.add_argument("--arch", required=True, action="append",
                    help="arch preset name or YAML path (repeat to compare designs)")
-    p.add_argument("--model", default="default", help="which model of the arch's family")
-    p.add_argument("--phase", choices=["prefill", "decode", "train"], default="decode")
-    p.add_argument("--batch", type=int, default=1)
-    p.add_argument("--context", type=int, default=2048,
-                   help="prompt length (prefill) or cached tokens (decode)")
-    p.add_argument("--weights", help="weight format (default fp16)")
-    p.add_argument("--activations", help="activation format (default fp16)")
-    p.add_argument("--kv", help="KV-cache format (default: activations)")
-    p.add_argument("--image-size", type=int, help="input resolution of vision models")
-    p.add_argument("--engine", choices=["analytical", "sim"], default="analytical",
-                   help="analytical model (fast) or the tile-level simulator (slower)")
 
 
 def add_parser(sub) -> None:
@@ -90,16 +81,10 @@ def run_cli(args) -> Path:
     from .figures import area_breakdown, breakdown, format_comparison, pareto, roofline, save, \
         validation
     if args.plot in ("roofline", "breakdown"):
+        from .._cliargs import workload_from_args
         from ..arch import load_arch
         from ..evaluate import evaluate
-        from ..workload import load_workload
-        for k in ("batch", "context", "image_size"):
-            v = getattr(args, k)
-            if v is not None and v <= 0:
-                raise HwsimError(f"--{k.replace('_', '-')} = {v}: expected a positive integer")
-        wl = load_workload(args.workload, phase=args.phase, batch=args.batch,
-                           context=args.context, weights=args.weights,
-                           activations=args.activations, kv=args.kv, image_size=args.image_size)
+        wl = workload_from_args(args)
         reps = [evaluate(wl, load_arch(a, model=args.model), engine=args.engine)
                 for a in args.arch]
         if args.plot == "roofline":
