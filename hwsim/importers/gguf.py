@@ -271,9 +271,7 @@ def load_gguf(path: str | Path, phase: str = "decode", batch: int = 1, context: 
         if len(fmts) > 1:
             mix = ", ".join(f"{t.name.rsplit('.', 2)[-2]}={t.type_name}" for t in ts)
             notes.append(f"{op}: {mix}; costed as {fmt}")
-    prec = Precision(user.weights, user.activations, user.kv,
-                     overrides={**overrides, **user.overrides})
-    wl = base.with_precision(prec)
+    wl = base.with_precision(user.under(overrides))
     file_params = sum(t.numel for t in tensors if op_of(t.name) or
                       _NON_OPS.search(t.name.rpartition(".")[0]) and "rope" not in t.name)
     if file_params != wl.num_params:

@@ -385,9 +385,7 @@ def load_hf(path: str | Path, phase: str = "decode", batch: int = 1, context: in
                 fmt = DTYPE_FORMAT.get(leaves["weight"].dtype) if "weight" in leaves else None
                 if fmt:
                     overrides[op] = {"weights": fmt}
-    prec = Precision(user.weights, user.activations, user.kv,
-                     overrides={**overrides, **user.overrides})
-    wl = base.with_precision(prec)
+    wl = base.with_precision(user.under(overrides))
     bits = (policy.summary.get("bits") if policy else None)
     ckpt = sum(_logical_elems(t, bits) for t in tensors.values()
                if module_of(t.name)[1] in ("weight", "qweight", "weight_packed", "bias"))

@@ -55,6 +55,12 @@ class Precision:
         return (f"Precision(weights={self.weights!r}, activations={self.activations!r}, "
                 f"kv={self.kv!r}, overrides={ov})")
 
+    def under(self, found: dict) -> "Precision":
+        """This policy with ``found`` per-op formats (what an imported file says) beneath its own
+        overrides: the caller's patterns win where both name an op."""
+        return Precision(self.weights, self.activations, self.kv,
+                         overrides={**found, **self.overrides})
+
     def roles_for(self, op: Op) -> dict[str, str]:
         r = {"weights": self.weights, "activations": self.activations,
              "kv": self.kv or self.activations}

@@ -307,8 +307,7 @@ class _Importer:
         if self.b.graph.number_of_nodes() == 0:
             raise ConfigError(f"{self.src}: ONNX model {self.name!r} has no costed nodes "
                               f"(op types: {', '.join(sorted(counts))})")
-        prec = Precision(precision.weights, precision.activations, precision.kv,
-                         overrides={**self.overrides, **precision.overrides})
+        prec = precision.under(self.overrides)
         opsets = {o.domain or "ai.onnx": o.version for o in self.model.opset_import}
         meta = dict(model=self.name, kind="onnx", source=self.src, dims=bound, opsets=opsets,
                     onnx_ops=dict(counts), zero_cost=dict(zero), skipped=dict(skipped),
