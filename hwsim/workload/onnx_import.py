@@ -327,10 +327,13 @@ class _Importer:
         """
         nodes = list(self.model.graph.node)
         cons: dict[str, list[int]] = {}
+        prod: dict[str, int] = {}  # tensor -> the node that writes it
         for i, n in enumerate(nodes):
             for t in n.input:
                 if t:
                     cons.setdefault(t, []).append(i)
+            for t in n.output:
+                prod.setdefault(t, i)
         const = set(self.consts) | {o for n in nodes if n.op_type == "Constant" for o in n.output}
 
         def nxt(t, types, path):
@@ -400,7 +403,7 @@ class _Importer:
                     end, mid = m, [i, r, a, sq, d]
                 mid.append(end)
                 # a Cast of x feeding only this pattern (eager fp32 upcast) is part of the kernel
-                src = next((k for k, c in enumerate(nodes) if x in c.output), None)
+                src = prod.get(x)
                 if src is not None and nodes[src].op_type == "Cast" and \
                         set(cons.get(x, [])) <= {i, end}:
                     mid.append(src)
@@ -503,13 +506,8 @@ class _Importer:
                                tokens=max(1, math.prod(idx))), node,
                      w_fmt=self.weight_of(ins[0])[1])
             return True
-        if t == "Cast" and ins[0] in self.weight:  # cast of a weight: part of the weight path
-            self.weight[outs[0]] = self.weight[ins[0]]
-            self.consts.add(outs[0])
-            return False
-        if t == "Transpose" and ins[0] in self.weight:
-            self.weight[outs[0]] = self.weight[ins[0]]
-            self.consts.add(outs[0])
+        if t in ("Cast", "Transpose") and ins[0] in self.weight:  # part of the weight path
+            self._alias_weight(outs[0], self.weight[ins[0]])
             return False
         if all(x in self.consts or not x for x in ins) and ins:
             # constant folding territory (shape arithmetic on initializers): costs nothing
@@ -527,6 +525,11 @@ class _Importer:
 
     # ------------------------------------------------------------------ node kinds
 
+    def _alias_weight(self, out: str, entry: tuple) -> None:
+        """``out`` is the same weight tensor as ``entry`` (a view, cast or quantized copy)."""
+        self.weight[out] = entry
+        self.consts.add(out)
+
     def _zero_cost(self, node, t: str, attrs: dict) -> None:
         ins, outs = list(node.input), list(node.output)
         src = ins[0] if ins else ""
@@ -536,23 +539,20 @@ class _Importer:
             if fmt and bs and fmt.replace("u", "").startswith("int"):
                 fmt = f"{fmt}_g{bs}"  # blocked quantization (opset 21): one scale per block
             if src in self.weight:
-                self.weight[outs[0]] = (self.weight[src][0], fmt)
-                self.consts.add(outs[0])
+                self._alias_weight(outs[0], (self.weight[src][0], fmt))
                 return
             if fmt:
                 self.act_fmt[outs[0]] = fmt
         elif t in ("QuantizeLinear", "DynamicQuantizeLinear"):
             if src in self.weight:  # weights quantized at run time from float initializers
-                self.weight[outs[0]] = self.weight[src]
-                self.consts.add(outs[0])
+                self._alias_weight(outs[0], self.weight[src])
                 return
             fmt = self.fmt_of(outs[0])
             if fmt:
                 self.act_fmt[outs[0]] = fmt
         elif src in self.weight and t in ("Reshape", "Flatten", "Squeeze", "Unsqueeze",
                                           "Identity"):
-            self.weight[outs[0]] = self.weight[src]
-            self.consts.add(outs[0])
+            self._alias_weight(outs[0], self.weight[src])
             return
         elif t in ("Constant", "ConstantOfShape", "Range", "Shape", "Size", "EyeLike") or (
                 ins and all(x in self.consts or not x for x in ins)):
