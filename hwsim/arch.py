@@ -110,8 +110,8 @@ def export_design(hw: AcceleratorBase, report=None, path: str | Path | None = No
     so the numbers can be compared after re-import). Written as JSON to ``path`` when given."""
     import json
 
-    from .models import FAMILIES as _F
-    model = next((k for k, c in _F.get(hw.family, {}).items() if c is type(hw)), "default")
+    model = next((k for k, c in FAMILIES.get(hw.family, {}).items() if c is type(hw)),
+                 "default")
     spec = {"name": hw.name, "family": hw.family, "model": model,
             "description": hw.description, "source": hw.source,
             "params": hw.params.model_dump(mode="json")}

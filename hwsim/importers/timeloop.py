@@ -91,10 +91,6 @@ def read_timeloop(path: str | Path) -> dict:
     return data
 
 
-def is_timeloop(data: dict) -> bool:
-    return isinstance(data, dict) and isinstance(data.get("architecture"), dict)
-
-
 def _flatten(nodes, where):
     """(node, fan-out above and including it) for each component, outermost first."""
     out, fan = [], [1, 1]  # meshX, meshY products

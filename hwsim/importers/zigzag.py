@@ -60,10 +60,6 @@ def _unknown(d: dict, allowed: set, where: str) -> None:
                           f"{', '.join(sorted(allowed))}")
 
 
-def is_zigzag(data: dict) -> bool:
-    return isinstance(data, dict) and "operational_array" in data and "memories" in data
-
-
 def _dataflow_from_unrolling(dataflows: dict, where: str) -> str:
     loops = set()
     for dim, items in dataflows.items():
