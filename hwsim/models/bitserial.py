@@ -360,9 +360,12 @@ class BitSerialArray(AcceleratorBase):
               + t.energy_pj("sram_write", bits=8 * (lc.input_bytes * lc.input_fetches
                                                     + lc.output_bytes), capacity_bytes=bank_i))
         per_bit = p.dram_pj_per_bit or t.energy_pj("dram", bits=1, kind=p.dram_kind)
-        return {"pe_j": self.pe_energy_pj * self.pes * lc.compute_cycles * 1e-12,
-                "sram_read_j": rd * 1e-12, "sram_write_j": wr * 1e-12,
-                "dram_j": lc.dram_bytes * 8 * per_bit * 1e-12}
+        out = {"pe_j": self.pe_energy_pj * self.pes * lc.compute_cycles * 1e-12,
+               "sram_read_j": rd * 1e-12, "sram_write_j": wr * 1e-12,
+               "dram_j": lc.dram_bytes * 8 * per_bit * 1e-12}
+        if p.static_power_w:  # background power over the layer's latency
+            out["static_j"] = p.static_power_w * lc.cycles / p.frequency_hz
+        return out
 
     # ------------------------------------------------------------------ cost
 
@@ -391,8 +394,6 @@ class BitSerialArray(AcceleratorBase):
                                serial_a_bits=af.bits, kv=kv, positions=positions)
         e = self.layer_energy_j(lc, wf.storage_bits, af.storage_bits, of.storage_bits)
         t = lc.cycles / p.frequency_hz
-        if p.static_power_w:
-            e["static_j"] = p.static_power_w * t
         peak = (2 * self.pes * lc.lanes * p.frequency_hz / lc.serial_cycles)
         return Cost(latency_s=t, energy_j=sum(e.values()),
                     bound="compute" if lc.compute_cycles >= lc.dram_cycles else "memory",

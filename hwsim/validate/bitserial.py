@@ -454,7 +454,6 @@ def mixpe_energy_j(accel: str, model: str) -> dict:
     for m, n, k, bits, count in mixpe_layers()[accel][model]:
         lc = hw.layer_cycles(m * MIXPE_BATCH, n, k, w_bits=bits, a_bits=bits, o_bits=bits)
         e = hw.layer_energy_j(lc, bits, bits, bits)
-        e["static_j"] = hw.params.static_power_w * lc.cycles / hw.params.frequency_hz
         for key, v in e.items():
             out[key] = out.get(key, 0.0) + count * v
     return out
