@@ -71,8 +71,11 @@ def design_points(bits=range(3, 9), n: int = FPL24_N) -> list[dict]:
 
 def pareto(points: list[dict], x: str = "luts", y: str = "proxy") -> list[dict]:
     """Points no other point beats on both ``x`` and ``y`` (lower is better)."""
-    return [p for p in points if not any(
-        q[x] <= p[x] and q[y] <= p[y] and (q[x] < p[x] or q[y] < p[y]) for q in points)]
+    from ...explore.hypervolume import pareto_mask
+    if not points:
+        return []
+    keep = pareto_mask([[p[x], p[y]] for p in points])
+    return [p for p, k in zip(points, keep) if k]
 
 
 def minifloat_overheads(pairs=COMMON_PAIRS, n: int = FPL24_N) -> dict[str, float]:
