@@ -143,11 +143,12 @@ def _run(args) -> int:
         from .systems.system import list_systems, load_system
         int_arg("tp", args.tp)
         int_arg("pp", args.pp)
-        if args.tp * args.pp > 1 or args.arch in list_systems():
+        is_system = args.arch in list_systems()
+        if args.tp * args.pp > 1 or is_system:
             from .systems.summary import parallel_eval
             if wl.meta.get("kind") != "llm":
                 raise HwsimError(f"--tp/--pp: {wl.name} is not an LLM workload")
-            sysm = load_system(args.arch, None if args.arch in list_systems() else args.tp * args.pp)
+            sysm = load_system(args.arch, None if is_system else args.tp * args.pp)
             text, _ = parallel_eval(args.workload, sysm,
                                     phase=args.phase, batch=args.batch, context=args.context,
                                     tp=args.tp, pp=args.pp, weights=wl.meta["weights"],
