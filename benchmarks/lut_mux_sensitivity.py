@@ -29,7 +29,7 @@ def _tech(fraction: float):
 
 
 def rows() -> list[dict]:
-    from hwsim.models.tile import lut_tile
+    from hwsim.families.tile import lut_tile
     out = []
     for f in FRACTIONS:
         t = _tech(f)

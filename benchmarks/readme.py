@@ -114,7 +114,7 @@ def bitserial_table() -> str:
 
 
 def bitserial_pe() -> str:
-    from hwsim.validate import bitserial as B
+    from hwsim.families.bitserial import checks as B
     lines = ["| preset | node | PE pJ/cycle published | tech-priced | ratio | PE µm² published | "
              "tech-priced | ratio |", "|---|---|---|---|---|---|---|---|"]
     for r in B.pe_figures():
@@ -219,7 +219,7 @@ def gpu_prefill() -> str:
 
 
 def gpu_heldout() -> str:
-    from hwsim.models import gpu_report
+    from hwsim.families.gpu import report as gpu_report
     h1 = gpu_report.heldout_summary("h100-sxm")
     h2 = gpu_report.heldout_summary("h200-sxm", transfer=True)
     T = gpu_report.TARGETS
@@ -249,7 +249,7 @@ def gpu_heldout() -> str:
 
 
 def gpu_families() -> str:
-    from hwsim.models import gpu_report
+    from hwsim.families.gpu import report as gpu_report
     lines = ["| kernels | shape family | fit n | fit MAPE | held-out n | held-out MAPE |",
              "|---|---|---|---|---|---|"]
     for r in gpu_report.family_table("h100-sxm"):
@@ -262,7 +262,7 @@ def gpu_families() -> str:
 
 def gpu_split() -> str:
     import hwsim
-    from hwsim.models import gpu_fit, gpu_report
+    from hwsim.families.gpu import fit as gpu_fit, report as gpu_report
     hw = hwsim.load_arch("h100-sxm")
     sp = gpu_fit.split(hw, gpu_fit.load_measurements(gpu_report.default_data("h100-sxm"))
                        ["samples"])
@@ -284,7 +284,7 @@ def gpu_decode() -> str:
             ("h200-sxm", "h200", "llm_decode.csv", "eager", "PyTorch eager"),
             ("h200-sxm", "h200", "llm_decode_compiled.csv", "fused", "torch.compile regions"))
     for arch, d, fname, fusion, what in runs:
-        for r in _csv(ROOT / f"benchmarks/gpu/data/{d}/{fname}"):
+        for r in _csv(ROOT / f"hwsim/families/gpu/data/{d}/{fname}"):
             x = res[f"{arch}.{fusion}.{r['weights']}.b{r['batch']}.tokens_per_s"]
             miss = " (known miss)" if not x.passed else ""
             lines.append(f"| {arch.split('-')[0].upper()} | {what} | `fusion=\"{fusion}\"` | "
@@ -305,9 +305,9 @@ def gpu_decode() -> str:
 
 def decode_kernel_counts() -> str:
     import hwsim
-    from hwsim.validate.gpu import _decode_workload
-    n_meas = len(_csv(ROOT / "benchmarks/gpu/data/h100/kernels_fp16_b1.csv"))
-    n_comp = len(_csv(ROOT / "benchmarks/gpu/data/h200/kernels_compiled_fp16_b1.csv"))
+    from hwsim.families.gpu.checks import _decode_workload
+    n_meas = len(_csv(ROOT / "hwsim/families/gpu/data/h100/kernels_fp16_b1.csv"))
+    n_comp = len(_csv(ROOT / "hwsim/families/gpu/data/h200/kernels_compiled_fp16_b1.csv"))
     n_eager = len(_decode_workload("fp16", 1, 2048, "eager"))
     n_fused = len(_decode_workload("fp16", 1, 2048, "fused"))
     return (f"The profiled eager step launches {n_meas} kernels (hwsim's eager graph: {n_eager} "
@@ -336,7 +336,7 @@ def lut_mux() -> str:
 
 def zigzag() -> str:
     from hwsim import validate
-    rows = {(r["tool"], r["workload"]): r for r in _csv(ROOT / "benchmarks/zigzag/compare.csv")}
+    rows = {(r["tool"], r["workload"]): r for r in _csv(ROOT / "hwsim/families/mac_array/data/compare.csv")}
     res = {r.check.id: r for r in validate.run("mac_array")}
     lines = ["| workload | ZigZag run time | hwsim run time | speed-up | cycles hwsim / ZigZag "
              "(live) | energy hwsim / ZigZag |", "|---|---|---|---|---|---|"]

@@ -2,7 +2,7 @@
 
     python benchmarks/sim_vs_h100.py [--csv FILE]
 
-For every kernel in ``benchmarks/gpu/data/h100`` that :func:`hwsim.models.gpu_fit.split` keeps
+For every kernel in ``hwsim/families/gpu/data/h100`` that :func:`hwsim.families.gpu.fit.split` keeps
 (fit and held-out sides, as ``hwsim validate gpu`` scores the analytical model), predict its time
 with the analytical model (``hw.cost``) and with the simulator (``hwsim.sim.simulate_op`` on the
 same cost: the CTA tiling's K-step stream, fill and last-wave drain; attention, W4A16 and memory
@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 import hwsim
-from hwsim.models import gpu_fit, gpu_report
+from hwsim.families.gpu import fit as gpu_fit, report as gpu_report
 from hwsim.sim import simulate_op
 
 

@@ -4,7 +4,7 @@
 
 For the six LLMs of the BitMoD artifact (HPCA'25), cycles of prefill (256 tokens) and per decoded
 token on each accelerator, from hwsim's bitserial model run on the artifact's layer accounting and
-configuration (hwsim.validate.bitserial), next to the artifact's published cycles; the speedups
+configuration (hwsim.families.bitserial.checks), next to the artifact's published cycles; the speedups
 over FP16 as the artifact's notebook computes them; hwsim's own Llama-2-7B graph (true per-head
 attention, real formats); and the 3-/4-bit weight quantization error of the formats on
 outlier-heavy (Student-t, df 3) tensors. Writes ``cycles.csv``, ``native.csv``,
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim.validate import bitserial as B
+from hwsim.families.bitserial import checks as B
 from hwsim.plot import save
 
 OUT = Path(__file__).resolve().parent / "results" / "bitmod_vs_ant_olive"

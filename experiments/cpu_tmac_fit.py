@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from hwsim.validate import cpu as V  # noqa: E402
+from hwsim.families.cpu import checks as V  # noqa: E402
 from hwsim.plot import save  # noqa: E402
 
 FIT = V.FIT_PARAMS   # device -> [(parameter, (threads, system, model))], solved in order

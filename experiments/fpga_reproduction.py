@@ -2,7 +2,7 @@
 
     python experiments/fpga_reproduction.py [--out experiments/results/fpga_reproduction]
 
-Writes, from hwsim's fpga model and the ``hwsim validate fpga`` registry (hwsim/validate/fpga.py):
+Writes, from hwsim's fpga model and the ``hwsim validate fpga`` registry (hwsim/families/fpga/checks.py):
 
 * ``flightllm.csv``: every FlightLLM check (U280 fitted rows, the VHK158 artifact table, GPU
   ratios) with reference, hwsim value, error and kind (validation | consistency);
@@ -26,9 +26,9 @@ PRESETS = ("flightllm-u280", "flightllm-vhk158", "fpga-int8-systolic", "fpga-min
 
 def run(out: Path = OUT) -> dict:
     from hwsim import load_arch, validate
-    from hwsim.models.fpga import compare
-    from hwsim.models.fpga.devices import RESOURCES
-    from hwsim.validate import fpga as V
+    from hwsim.families.fpga import compare
+    from hwsim.families.fpga.devices import RESOURCES
+    from hwsim.families.fpga import checks as V
 
     out.mkdir(parents=True, exist_ok=True)
     results = validate.run("fpga")

@@ -4,7 +4,7 @@ kernel sequence the benchmark actually ran) and the datasheet roofline.
 
 Evidence: *validation*. No llm_decode.csv row was used to fit any parameter (the H100 fit uses
 gemm / attention / w4a16 / memops.csv; the H200 preset transfers the H100 fit,
-hwsim/validate/gpu.py). The benchmark runs PyTorch eager kernels, so ``model_eager`` is the like-
+hwsim/families/gpu/checks.py). The benchmark runs PyTorch eager kernels, so ``model_eager`` is the like-
 for-like prediction; ``model_fused`` is what a fused serving engine would get; the roofline is an
 upper bound.
 
@@ -29,8 +29,8 @@ import hwsim  # noqa: E402
 from hwsim.plot import PALETTE, save  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = {"h100-sxm": ROOT / "benchmarks/gpu/data/h100/llm_decode.csv",
-        "h200-sxm": ROOT / "benchmarks/gpu/data/h200/llm_decode.csv"}
+DATA = {"h100-sxm": ROOT / "hwsim/families/gpu/data/h100/llm_decode.csv",
+        "h200-sxm": ROOT / "hwsim/families/gpu/data/h200/llm_decode.csv"}
 MODELS = {"model_eager": ("default", "eager"), "model_fused": ("default", "fused"),
           "roofline": ("roofline", "fused")}
 

@@ -21,8 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import hwsim  # noqa: E402
-from hwsim.models.mcu import training_macs_per_cycle  # noqa: E402
-from hwsim.validate.mcu import conv_train_step_cycles  # noqa: E402
+from hwsim.families.mcu.model import training_macs_per_cycle  # noqa: E402
+from hwsim.families.mcu.checks import conv_train_step_cycles  # noqa: E402
 from hwsim.plot import save  # noqa: E402
 
 PAPER = {"speedup_max": 1.72, "resnet8": 3.11, "ds-cnn": 0.81}  # paper-claims.md §5

@@ -15,7 +15,7 @@ from . import formats
 from .arch import list_archs, load_arch
 from .errors import ConfigError, HwsimError, ShapeError, UnknownNameError, UnsupportedError
 from .evaluate import evaluate
-from .models.base import Accelerator, Cost
+from .contract import Accelerator, Cost
 from .report import Report
 from .systems import System, generate, list_systems, load_system, serve
 from .workload import Precision, Workload, list_workloads, load_workload

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ._paths import preset_names, resolve_preset
 from .errors import ConfigError
-from .models import FAMILIES
-from .models.base import AcceleratorBase
+from .families import FAMILIES
+from .contract import Accelerator
 
 
 TOP_LEVEL = {"name", "family", "description", "source", "params", "datasheet_tflops", "inherit",
@@ -65,7 +65,7 @@ def _imported_spec(name_or_path, overrides: dict) -> tuple[dict, Path] | None:
     return None
 
 
-def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> AcceleratorBase:
+def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> Accelerator:
     """Load a hardware model.
 
     ``name_or_path``: a preset name (``hwsim list archs``) or a YAML path. ``model`` picks one of
@@ -98,12 +98,18 @@ def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> 
     params = {k: v for k, v in {**params, **overrides}.items()
               if k in cls.Params.model_fields or k in overrides or model == "default"}
     where = f"{src}" + (f" (with overrides {sorted(overrides)})" if overrides else "")
+    refs = {}
+    for field in cls.arch_refs:  # parameters naming another preset (a LUT GPU's host GPU)
+        ref = params.get(field, cls.Params.model_fields[field].default)
+        if not isinstance(ref, str):
+            raise ConfigError(f"{where}: field '{field}' = {ref!r}: expected an arch preset name")
+        refs[field] = load_arch(ref)
     return cls.from_spec(str(spec.get("name", src.stem)), params, where,
                          source=str(spec.get("source", "")),
-                         description=str(spec.get("description", "")))
+                         description=str(spec.get("description", "")), refs=refs)
 
 
-def export_design(hw: AcceleratorBase, report=None, path: str | Path | None = None) -> dict:
+def export_design(hw: Accelerator, report=None, path: str | Path | None = None) -> dict:
     """A design as an arch spec that :func:`load_arch` re-imports to the same model: ``name``,
     ``family``, ``model``, ``description``, ``source`` and every parameter (defaults filled in),
     plus, with a ``report``, its ``evaluation`` (totals and per-op rows, ignored on loading; kept

@@ -168,8 +168,9 @@ def _run(args) -> int:
                                   kv=wl.meta.get("kv"))
             if warn:
                 print(warn, file=sys.stderr)
-        if callable(getattr(hw, "resource_table", None)):  # FPGA designs: used / available
-            print("\n" + hw.resource_table())
+        table = hw.resource_table()  # FPGA designs: used / available
+        if table is not None:
+            print("\n" + table)
         _write(rep.to_csv, args.csv)
         _write(rep.to_json, args.json)
         if args.export:
@@ -204,14 +205,14 @@ def _run(args) -> int:
         return 0
     if args.cmd == "calibrate":
         from .arch import load_arch
-        from .models import gpu_fit
+        from .families.gpu import fit as gpu_fit
         hw = load_arch(args.arch)
         data = gpu_fit.load_measurements(args.data)
         print(f"# paste under params: of an arch YAML (fitted on {args.data})")
         print(gpu_fit.params_yaml(gpu_fit.fit(hw, data), args.data), end="")
         return 0
     if args.cmd == "validate" and args.family == "gpu" and (args.data or args.arch):
-        from .models import gpu_report
+        from .families.gpu import report as gpu_report
         print(gpu_report.report(args.arch or "h100-sxm", args.data))
         return 0
     if args.cmd == "validate":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import ConfigError, HwsimError, UnsupportedError
-from .models.base import Accelerator, Cost
+from .contract import Accelerator, Cost
 from .report import Report, Row
 from .workload.graph import Workload
 from .workload.ops import Op

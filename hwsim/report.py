@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .models.base import Cost
+from .contract import Cost
 from .workload.ops import Op
 
 COLUMNS = ("name", "type", "group", "layer", "formats", "flops", "bytes", "latency_s", "energy_j",

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import hwsim
-from hwsim.validate.mac_array import LLAMA, TOKENS, workload
+from hwsim.families.mac_array.checks import LLAMA, TOKENS, workload
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,7 +38,7 @@ def llama_layers_zigzag(tokens: int) -> list[dict]:
 
 
 def hwsim_run(label: str, repeat: int = 5) -> dict:
-    hw = hwsim.load_arch(HERE / "tpu_like_hwsim.yaml")
+    hw = hwsim.load_arch(HERE.parents[1] / "hwsim/families/mac_array/data/tpu_like_hwsim.yaml")
     times = []
     for _ in range(repeat):  # fresh cost memo each time: the mapping search runs every time
         t0 = time.perf_counter()

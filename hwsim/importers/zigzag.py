@@ -10,7 +10,7 @@ weights, ``O`` outputs), ``ports`` (``bandwidth_min``/``bandwidth_max`` in bits 
 one instance per MAC); optional ``dataflows`` (``D1: ["K, 32"]``: the loop unrolled on a
 dimension).
 
-Mapping onto ``mac_array`` (:mod:`hwsim.models.mac_array`):
+Mapping onto ``mac_array`` (:mod:`hwsim.families.mac_array.model`):
 
 * ``rows``, ``cols`` = the sizes of ``D1``, ``D2`` (a 1-D array has ``cols = 1``; 3-D or IMC arrays
   are an UnsupportedError).
@@ -20,7 +20,7 @@ Mapping onto ``mac_array`` (:mod:`hwsim.models.mac_array`):
   stationary), else the caller passes ``dataflow``.
 * ``input/weight/output_buffer_bytes``: the largest on-chip memory level holding I1 / I2 / O,
   times its instances; a memory shared by several operands is split equally among them (as the
-  hand-written mirror ``benchmarks/zigzag/tpu_like_hwsim.yaml`` does). Off-chip: the largest
+  hand-written mirror ``hwsim/families/mac_array/data/tpu_like_hwsim.yaml`` does). Off-chip: the largest
   memory (or ``mem_type: dram``).
 * ``mem_bandwidth_Bps``: the off-chip memory's widest port (bits per cycle) x ``frequency_hz`` / 8.
 * Not in a ZigZag file, so taken from the caller or defaulted (and said so in the spec's

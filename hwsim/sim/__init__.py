@@ -31,14 +31,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import ConfigError
-from ..models.base import Cost
+from ..contract import Bound, Cost
 from ..report import STALL_COLUMNS
 from ..workload.ops import Op
-from . import bitserial as _bitserial
+from ..contract import SimDetail
 from . import generic
-from . import gpu as _gpu
-from . import lut as _lut
-from . import mac_array as _mac
 from .engine import SimResult, simulate
 from .program import Step, TileProgram
 
@@ -50,16 +47,7 @@ def op_programs(hw, op: Op, cost: Cost | None = None, mem_latency_s: float = 0.0
                 ) -> list[TileProgram]:
     """The tile programs (run one after another) that simulate ``op`` on ``hw``."""
     cost = hw.cost(op) if cost is None else cost
-    fam = getattr(hw, "family", "")
-    progs = None
-    if fam == "mac_array":
-        progs = _mac.programs(hw, op, mem_latency_s)
-    elif fam == "lut":
-        progs = _lut.programs(hw, op, mem_latency_s)
-    elif fam == "gpu":
-        progs = _gpu.programs(hw, op, cost, mem_latency_s)
-    elif fam == "bitserial":
-        progs = _bitserial.programs(hw, op, mem_latency_s)
+    progs = hw.tile_programs(op, cost, mem_latency_s)
     return progs or [generic.program(op, cost, mem_latency_s=mem_latency_s)]
 
 
@@ -72,19 +60,34 @@ def simulate_op(hw, op: Op, cost: Cost | None = None, *, mem_latency_s: float = 
     progs = op_programs(hw, op, cost, mem_latency_s)
     res = [simulate(p, trace=trace) for p in progs]
     lat = sum(r.latency_s for r in res)
-    bd = dict(cost.breakdown)
-    bd["analytical_latency_s"] = cost.latency_s
-    for k in STALLS + ("sim_compute_busy_s", "sim_memory_busy_s", "sim_events"):
-        bd[k] = sum(r.breakdown()[k] for r in res)
-    bd["sim_generic"] = float(any(p.source.startswith("generic") for p in progs))
-    idle_w = getattr(hw.params, "idle_power_w", 0.0) or 0.0
-    energy = cost.energy_j + idle_w * (lat - cost.latency_s)
+    tot = {k: sum(r.breakdown()[k] for r in res)
+           for k in STALLS + ("sim_compute_busy_s", "sim_memory_busy_s", "sim_events")}
+    sim = SimDetail(analytical_latency_s=cost.latency_s,
+                    fill_drain_s=tot["sim_fill_drain_s"], stall_memory_s=tot["sim_stall_memory_s"],
+                    stall_buffer_s=tot["sim_stall_buffer_s"],
+                    stall_compute_s=tot["sim_stall_compute_s"],
+                    compute_busy_s=tot["sim_compute_busy_s"],
+                    memory_busy_s=tot["sim_memory_busy_s"], events=tot["sim_events"],
+                    generic=any(p.source.startswith("generic") for p in progs))
+    idle_w = _idle_power_w(hw)
+    extra_j = idle_w * (lat - cost.latency_s)
+    energy = cost.energy_j + extra_j
+    parts = cost.energy
+    if parts is not None:
+        parts = replace(parts, static_j=parts.static_j + extra_j)
     bound = cost.bound
-    if lat > 0 and bd["sim_stall_buffer_s"] > 0.05 * lat:
-        bound = "buffer"
+    if lat > 0 and sim.stall_buffer_s > 0.05 * lat:
+        bound = Bound.BUFFER
     util = cost.utilization * cost.latency_s / lat if lat > 0 else cost.utilization
-    return replace(cost, latency_s=lat, energy_j=energy, bound=bound, utilization=util,
-                   breakdown=bd), res
+    return replace(cost, latency_s=lat, energy_j=energy, energy=parts, bound=bound,
+                   utilization=util, sim=sim), res
+
+
+def _idle_power_w(hw) -> float:  # TRANSITIONAL: until every family implements summary()
+    try:
+        return hw.summary().idle_power_w
+    except NotImplementedError:
+        return getattr(hw.params, "idle_power_w", 0.0) or 0.0
 
 
 def simulate_shared(hw, ops: list[Op], *, mem_latency_s: float = 0.0, trace: bool = False

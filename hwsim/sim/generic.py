@@ -1,9 +1,9 @@
-"""Generic tile program from an analytical :class:`~hwsim.models.base.Cost`, for ops and families
+"""Generic tile program from an analytical :class:`~hwsim.contract.Cost`, for ops and families
 that have no tile program of their own (vector ops everywhere; bit-serial, FPGA, MCU/CPU until
 they supply one).
 
-It reads only the Cost: ``compute_s`` (or ``tiles_s``; the power roof ``power_s`` counts as
-compute), ``memory_s`` and ``overhead_s`` from ``breakdown``, and ``op.bytes``. It builds a stream
+It reads only the Cost's time parts (:class:`~hwsim.contract.TimeParts`: ``compute_s``, which
+includes a power roof, ``memory_s`` and ``overhead_s``) and ``op.bytes``. It builds a stream
 of ``chunks`` equal tiles (default 256, an assumption: small enough that its
 fill/drain, one chunk, stays under 0.5% of the op), double-buffered, each reading
 ``op.bytes / chunks`` at the bandwidth the model implied (``op.bytes / memory_s``) and computing
@@ -18,7 +18,7 @@ the op. A Cost without ``compute_s``/``memory_s`` is treated as pure compute.
 
 from __future__ import annotations
 
-from ..models.base import Cost
+from ..contract import Cost, LegacyDetail
 from ..workload.ops import Op
 from .program import Step, TileProgram
 
@@ -32,12 +32,18 @@ def program(op: Op, cost: Cost, chunks: int = CHUNKS, mem_latency_s: float = 0.0
 
         prog = program(op, hw.cost(op))
     """
-    b = cost.breakdown
-    over = float(b.get("overhead_s", 0.0))
-    comp = max(float(b.get("compute_s", b.get("tiles_s", 0.0))), float(b.get("power_s", 0.0)))
-    mem = float(b.get("memory_s", 0.0))
-    if "compute_s" not in b and "tiles_s" not in b and "memory_s" not in b:
-        comp = max(cost.latency_s - over, 0.0)
+    if isinstance(cost.detail, LegacyDetail):  # TRANSITIONAL
+        b = cost.breakdown
+        over = float(b.get("overhead_s", 0.0))
+        comp = max(float(b.get("compute_s", b.get("tiles_s", 0.0))), float(b.get("power_s", 0.0)))
+        mem = float(b.get("memory_s", 0.0))
+        if "compute_s" not in b and "tiles_s" not in b and "memory_s" not in b:
+            comp = max(cost.latency_s - over, 0.0)
+    else:
+        tp = cost.time
+        over, comp, mem = tp.overhead_s, tp.compute_s, tp.memory_s
+        if comp == 0.0 and mem == 0.0:  # no parts stated: all of it is compute
+            comp = max(cost.latency_s - over, 0.0)
     nbytes = float(op.bytes) if mem > 0 else 0.0
     bw = nbytes / mem if mem > 0 and nbytes > 0 else 1.0
     per = nbytes / chunks

@@ -3,9 +3,11 @@
 The same registry drives ``hwsim validate`` and the pytest regression tests
 (``tests/validate/``), so a model change that breaks a reproduced result fails CI.
 
-One module per hardware family (``hwsim/validate/<family>.py``) registers its checks with
-:func:`provider`; every module in this package is imported when the registry is first read, so a
-new family only adds its own file.
+Each hardware family registers its checks with :func:`provider` from its own package
+(``hwsim/families/<family>/checks.py``, listed in its ``Family.check_modules``); checks that are
+not about one family (technology tables, workloads, systems) live in this package. All are
+imported when the registry is first read. A provider's name is a *validation group* (a family
+may have several: ``gpu``, ``gpu-decode``, ``gpu-prefill`` ...).
 
 Every check says what kind of evidence it is:
 
@@ -96,6 +98,9 @@ def _load_all() -> None:
     if not _loaded:
         for m in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{m.name}")
+        from ..families import check_module_names  # each family's own checks
+        for name in check_module_names():
+            importlib.import_module(name)
         _loaded = True
 
 

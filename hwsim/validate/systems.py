@@ -2,7 +2,7 @@
 published static-batching benchmarks, and NCCL all-reduce bandwidth.
 
 Every number here is independent of hwsim's fit: the GPU models are calibrated on single-kernel
-microbenchmarks (benchmarks/gpu/data), the collective efficiencies on the NCCL maintainers'
+microbenchmarks (hwsim/families/gpu/data), the collective efficiencies on the NCCL maintainers'
 NVLink-4 figures (nccl-tests issue #212; see hwsim/systems/collectives.py). None of the data below
 set any parameter, so these are ``validation`` checks. Tolerance ±25% for every row (the bar was
 set after the first comparison run; no model parameter was changed in response to it).

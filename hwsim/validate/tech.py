@@ -22,7 +22,7 @@ FIT_ROWS = {
                          "least-squares through the 45 nm fp_mult energy rows (fp16/fp32)",
     "fp_mult.area_um2": "alpha (M+1)^2 + beta E, two parameters exactly through the 45 nm fp_mult "
                         "area rows (fp16/fp32; adopted in commit ca28d3e together with the A100 "
-                        "tensor-core area checks, see hwsim/validate/lut.py)",
+                        "tensor-core area checks, see hwsim/families/lut/checks.py)",
     "sram_read": "power law in capacity, two parameters through the three 45 nm SRAM rows",
     "7nm": "the 45 nm rule scaled by the geometric mean of this component's 7 nm rows",
 }

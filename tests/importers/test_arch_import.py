@@ -53,9 +53,9 @@ def _write(tmp_path, data, name="hw.yaml"):
 
 def test_zigzag_tpu_like_matches_the_hand_written_mirror(tmp_path):
     """Consistency check: the importer derives the structure the benchmark's mirror YAML was
-    written by hand to have (benchmarks/zigzag/tpu_like_hwsim.yaml)."""
+    written by hand to have (hwsim/families/mac_array/data/tpu_like_hwsim.yaml)."""
     spec = zigzag_spec(_write(tmp_path, TPU_LIKE))
-    mirror = read_yaml(ROOT / "benchmarks/zigzag/tpu_like_hwsim.yaml")["params"]
+    mirror = read_yaml(ROOT / "hwsim/families/mac_array/data/tpu_like_hwsim.yaml")["params"]
     for k in ("rows", "cols", "dataflow", "input_buffer_bytes", "weight_buffer_bytes",
               "output_buffer_bytes", "mem_bandwidth_Bps", "frequency_hz", "activation_format",
               "weight_format", "technology", "dram_kind"):

@@ -132,7 +132,7 @@ def test_workload_api_from_design_doc():
 
 
 def test_eager_fusion_lists_the_unfused_kernels_of_pytorch_eager():
-    """benchmarks/gpu/data/h100/kernels_fp16_b1.csv: 1418 kernels in one eager decode step; the
+    """hwsim/families/gpu/data/h100/kernels_fp16_b1.csv: 1418 kernels in one eager decode step; the
     fused graph (one kernel per op) has about a quarter of that."""
     import collections
     fused = hwsim.load_workload("llama-2-7b", phase="decode")

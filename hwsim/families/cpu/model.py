@@ -1,0 +1,248 @@
+"""Multi-core CPU running quantized LLM kernels with NEON / AVX2 / AVX-512 (family ``cpu``).
+
+Two kernel styles for low-bit weights (``kernel`` parameter):
+
+* ``"dequant"`` (llama.cpp): each weight block is unpacked to int8 (or converted to float) and
+  multiplied with int8-quantized activations by dot-product instructions (SDOT on NEON,
+  VPMADDUBSW + VPMADDWD on AVX2, VPDPBUSD on AVX-512 VNNI), then scaled per block.
+* ``"lut"`` (T-MAC, Wei et al. EuroSys'25): for each group of g = 4 activations a 16-entry table of
+  all signed sums is precomputed; each *bit-plane* of the weights supplies 4-bit indices, and one
+  TBL (NEON) / PSHUFB (x86) looks up 16 (128-bit) rows at once. Work grows linearly with the weight
+  bits and has no multiplications.
+
+Per op, with ``threads`` cores splitting the output rows:
+
+    t = max(t_compute, t_memory) + op_overhead_s + (threads > 1) * barrier_s
+
+* ``t_compute``: vector work of the kernel in 128-bit *lane-instructions* per weight (``KERNELS``:
+  our count of the kernels' inner loops, split into dot-product, table-lookup and other vector
+  instructions), executed by ``simd_pipes`` pipes of ``simd_bits`` each (lookups only on
+  ``lookup_pipes``, dot products only on ``dot_pipes``, x86 AVX2 needs ``dot_instructions = 2`` per
+  dot) at ``frequency_hz``, times 1 / ``kernel_efficiency[kernel]`` (the fraction of that ideal
+  issue rate the real end-to-end run achieves: stalls, scalar work, the loop overhead the count
+  leaves out). The efficiency is the only fitted quantity of the speed model: see
+  ``KERNEL_EFFICIENCY`` and the presets' ``kernel_efficiency`` for the rows that fitted it.
+* ``t_memory``: operand bytes (each once; decode streams every weight once per token) over
+  ``min(threads * core_bandwidth_Bps, clusters * cluster_bandwidth_Bps, cpu_bandwidth_Bps)``: one
+  core cannot saturate DRAM (limited outstanding misses), a cluster of cores shares one interface
+  to the fabric (threads fill a cluster before the next), and the CPU reaches only part of the
+  SoC's DRAM peak.
+
+Energy: ``t * (idle_power_w + threads * core_power_w)`` (ggml worker threads spin between ops, so a
+used core is busy the whole time) + lane-instructions x ``lane_op_energy_pj`` + DRAM bytes x
+``dram_pj_per_bit``.
+
+>>> import hwsim
+>>> hw = hwsim.load_arch("m2-ultra", threads=1, kernel="lut")
+>>> c = hw.cost(hwsim.ops.Gemm(M=1, N=4096, K=4096, weights="int2_g128", activations="int8"))
+>>> c.bound
+'compute'
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from ... import formats as _formats
+from ...errors import UnsupportedError
+from ...workload.ops import Attention, Conv2d, Gemm, Op
+from ...contract import LegacyDetail, AcceleratorBase, Cost, Params
+
+# Vector work of one kernel per 32 weights of a dot product, in 128-bit lane-instructions:
+# (dot-product, table-lookup, other). Our count of the inner loops of llama.cpp's NEON
+# ggml_vec_dot_<type>_q8_<type> (ggml-quants.c, b2794 era) and T-MAC's LUT kernel; loads count as
+# "other" (they issue on load pipes that sit beside the vector pipes, but occupy issue slots).
+#   q8_0: 2 weight loads, 2 activation loads, 2 SDOT, int->float convert, FMA by d_w*d_a
+#   q4_0: 1 weight load, AND + SHR (nibbles), 2 subtract-8, 2 act loads, 2 SDOT, convert, FMA
+#   q4_k: as q4_0 without the subtract, plus 6-bit scale/min unpacking and the min correction
+#         with the activation block sums (~2.5 per 32 over the 256-element super-block)
+#   q2_k: 4 loads per 256 weights; 4 AND + 3 SHR per 64 weights; 16 act loads; 16 SDOT;
+#         16 horizontal adds (ADDV) times the sub-block scale; min correction (bsums x mins, ~8);
+#         scale unpacking (~3) -> ~91 per 256 = 2 dot + ~9.4 other per 32
+#   q3_k: q2_k plus the high-bit mask (load, AND/compare, subtract per 64 weights, ~28 per 256)
+#   q6_k: 4-bit + 2-bit parts (two loads, 2 AND/SHR, OR), subtract 32, SDOT, int8 scales
+#   fp16: 4 weight loads + 4 activation loads + 4 FMA (fp16 arithmetic, 8 lanes); fp32: double
+# The LUT kernel per weight bit-plane: one TBL/PSHUFB looks up 16 rows x g = 4 weights (64
+# weight-bits per 128-bit lookup); per lookup: 0.5 index load (16 bytes hold 32 indices), 1 AND or
+# SHR nibble split, 1 pairwise widening accumulate (SADALP: 16 int8 into 8 int16 accumulators;
+# T-MAC without fast aggregation, the setting of its tables).
+KERNELS: dict[str, tuple[float, float, float]] = {
+    "q8_0": (2, 0, 6), "q4_0": (2, 0, 9), "q4_k": (2, 0, 9.5), "q2_k": (2, 0, 9.4),
+    "q3_k": (2, 0, 12.9), "q6_k": (2, 0, 11), "fp16": (0, 0, 12), "fp32": (0, 0, 24),
+}
+LUT_PER_WEIGHT_BIT = (0.0, 1 / 64, 2.5 / 64)  # (dot, lookup, other) lane-instructions
+LUT_GROUP = 4  # activations per table (T-MAC g = 4: 16 entries fit one 128-bit register of int8)
+
+# Default for presets without their own fit (xeon-8480, and dequant on surface-laptop-7): the
+# M2-Ultra fit. Each T-MAC device preset carries its own kernel_efficiency, solved by
+# experiments/cpu_tmac_fit.py on that device's W4 1-thread row of each kernel (T-MAC
+# docs/profiling_data.md; rows in hwsim/families/cpu/checks.py FIT_PARAMS, kind="consistency"); every
+# other row of the table is a validation check.
+KERNEL_EFFICIENCY = {"dequant": 0.93, "lut": 0.94}
+
+# Which llama.cpp kernel a hwsim weight format runs with kernel="dequant" (kind, bits) -> type
+_DEQUANT_OF = {("int", 8): "q8_0", ("group", 8): "q8_0", ("group", 4): "q4_0", ("int", 4): "q4_0",
+               ("group", 3): "q3_k", ("group", 2): "q2_k", ("int", 2): "q2_k",
+               ("ternary", 2): "q2_k", ("binary", 1): "q2_k"}
+_LUT_KINDS = ("int", "group", "ternary", "binary", "gguf")
+_LUT_SUPPORTED = ("intN / uintN / intN_gK with N <= 4, ternary, binary, q2_k, q3_k, q4_0, q4_k")
+
+
+class CPUParams(Params):
+    isa: Literal["neon", "avx2", "avx512"]
+    cores: int = Field(gt=0, description="cores the threads run on (performance cores)")
+    threads: int = Field(default=1, gt=0, description="worker threads, one per core")
+    kernel: Literal["dequant", "lut"] = "dequant"
+    frequency_hz: float = Field(gt=0, description="sustained core clock")
+    simd_bits: Literal[128, 256, 512]
+    simd_pipes: int = Field(gt=0, description="vector instructions issued per cycle per core")
+    lookup_pipes: int = Field(gt=0, description="pipes executing TBL / PSHUFB")
+    dot_pipes: int = Field(gt=0, description="pipes executing SDOT / VPMADDUBSW / VPDPBUSD")
+    dot_instructions: int = Field(default=1, gt=0, description="instructions per int8 dot step "
+                                  "(AVX2: VPMADDUBSW + VPMADDWD = 2)")
+    l1d_bytes: int = Field(gt=0)
+    l2_bytes: int = Field(gt=0)
+    llc_bytes: int = Field(ge=0)
+    mem_bandwidth_Bps: float = Field(gt=0, description="DRAM peak (datasheet)")
+    cpu_bandwidth_Bps: float = Field(gt=0, description="achievable by the CPU cores together")
+    cluster_cores: int = Field(gt=0, description="cores sharing one cluster interface (L2)")
+    cluster_bandwidth_Bps: float = Field(gt=0, description="achievable by one cluster")
+    core_bandwidth_Bps: float = Field(gt=0, description="achievable by one core")
+    op_overhead_s: float = Field(ge=0, description="fixed time per op (dispatch, tails)")
+    barrier_s: float = Field(ge=0, description="thread barrier per op when threads > 1")
+    kernel_efficiency: dict[str, float] = Field(default_factory=lambda: dict(KERNEL_EFFICIENCY))
+    idle_power_w: float = Field(ge=0)
+    core_power_w: float = Field(ge=0, description="power of one busy core beyond idle")
+    lane_op_energy_pj: float = Field(ge=0, description="dynamic energy per 128-bit lane-instruction")
+    dram_pj_per_bit: float = Field(ge=0)
+    fit_source: str = ""
+
+    @field_validator("threads")
+    @classmethod
+    def _threads_fit(cls, v: int, info: ValidationInfo) -> int:
+        cores = info.data.get("cores")
+        if cores is not None and v > cores:
+            raise ValueError(f"threads = {v} exceeds cores = {cores}: one worker thread per core")
+        return v
+
+    @field_validator("kernel_efficiency")
+    @classmethod
+    def _eff(cls, v: dict) -> dict:
+        for k, e in v.items():
+            if k not in ("dequant", "lut") or not 0 < e <= 1:
+                raise ValueError(f"kernel_efficiency[{k!r}] = {e}: keys dequant/lut, values in (0, 1]")
+        return v
+
+
+class CPU(AcceleratorBase):
+    """Analytical multi-core SIMD CPU. See the module docstring for the equations."""
+
+    family = "cpu"
+    Params = CPUParams
+
+    @cached_property
+    def _lanes(self) -> float:
+        return self.params.simd_bits / 128  # 128-bit lane-instructions per vector instruction
+
+    def peak_ops_per_s(self) -> float:
+        """int8 dot-product ops/s of all used cores (1 MAC = 2 ops; 16 MACs per 128-bit SDOT)."""
+        p = self.params
+        return 2 * 16 * self._lanes * p.dot_pipes / p.dot_instructions * p.frequency_hz * p.threads
+
+    # ------------------------------------------------------------------ kernel work
+
+    def kernel_work(self, weights: str) -> tuple[tuple[float, float, float], str]:
+        """Lane-instructions per weight (dot, lookup, other) and the kernel's name."""
+        p, f = self.params, _formats.get(weights)
+        if p.kernel == "lut":
+            if f.kind not in _LUT_KINDS or f.bits > 4 or f.is_float:
+                raise UnsupportedError(
+                    f"{self.name}: kernel='lut' (T-MAC table lookup) runs 1-4-bit integer weights "
+                    f"({_LUT_SUPPORTED}); got weights={weights}. Use kernel='dequant' for it")
+            bits = f.bits
+            return tuple(bits * x for x in LUT_PER_WEIGHT_BIT), f"lut-w{bits}"
+        key = f.name if f.name in KERNELS else (
+            f.compute_key if f.compute_key in KERNELS else _DEQUANT_OF.get((f.kind, f.bits)))
+        if key is None or key not in KERNELS:
+            raise UnsupportedError(
+                f"{self.name}: kernel='dequant' (llama.cpp) has no kernel for weights={weights}; "
+                f"it runs {', '.join(sorted(KERNELS))} and int8, intN_gK (N = 2, 3, 4, 8), "
+                "ternary, binary (as the nearest llama.cpp type)")
+        return tuple(x / 32 for x in KERNELS[key]), f"dequant-{key}"
+
+    def cycles_per_weight(self, weights: str) -> float:
+        """Core cycles per weight of one token's dot products, at the kernel's fitted efficiency."""
+        p = self.params
+        (dot, look, other), _ = self.kernel_work(weights)
+        dot *= p.dot_instructions
+        lanes = self._lanes
+        ideal = max((dot + look + other) / (p.simd_pipes * lanes), dot / (p.dot_pipes * lanes),
+                    look / (p.lookup_pipes * lanes))
+        return ideal / p.kernel_efficiency.get(p.kernel, KERNEL_EFFICIENCY[p.kernel])
+
+    def bandwidth_Bps(self) -> float:
+        p = self.params
+        clusters = -(-p.threads // p.cluster_cores)  # threads fill one cluster before the next
+        return min(p.threads * p.core_bandwidth_Bps, clusters * p.cluster_bandwidth_Bps,
+                   p.cpu_bandwidth_Bps)
+
+    # ------------------------------------------------------------------ costs
+
+    def _finish(self, t_c: float, nbytes: float, lane_ops: float, ops: float, path: str,
+                parallel: bool = True) -> Cost:
+        p = self.params
+        t_m = nbytes / self.bandwidth_Bps()
+        over = p.op_overhead_s + (p.barrier_s if p.threads > 1 and parallel else 0.0)
+        t = max(t_c, t_m) + over
+        bound = "compute" if t_c >= t_m else "memory"
+        if max(t_c, t_m) < over:
+            bound = "overhead"
+        e_static = t * (p.idle_power_w + p.threads * p.core_power_w)
+        e_dyn = lane_ops * p.lane_op_energy_pj * 1e-12
+        e_dram = nbytes * 8 * p.dram_pj_per_bit * 1e-12
+        peak = self.peak_ops_per_s()
+        return Cost(latency_s=t, energy_j=e_static + e_dyn + e_dram, bound=bound,
+                    utilization=ops / t / peak if t > 0 else 0.0, compute_path=path,
+                    detail=LegacyDetail({"compute_s": t_c, "memory_s": t_m, "overhead_s": over,
+                               "static_j": e_static, "dynamic_j": e_dyn, "dram_j": e_dram}))
+
+    def _gemm(self, op: Op, M: int, N: int, K: int, groups: int, weights: str) -> Cost:
+        p = self.params
+        work, path = self.kernel_work(weights)
+        cyc = self.cycles_per_weight(weights)
+        rows_per_thread = -(-groups * N // p.threads)  # output rows split over the threads
+        t_c = M * rows_per_thread * K * cyc / p.frequency_hz
+        if p.kernel == "lut":  # tables: per token, K/g groups x 16 int8 entries (~2 ops each / 16 lanes)
+            t_c += M * K / LUT_GROUP * 2 / (p.simd_pipes * self._lanes) / p.frequency_hz
+        lane_ops = M * groups * N * K * sum(work)
+        return self._finish(t_c, op.bytes, lane_ops, 2 * M * N * K * groups, path)
+
+    def cost_gemm(self, op: Gemm) -> Cost:
+        return self._gemm(op, op.M, op.N, op.K, op.groups, op.weights)
+
+    def cost_conv2d(self, op: Conv2d) -> Cost:
+        g = op.as_gemm()
+        return self._gemm(op, g.M, g.N, g.K, g.groups, op.weights)
+
+    def _fp32_rate(self) -> float:
+        """fp32 FMA flops/s of the used cores (simd_pipes FMA pipes of simd_bits)."""
+        p = self.params
+        return p.simd_pipes * p.simd_bits / 32 * 2 * p.frequency_hz * p.threads
+
+    def cost_attention(self, op: Attention) -> Cost:
+        """QK^T, softmax and PV at the fp32 vector rate, KV cache streamed once."""
+        t_c = op.flops / self._fp32_rate()
+        lane_ops = op.flops / 8  # 4 fp32 lanes x 2 flops per 128-bit FMA
+        return self._finish(t_c, op.bytes, lane_ops, op.flops, "fp32-vector")
+
+    def _vector(self, op: Op) -> Cost:
+        t_c = op.flops / self._fp32_rate()
+        return self._finish(t_c, op.bytes, op.flops / 4, op.flops, "fp32-vector")
+
+    cost_vector = _vector
+
+    def cost_embedding(self, op: Op) -> Cost:  # a row copy on one thread
+        return self._finish(0.0, op.bytes, op.bytes / 16, 0, "copy", parallel=False)

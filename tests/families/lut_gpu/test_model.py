@@ -1,0 +1,123 @@
+import pytest
+
+import hwsim
+from hwsim import ops
+from hwsim.errors import ConfigError, UnsupportedError
+from hwsim.families import LUTGPU
+
+PRESETS = ("a100-tc", "h100-tc", "a100-lut-4x", "a100-lut-8x", "h100-lut-4x", "h100-lut-8x")
+
+
+@pytest.fixture(scope="module")
+def hw():
+    return {n: hwsim.load_arch(n) for n in PRESETS}
+
+
+def g(M, N, K, w="int2", a="int8"):
+    return ops.Gemm(M=M, N=N, K=K, weights=w, activations=a)
+
+
+def test_presets_are_normalized_lut_gpus(hw):
+    for name, m in hw.items():
+        assert isinstance(m, LUTGPU) and m.family == "lut_gpu"
+        assert m.host.params.clock_hz == m.host.params.max_clock_hz == 1.41e9
+        assert m.sms == (108 if name.startswith("a100") else 132)
+
+
+def test_lut_peak_follows_arrays_and_bit_planes(hw):
+    a4, a8, h4 = hw["a100-lut-4x"], hw["a100-lut-8x"], hw["h100-lut-4x"]
+    assert a8.peak_ops_per_s(weight_bits=2) == pytest.approx(2 * a4.peak_ops_per_s(weight_bits=2))
+    assert a4.peak_ops_per_s(weight_bits=1) == pytest.approx(2 * a4.peak_ops_per_s(weight_bits=2))
+    assert a4.peak_ops_per_s(weight_bits=3) == pytest.approx(a4.peak_ops_per_s(weight_bits=2) * 2 / 3)
+    # "4X": four times the host's FP16 tensor-core rate at W_INT2, on either host
+    for lut, tc in ((a4, hw["a100-tc"]), (h4, hw["h100-tc"])):
+        assert lut.peak_ops_per_s(weight_bits=2) == pytest.approx(4 * tc.peak_ops_per_s("fp16"))
+    with pytest.raises(UnsupportedError, match="no LUT arrays"):
+        hw["a100-tc"].peak_ops_per_s(weight_bits=2)
+
+
+def test_weight_gemms_run_on_the_lut_arrays_and_attention_on_the_host(hw):
+    lut, tc = hw["a100-lut-8x"], hw["a100-tc"]
+    big = g(2048, 8640, 3200)
+    c_lut, c_tc = lut.cost(big), tc.cost(big)
+    assert c_lut.compute_path == "lut-w2-int8" and c_tc.compute_path == "int8-dequant-w2"
+    # compute-bound: 4x the int8 peak buys at least 3x (wave quantization takes the rest)
+    assert c_lut.bound == c_tc.bound == "compute"
+    assert 3.0 < c_tc.latency_s / c_lut.latency_s <= 4.0 + 1e-9
+    att = ops.Attention(batch=1, heads=32, q_len=2048, kv_len=2048, head_dim=100,
+                        activations="int8", kv="fp16")
+    assert lut.cost(att).latency_s == pytest.approx(tc.cost(att).latency_s)
+    assert lut.cost(att).compute_path == "fp16"
+
+
+def test_decode_gemv_is_memory_bound_and_gains_nothing(hw):
+    gemv = g(1, 8640, 3200)
+    c_lut, c_tc = hw["a100-lut-8x"].cost(gemv), hw["a100-tc"].cost(gemv)
+    assert c_lut.bound in ("memory", "overhead")
+    # 4x the int8 peak, but the same 2-bit weight bytes to stream: at most 1.2x faster
+    assert c_tc.latency_s / 1.2 <= c_lut.latency_s <= c_tc.latency_s
+
+
+def test_formats_the_lut_cannot_take_go_to_the_host(hw):
+    lut = hw["a100-lut-4x"]
+    assert lut.cost(g(512, 4096, 4096, "fp16", "fp16")).compute_path == "fp16"
+    assert lut.cost(g(512, 4096, 4096, "int8", "int8")).compute_path == "int8"  # 8-bit > max 4
+    assert lut.cost(g(512, 4096, 4096, "int4", "int8")).compute_path == "lut-w4-int8"
+    with pytest.raises(UnsupportedError):
+        lut.cost(g(16, 64, 64, "fp8_e4m3", "fp8_e4m3"))  # A100 has no fp8 datapath
+
+
+def test_more_weight_bits_never_faster(hw):
+    lut = hw["h100-lut-8x"]
+    t = [lut.cost(g(4096, 8192, 8192, w)).latency_s for w in ("binary", "int2", "int3", "int4")]
+    assert t == sorted(t) and t[-1] > 3 * t[0]
+
+
+def test_unfused_attention_costs_more_only_with_long_queries():
+    flash = hwsim.load_arch("a100-tc")
+    eager = hwsim.load_arch("a100-tc", attention_kernel="unfused")
+    long = ops.Attention(batch=1, heads=32, q_len=2048, kv_len=2048, head_dim=100)
+    one = ops.Attention(batch=64, heads=32, q_len=1, kv_len=2048, head_dim=100)
+    assert eager.cost(long).latency_s > 3 * flash.cost(long).latency_s
+    assert eager.cost(one).latency_s == flash.cost(one).latency_s
+    kinds = [type(o).__name__ for o in eager.attention_ops(long)]
+    assert kinds == ["Gemm", "Softmax", "Gemm"]
+
+
+def test_area_and_density(hw):
+    a4, a8, tc = hw["a100-lut-4x"], hw["a100-lut-8x"], hw["a100-tc"]
+    assert a8.tc_area_per_sm_mm2() == pytest.approx(2 * a4.tc_area_per_sm_mm2())
+    assert tc.tc_area_per_sm_mm2("int8") < tc.tc_area_per_sm_mm2("fp16")
+    # LUT arrays have the highest density, INT8 MACs next, FP16 MACs last
+    assert (a4.compute_density_tops_per_mm2(weight_bits=2) > tc.compute_density_tops_per_mm2("int8")
+            > tc.compute_density_tops_per_mm2("fp16"))
+    # fp16 activation tables cost more area than int8 ones
+    assert a4.tc_area_per_sm_mm2("fp16") > 2 * a4.tc_area_per_sm_mm2("int8")
+    with pytest.raises(UnsupportedError, match="no MAC tile shape for the tf32"):
+        tc.tc_area_per_sm_mm2("tf32")
+
+
+def test_lut_energy_per_op_below_the_int8_macs(hw):
+    lut = hw["a100-lut-4x"]
+    assert 0 < lut.lut_energy_pj_per_op("int8", 2) < lut.host._e_op("int8") * 1e12
+
+
+def test_bad_configurations_are_named(tmp_path):
+    with pytest.raises(ConfigError, match="lut_tiles_per_sm = 0"):
+        hwsim.load_arch("a100-lut-4x", lut_tiles_per_sm=0)
+    with pytest.raises(ConfigError, match="mac_shapes.fp17"):
+        hwsim.load_arch("a100-tc", mac_shapes={"fp17": [8, 4, 16]})
+    with pytest.raises(ConfigError, match="tensor_efficiency"):
+        hwsim.load_arch("a100-tc", tensor_efficiency=1.5)
+    with pytest.raises(UnsupportedError, match="expected a GPU"):
+        hwsim.load_arch("a100-tc", host="lut-tc").host
+
+
+def test_table1_forward_passes_order_as_the_paper():
+    """BS1024 SEQ1: FP16 TC > INT8 TC > LUT-4X > LUT-8X; the prefill shape of the workload."""
+    from hwsim.families.lut_gpu.checks import TABLE1, table1_latency_s
+    t = [table1_latency_s(*TABLE1[r][0], 1024, 1) for r in
+         ("a100-fp16-tc", "a100-int8-tc", "a100-lut-4x", "a100-lut-8x")]
+    assert t == sorted(t, reverse=True)
+    wl = hwsim.load_workload("llama-3b", phase="prefill", batch=1, context=2048)
+    assert 3.3e9 < wl.num_params < 3.5e9
