@@ -316,7 +316,13 @@ class Accelerator(ABC):
     # ---------------------------------------------------------------- what it is
     def summary(self) -> HardwareSummary:
         """Clock, memory and idle power in the shared vocabulary."""
-        raise NotImplementedError(f"{type(self).__name__}.summary")  # TRANSITIONAL
+        # TRANSITIONAL: the pre-contract probes, until every family implements summary()
+        p = self.params
+        cap = getattr(p, "mem_capacity_bytes", None) or getattr(
+            getattr(self, "device", None), "mem_bytes", None)
+        return HardwareSummary(self.name, self.family, getattr(p, "clock_hz", 0.0),
+                               getattr(p, "mem_bandwidth_Bps", 0.0), cap,
+                               getattr(p, "idle_power_w", 0.0) or 0.0)
 
     def peak_ops_per_s(self, activations: str, weights: str) -> float:
         """Peak throughput (ops/s, 2 per MAC) of a GEMM with these operand formats at the

@@ -17,17 +17,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._paths import preset_dir
 from .errors import ConfigError, UnknownNameError
 
 _PKG = Path(__file__).resolve().parent
 
 
 def experiments_dir() -> Path:
-    d = _PKG.parent / "experiments"
-    if not d.is_dir():
-        raise ConfigError(f"no experiments/ folder next to {_PKG}: the experiment scripts ship "
-                          "with the source repository, not the installed package")
-    return d
+    """The experiment scripts: ``experiments/`` of a source checkout, or the copy an installed
+    wheel carries (``hwsim/_data/experiments``)."""
+    return preset_dir("experiments")
+
+
+def _installed() -> bool:
+    return experiments_dir().parent.name == "_data"
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,12 @@ def get(name: str) -> Experiment:
 
 
 def run(name: str, out: Path | None = None, quick: bool = False) -> tuple[Path, float]:
-    """Run one experiment into ``out`` (default ``experiments/results/NAME``); returns the folder
-    and the seconds it took."""
+    """Run one experiment into ``out`` (default ``experiments/results/NAME`` in a checkout,
+    ``./results/NAME`` for an installed package, never inside site-packages); returns the
+    folder and the seconds it took."""
     e = get(name)
-    folder = Path(out) if out else experiments_dir() / "results" / name
+    default = Path("results") / name if _installed() else experiments_dir() / "results" / name
+    folder = Path(out) if out else default
     spec = importlib.util.spec_from_file_location(f"hwsim_experiment_{name}", e.path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

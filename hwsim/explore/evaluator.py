@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from .. import formats as _formats
 from ..arch import load_arch
 from ..errors import ConfigError, HwsimError, UnsupportedError
-from ..evaluate import cost_op
+from ..costing import sum_costs
 from ..workload import Precision, load_workload
 from ..workload.ops import Attention, Conv2d, Gemm
 from .proxy import AccuracyProxy
@@ -61,8 +60,12 @@ class Evaluator:
                 return "*"
             return op.group if gran == "group" else f"L{op.layer}.{op.group}"
 
-        counts = Counter((op, pkey(op)) for op in self.workload.ops)
+        ops = self.workload.ops
+        counts = Counter((op, pkey(op)) for op in ops)
         self.templates = [(op, k, n) for (op, k), n in counts.items()]
+        index = {(op, k): i for i, (op, k, _) in enumerate(self.templates)}
+        # run order as template indices: order-dependent hardware is costed op by op
+        self.order = [index[(op, pkey(op))] for op in ops]
         self.keys = sorted({k for _, k, _ in self.templates if k != "*"})
         self.new_tokens = self.workload.meta.get("new_tokens")
         self.proxy = AccuracyProxy(space.proxy.profile, space.proxy.tensors,
@@ -98,21 +101,15 @@ class Evaluator:
         """Metrics of one design: latency_s, energy_j, tokens_per_s, memory_bytes,
         accuracy_proxy and, where the model has one, area_mm2."""
         hw = self.hardware(d.hardware)
-        memo = self._memo[id(hw)]
-        lat = en = mem = 0.0
         wdefault = d.weights.get("*")
+        fops, mem = [], 0.0
         proxy_w: dict[tuple, float] = {}   # (group, format) -> parameters
         proxy_a: dict[str, str] = {}
         for op, key, n in self.templates:
             wf = d.weights.get(key, wdefault)
             fop = self._precision(wf, d.activations, d.kv).apply(op)
-            c = memo.get(fop)
-            if c is None:  # engine "sim" is slower: the tile-level simulator
-                c = memo[fop] = cost_op(hw, fop, self.space.engine)
-            lat += n * c.latency_s
-            en += n * c.energy_j
-            if fop.param_elems:
-                mem += n * fop.param_elems * _formats.get(getattr(fop, "weights", "fp16")).storage_bits / 8
+            fops.append(fop)
+            mem += n * fop.weight_bytes
             if isinstance(fop, Attention):
                 ob = fop.operand_bytes()
                 mem += n * (ob["K"] + ob["V"])
@@ -122,6 +119,13 @@ class Evaluator:
                 g = op.group or op.name
                 proxy_w[(g, wf)] = proxy_w.get((g, wf), 0) + n * fop.param_elems
                 proxy_a[g] = d.activations
+        memo = self._memo[id(hw)]
+        if hw.order_dependent:  # e.g. launch="stream": costs depend on the run order
+            s = sum_costs(hw, [fops[i] for i in self.order], engine=self.space.engine, memo=memo)
+        else:
+            s = sum_costs(hw, fops, counts=[n for _, _, n in self.templates],
+                          engine=self.space.engine, memo=memo)
+        lat, en = s.latency_s, s.energy_j
         out = {"latency_s": lat, "energy_j": en, "memory_bytes": mem}
         if self.new_tokens:
             out["tokens_per_s"] = self.new_tokens / lat
@@ -134,9 +138,6 @@ class Evaluator:
             # FPGA designs: largest used/available resource fraction (> 1: does not fit); a
             # space sets the design's check_fit to false so over-budget designs are costed and
             # the constraint {max: 1.0} marks them infeasible instead of failing the trial
-            if not hasattr(hw, "resource_utilization"):
-                raise UnsupportedError(f"{hw.name}: the {hw.family} model has no resource "
-                                       "utilization (an FPGA metric)")
             out["resource_utilization"] = hw.resource_utilization
         return out
 

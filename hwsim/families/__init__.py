@@ -5,7 +5,8 @@ program, calibration, known-design checks and data, and declares a :class:`~hwsi
 record named ``FAMILY`` in its ``__init__``. This module collects them: the CLI, ``load_arch``,
 the simulator, validation, plots and exploration all read :data:`REGISTRY`.
 
-To add a family: create its package, list it in ``_PACKAGES`` (see ``docs/adding-a-family.md``).
+To add a family: create its package and list it in ``_PACKAGES``, or, outside hwsim, call
+:func:`register` / declare a ``hwsim.families`` entry point (``docs/adding-a-family.md``).
 """
 
 from __future__ import annotations
@@ -13,18 +14,65 @@ from __future__ import annotations
 import importlib
 
 from ..contract import Accelerator, AcceleratorBase, Cost, Family, Params, pick_compute_path
-from ..errors import UnknownNameError
+from ..errors import ConfigError, UnknownNameError
 
 # package names under hwsim.families, in the order `hwsim list families` prints them
 _PACKAGES = ("gpu", "lut_gpu", "lut", "bitserial", "mac_array", "fpga", "mcu", "cpu")
 
 REGISTRY: dict[str, Family] = {}
-for _pkg in _PACKAGES:
-    _fam = importlib.import_module(f"{__name__}.{_pkg}").FAMILY
-    REGISTRY[_fam.name] = _fam
-
 # family name -> {model name: class} (the shape load_arch and export_design read)
-FAMILIES: dict[str, dict[str, type[Accelerator]]] = {n: dict(f.models) for n, f in REGISTRY.items()}
+FAMILIES: dict[str, dict[str, type[Accelerator]]] = {}
+_CHECK_MODULES: dict[str, list[str]] = {}
+
+
+def register(family: Family, *, package: str | None = None) -> Family:
+    """Add a family to the registry (built-in ones register at import; a third-party package
+    declares an entry point in the ``hwsim.families`` group pointing at its ``Family``).
+    ``package`` is where its ``check_modules`` live (default: the module of its default model's
+    package). Registering a name twice is an error, so a plug-in cannot shadow a family."""
+    if not isinstance(family, Family):
+        raise ConfigError(f"register: expected a hwsim.contract.Family, got "
+                          f"{type(family).__name__}")
+    if family.name in REGISTRY:
+        raise ConfigError(f"register: a family named {family.name!r} is already registered "
+                          f"({REGISTRY[family.name].description})")
+    for model, cls in family.models.items():
+        if not (isinstance(cls, type) and issubclass(cls, Accelerator)):
+            raise ConfigError(f"family {family.name!r}: model {model!r} is not a subclass of "
+                              "hwsim.contract.Accelerator")
+        if cls.family != family.name:
+            raise ConfigError(f"family {family.name!r}: model {model!r} says family = "
+                              f"{cls.family!r}")
+    pkg = package or family.models["default"].__module__.rsplit(".", 1)[0]
+    REGISTRY[family.name] = family
+    FAMILIES[family.name] = dict(family.models)
+    _CHECK_MODULES[family.name] = [f"{pkg}.{m}" for m in family.check_modules]
+    return family
+
+
+def unregister(name: str) -> None:
+    """Remove a family (tests and notebooks that register a throwaway family)."""
+    get_family(name)
+    for d in (REGISTRY, FAMILIES, _CHECK_MODULES):
+        d.pop(name, None)
+
+
+for _pkg in _PACKAGES:
+    register(importlib.import_module(f"{__name__}.{_pkg}").FAMILY, package=f"{__name__}.{_pkg}")
+
+
+def _load_plugins() -> None:
+    """Families other packages provide through the ``hwsim.families`` entry-point group."""
+    from importlib.metadata import entry_points
+    for ep in entry_points(group="hwsim.families"):
+        try:
+            register(ep.load())
+        except Exception as e:  # a broken plug-in must not take hwsim down; say which
+            import warnings
+            warnings.warn(f"hwsim: family plug-in {ep.name!r} ({ep.value}) not loaded: {e}")
+
+
+_load_plugins()
 
 
 def get_family(name: str) -> Family:
@@ -41,8 +89,7 @@ def family_names() -> list[str]:
 
 def check_module_names() -> list[str]:
     """Fully qualified modules that register known-design checks, family by family."""
-    return [f"{__name__}.{pkg}.{m}" for pkg in _PACKAGES
-            for m in REGISTRY[importlib.import_module(f"{__name__}.{pkg}").FAMILY.name].check_modules]
+    return [m for name in REGISTRY for m in _CHECK_MODULES[name]]
 
 
 from .bitserial.model import BitSerialArray  # noqa: E402  (the classes, for `from hwsim.families import GPU`)
@@ -56,5 +103,5 @@ from .mac_array.model import MACArray  # noqa: E402
 from .mcu.model import MCU  # noqa: E402
 
 __all__ = ["Accelerator", "AcceleratorBase", "Cost", "FAMILIES", "Family", "Params", "REGISTRY",
-           "family_names", "get_family", "pick_compute_path", "BitSerialArray", "CPU", "FPGA",
+           "family_names", "get_family", "register", "unregister", "pick_compute_path", "BitSerialArray", "CPU", "FPGA",
            "GPU", "LUTCore", "LUTGPU", "MACArray", "MCU", "RooflineGPU"]

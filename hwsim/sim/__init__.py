@@ -83,11 +83,8 @@ def simulate_op(hw, op: Op, cost: Cost | None = None, *, mem_latency_s: float = 
                    utilization=util, sim=sim), res
 
 
-def _idle_power_w(hw) -> float:  # TRANSITIONAL: until every family implements summary()
-    try:
-        return hw.summary().idle_power_w
-    except NotImplementedError:
-        return getattr(hw.params, "idle_power_w", 0.0) or 0.0
+def _idle_power_w(hw) -> float:
+    return hw.summary().idle_power_w
 
 
 def simulate_shared(hw, ops: list[Op], *, mem_latency_s: float = 0.0, trace: bool = False

@@ -24,12 +24,8 @@ GPU_MEMORY_UTILIZATION = 0.9  # vLLM default fraction of device memory it may us
 
 def device_memory_bytes(hw) -> float | None:
     """Memory capacity of one device in bytes (GPU HBM, FPGA card DRAM), None when the family
-    does not say."""
-    cap = getattr(getattr(hw, "params", None), "mem_capacity_bytes", None)
-    if cap:
-        return float(cap)
-    dev = getattr(hw, "device", None)
-    cap = getattr(dev, "mem_bytes", None)
+    does not say (its :class:`~hwsim.contract.HardwareSummary`)."""
+    cap = hw.summary().mem_capacity_bytes
     return float(cap) if cap else None
 
 
@@ -76,8 +72,7 @@ def op_activation_bytes(op) -> float:
     if isinstance(op, Attention):
         q = op.batch * op.heads * op.q_len * op.head_dim
         return _bytes(q, op.activations) + _bytes(q, op.out)
-    w = _bytes(op.param_elems, getattr(op, "weights", "fp16")) if op.param_elems else 0.0
-    return max(0.0, op.bytes - w)
+    return max(0.0, op.bytes - op.weight_bytes)
 
 
 def kv_cache_bytes(wl, paged: bool = False) -> float:

@@ -32,6 +32,7 @@ from ..errors import ConfigError
 from ..workload.graph import Precision
 from ..workload.llm import LLMConfig, build_llm
 from ..workload.ops import Attention, Elementwise, Embedding, Gemm, Norm
+from ..costing import sum_costs
 from .memory import BLOCK_TOKENS, Memory, device_memory_bytes, op_activation_bytes
 from .system import System, load_system
 
@@ -153,16 +154,16 @@ class ParallelModel:
         hit = self._lin.get(tokens)
         if hit is None:
             ops = self._retoken(tokens)
-            lay_s = lay_j = head_s = head_j = 0.0
-            for op in ops:
-                if isinstance(op, Attention) or op.name == "lm_head":
-                    continue
-                c = self._op_cost(op)
-                if op.layer is not None and op.layer >= 0:
-                    lay_s, lay_j = lay_s + c.latency_s, lay_j + c.energy_j
-                else:
-                    head_s, head_j = head_s + c.latency_s, head_j + c.energy_j
-            hit = self._lin[tokens] = (lay_s, lay_j, (head_s, head_j), ops)
+            rest = [op for op in ops if not isinstance(op, Attention) and op.name != "lm_head"]
+            in_layer = [op for op in rest if op.layer is not None and op.layer >= 0]
+            outside = [op for op in rest if op.layer is None or op.layer < 0]
+            if self.hw.order_dependent:  # step() sums these in run order instead
+                lay = head = sum_costs(self.hw, [], memo=self._cost)
+            else:
+                lay = sum_costs(self.hw, in_layer, memo=self._cost)
+                head = sum_costs(self.hw, outside, memo=self._cost)
+            hit = self._lin[tokens] = (lay.latency_s, lay.energy_j,
+                                       (head.latency_s, head.energy_j), ops)
         return hit
 
     def _linear(self, tokens: int) -> tuple[float, float, float, float]:
@@ -213,12 +214,15 @@ class ParallelModel:
         key = (batch, q_len, kv_len)
         hit = self._attn.get(key)
         if hit is None:
-            op = dataclasses.replace(self._attn_op, batch=batch, q_len=q_len, kv_len=kv_len)
-            if self.kv_per_query_head and q_len == 1:
-                op = dataclasses.replace(op, kv_heads=op.heads)
-            c = self._op_cost(op)
+            c = self._op_cost(self._attention_op(batch, q_len, kv_len))
             hit = self._attn[key] = (c.latency_s, c.energy_j)
         return hit
+
+    def _attention_op(self, batch: int, q_len: int, kv_len: int) -> Attention:
+        op = dataclasses.replace(self._attn_op, batch=batch, q_len=q_len, kv_len=kv_len)
+        if self.kv_per_query_head and q_len == 1:
+            op = dataclasses.replace(op, kv_heads=op.heads)
+        return op
 
     def comm_s(self, tokens: int, logits: int) -> float:
         """Per-step communication time of one device: 2 all-reduces per layer of the stage,
@@ -239,19 +243,41 @@ class ParallelModel:
         (one per group of sequences sharing a shape)."""
         if tokens < 1:
             raise ConfigError(f"step: tokens = {tokens!r}: expected >= 1")
-        lay_s, lay_j, head_s, head_j = self._linear(tokens)
-        a_s = a_j = 0.0
-        for b, q, kv in attn:
-            s, j = self.attention(b, q, kv)
-            a_s, a_j = a_s + s, a_j + j
-        comp_s = self.stage_layers * (lay_s + a_s) + head_s
-        comp_j = self.stage_layers * (lay_j + a_j) + head_j
-        if logits:
-            c = self._op_cost(dataclasses.replace(self._lm_head, M=logits))
-            comp_s, comp_j = comp_s + c.latency_s, comp_j + c.energy_j
+        if self.hw.order_dependent:
+            summed = sum_costs(self.hw, self._run_order(tokens, logits, attn), memo=self._cost)
+            comp_s, comp_j = summed.latency_s, summed.energy_j
+        else:
+            lay_s, lay_j, head_s, head_j = self._linear(tokens)
+            a_s = a_j = 0.0
+            for b, q, kv in attn:
+                s, j = self.attention(b, q, kv)
+                a_s, a_j = a_s + s, a_j + j
+            comp_s = self.stage_layers * (lay_s + a_s) + head_s
+            comp_j = self.stage_layers * (lay_j + a_j) + head_j
+            if logits:
+                c = self._op_cost(dataclasses.replace(self._lm_head, M=logits))
+                comp_s, comp_j = comp_s + c.latency_s, comp_j + c.energy_j
         comm = self.comm_s(tokens, logits)
-        idle_w = getattr(self.hw.params, "idle_power_w", 0.0) or 0.0
+        idle_w = self.hw.summary().idle_power_w
         return StepCost(comp_s + comm, comp_j + idle_w * comm, comp_s, comm)
+
+    def _run_order(self, tokens: int, logits: int, attn: list[tuple[int, int, int]]) -> list:
+        """The step's ops in run order (for hardware whose costs depend on it): the ops before
+        the first layer, ``stage_layers`` copies of one layer with its attention calls in place,
+        the ops after, the LM head over ``logits`` rows."""
+        ops = self._template(tokens)[3]
+        in_layer = [op.layer is not None and op.layer >= 0 for op in ops]
+        first = in_layer.index(True)
+        last = len(ops) - 1 - in_layer[::-1].index(True)
+        layer = []
+        for op in ops[first:last + 1]:
+            if isinstance(op, Attention):
+                layer += [self._attention_op(b, q, kv) for b, q, kv in attn]
+            else:
+                layer.append(op)
+        after = [op for op in ops[last + 1:] if op.name != "lm_head"]
+        head = [dataclasses.replace(self._lm_head, M=logits)] if logits else []
+        return ops[:first] + layer * self.stage_layers + after + head
 
     # -- memory ------------------------------------------------------------------------------
     @cached_property
@@ -261,7 +287,7 @@ class ParallelModel:
         for op in self._template(1)[3]:
             if not op.param_elems:
                 continue
-            b = op.param_elems * _formats.get(getattr(op, "weights", "fp16")).storage_bits / 8
+            b = op.weight_bytes
             if op.layer is not None and op.layer >= 0:
                 lay += b
             else:

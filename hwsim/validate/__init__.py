@@ -98,10 +98,10 @@ def _load_all() -> None:
     if not _loaded:
         for m in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{m.name}")
-        from ..families import check_module_names  # each family's own checks
-        for name in check_module_names():
-            importlib.import_module(name)
         _loaded = True
+    from ..families import check_module_names  # each family's own checks (plug-ins too)
+    for name in check_module_names():
+        importlib.import_module(name)  # cached after the first time
 
 
 def families() -> list[str]:

@@ -139,12 +139,7 @@ class Workload:
     @property
     def weight_bytes(self) -> float:
         """Bytes of parameters in their storage formats (scale overhead included)."""
-        total = 0.0
-        for op in self.ops:
-            if op.param_elems:
-                fmt = getattr(op, "weights", "fp16")
-                total += op.param_elems * _formats.get(fmt).storage_bits / 8
-        return total
+        return sum(op.weight_bytes for op in self.ops)
 
     def with_precision(self, precision: Precision) -> "Workload":
         """A copy with every op's formats set from ``precision``."""

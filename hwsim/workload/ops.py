@@ -65,6 +65,14 @@ class Op:
         raise NotImplementedError
 
     @property
+    def weight_bytes(self) -> float:
+        """Bytes of the parameters this op owns, in the weights' storage format (group/block
+        scales included); 0 for ops without parameters. The one place this rule lives."""
+        if not self.param_elems:
+            return 0.0
+        return _nbytes(self.param_elems, getattr(self, "weights", None) or "fp16")
+
+    @property
     def bytes(self) -> float:
         """Total bytes if every operand crosses memory once (the minimum traffic)."""
         return float(sum(self.operand_bytes().values()))
@@ -253,6 +261,26 @@ class Attention(Op):
     @property
     def macs(self) -> int:
         return 2 * self.batch * self.heads * self.head_dim * self.score_pairs
+
+    @property
+    def kv_effective(self) -> int:
+        """Keys each query sees on average after causal masking (>= 1): the K dimension of the
+        two GEMMs below, so their MACs equal this op's."""
+        return max(1, round(self.score_pairs / self.q_len))
+
+    def as_gemms(self) -> tuple["Gemm", "Gemm"]:
+        """Attention as two batched GEMMs, the rule every family without a fused-attention
+        model uses: QK^T (M=q_len, N=kv_effective, K=head_dim) then PV (M=q_len,
+        N=head_dim, K=kv_effective), ``batch x heads`` groups, K/V in the ``kv`` format. Each
+        carries half of the op's minimum traffic (:attr:`bytes`), which callers may use
+        instead of the GEMM's own operand bytes (the score matrix stays on chip)."""
+        bh, kv = self.batch * self.heads, self.kv_effective
+        tag = dict(name=self.name, group=self.group, layer=self.layer)
+        qk = Gemm(M=self.q_len, N=kv, K=self.head_dim, groups=bh, activations=self.activations,
+                  weights=self.kv, out=self.out, **tag)
+        pv = Gemm(M=self.q_len, N=self.head_dim, K=kv, groups=bh, activations=self.activations,
+                  weights=self.kv, out=self.out, **tag)
+        return qk, pv
 
     def operand_bytes(self) -> dict[str, float]:
         b, d = self.batch, self.head_dim
