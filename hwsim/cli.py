@@ -120,110 +120,152 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    if args.cmd is None:
-        _parser().print_help()
-        return 0
-    if args.cmd == "list":
-        from . import formats, validate
-        from .arch import list_archs
-        from .systems.system import list_systems
-        from .workload import list_workloads
-        items = {"archs": list_archs, "workloads": list_workloads, "formats": formats.names,
-                 "families": validate.families, "systems": list_systems}[args.what]()
-        print("\n".join(items))
-        return 0
-    if args.cmd == "eval":
-        from .arch import load_arch
-        from .evaluate import evaluate
-        wl = workload_from_args(args)
-        for note in wl.meta.get("notes") or []:  # importers: what was approximated, never silent
-            print(f"hwsim: note: {note}", file=sys.stderr)
-        if wl.meta.get("skipped"):
-            print(f"hwsim: note: skipped ONNX ops {wl.meta['skipped']}", file=sys.stderr)
-        from .systems.system import list_systems, load_system
-        int_arg("tp", args.tp)
-        int_arg("pp", args.pp)
-        is_system = args.arch in list_systems()
-        if args.tp * args.pp > 1 or is_system:
-            from .systems.summary import parallel_eval
-            if wl.meta.get("kind") != "llm":
-                raise HwsimError(f"--tp/--pp: {wl.name} is not an LLM workload")
-            sysm = load_system(args.arch, None if is_system else args.tp * args.pp)
-            text, _ = parallel_eval(args.workload, sysm,
-                                    phase=args.phase, batch=args.batch, context=args.context,
-                                    tp=args.tp, pp=args.pp, weights=wl.meta["weights"],
-                                    activations=wl.meta["activations"], kv=wl.meta.get("kv"))
-            print(text)
-            return 0
-        hw = load_arch(args.arch, model=args.model)
-        if args.trace and args.engine != "sim":
-            raise HwsimError("--trace needs --engine sim")
-        rep = evaluate(wl, hw, engine=args.engine)
-        print(rep if not args.per_op else f"{wl.name} on {hw.name}\n" + rep.table(per_op=True))
-        if wl.meta.get("kind") == "llm" and rep.fits is not None:
-            from .systems.summary import memory_warning
-            print(f"memory: {rep.memory.line()}")
-            warn = memory_warning(rep, args.workload, context=args.context, batch=args.batch,
-                                  weights=wl.meta["weights"], activations=wl.meta["activations"],
-                                  kv=wl.meta.get("kv"))
-            if warn:
-                print(warn, file=sys.stderr)
-        if callable(getattr(hw, "resource_table", None)):  # FPGA designs: used / available
-            print("\n" + hw.resource_table())
-        _write(rep.to_csv, args.csv)
-        _write(rep.to_json, args.json)
-        if args.export:
-            from .arch import export_design
-            _write(lambda p: export_design(hw, rep, p), args.export)
-        if args.trace:
-            from .sim.trace import write_op_trace
-            slowest = max(rep.rows, key=lambda r: r.cost.latency_s).op
-            _write(lambda p: write_op_trace(hw, slowest, p), args.trace)
-        return 0
-    if args.cmd in ("generate", "serve"):
-        from .systems.cli_run import run_generate, run_serve
-        return (run_generate if args.cmd == "generate" else run_serve)(args, _write)
-    if args.cmd == "explore":
-        from .explore import explore
-        res = explore(args.space, args.trials, study_name=args.study, storage=args.storage,
-                      sampler=args.sampler, seed=args.seed, workers=args.workers, out=args.out,
-                      progress=not args.no_progress)
-        print(res.table())
-        print(f"study {res.study.study_name!r} in {res.storage_url} "
-              "(optuna-dashboard can open the same storage)")
-        if args.out:
-            for p in res.save(args.out):
-                print(f"wrote {p}", file=sys.stderr)
-        return 0
-    if args.cmd == "experiments":
-        from .experiments import run_cli as run_experiments
-        return run_experiments(args)
-    if args.cmd == "plot":
-        from .plot.cli import run_cli
-        print(f"wrote {run_cli(args)}", file=sys.stderr)
-        return 0
-    if args.cmd == "calibrate":
-        from .arch import load_arch
-        from .models import gpu_fit
-        hw = load_arch(args.arch)
-        data = gpu_fit.load_measurements(args.data)
-        print(f"# paste under params: of an arch YAML (fitted on {args.data})")
-        print(gpu_fit.params_yaml(gpu_fit.fit(hw, data), args.data), end="")
-        return 0
-    if args.cmd == "validate" and args.family == "gpu" and (args.data or args.arch):
+    handler = _COMMANDS.get(args.cmd)
+    if handler is None:
+        raise AssertionError(args.cmd)
+    return handler(args)
+
+
+def _cmd_help(args) -> int:
+    _parser().print_help()
+    return 0
+
+
+def _cmd_list(args) -> int:
+    from . import formats, validate
+    from .arch import list_archs
+    from .systems.system import list_systems
+    from .workload import list_workloads
+    items = {"archs": list_archs, "workloads": list_workloads, "formats": formats.names,
+             "families": validate.families, "systems": list_systems}[args.what]()
+    print("\n".join(items))
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    from .arch import load_arch
+    from .evaluate import evaluate
+    wl = workload_from_args(args)
+    for note in wl.meta.get("notes") or []:  # importers: what was approximated, never silent
+        print(f"hwsim: note: {note}", file=sys.stderr)
+    if wl.meta.get("skipped"):
+        print(f"hwsim: note: skipped ONNX ops {wl.meta['skipped']}", file=sys.stderr)
+    from .systems.system import list_systems
+    int_arg("tp", args.tp)
+    int_arg("pp", args.pp)
+    is_system = args.arch in list_systems()
+    if args.tp * args.pp > 1 or is_system:
+        return _eval_parallel(args, wl, is_system)
+    hw = load_arch(args.arch, model=args.model)
+    if args.trace and args.engine != "sim":
+        raise HwsimError("--trace needs --engine sim")
+    rep = evaluate(wl, hw, engine=args.engine)
+    print(rep if not args.per_op else f"{wl.name} on {hw.name}\n" + rep.table(per_op=True))
+    if wl.meta.get("kind") == "llm" and rep.fits is not None:
+        _print_memory(args, wl, rep)
+    if callable(getattr(hw, "resource_table", None)):  # FPGA designs: used / available
+        print("\n" + hw.resource_table())
+    _eval_files(args, hw, rep)
+    return 0
+
+
+def _eval_parallel(args, wl, is_system: bool) -> int:
+    """A system preset or --tp/--pp: an LLM spread over devices (hwsim.systems)."""
+    from .systems.summary import parallel_eval
+    from .systems.system import load_system
+    if wl.meta.get("kind") != "llm":
+        raise HwsimError(f"--tp/--pp: {wl.name} is not an LLM workload")
+    sysm = load_system(args.arch, None if is_system else args.tp * args.pp)
+    text, _ = parallel_eval(args.workload, sysm,
+                            phase=args.phase, batch=args.batch, context=args.context,
+                            tp=args.tp, pp=args.pp, weights=wl.meta["weights"],
+                            activations=wl.meta["activations"], kv=wl.meta.get("kv"))
+    print(text)
+    return 0
+
+
+def _print_memory(args, wl, rep) -> None:
+    from .systems.summary import memory_warning
+    print(f"memory: {rep.memory.line()}")
+    warn = memory_warning(rep, args.workload, context=args.context, batch=args.batch,
+                          weights=wl.meta["weights"], activations=wl.meta["activations"],
+                          kv=wl.meta.get("kv"))
+    if warn:
+        print(warn, file=sys.stderr)
+
+
+def _eval_files(args, hw, rep) -> None:
+    """--csv, --json, --export and --trace outputs of ``eval``."""
+    _write(rep.to_csv, args.csv)
+    _write(rep.to_json, args.json)
+    if args.export:
+        from .arch import export_design
+        _write(lambda p: export_design(hw, rep, p), args.export)
+    if args.trace:
+        from .sim.trace import write_op_trace
+        slowest = max(rep.rows, key=lambda r: r.cost.latency_s).op
+        _write(lambda p: write_op_trace(hw, slowest, p), args.trace)
+
+
+def _cmd_generate_serve(args) -> int:
+    from .systems.cli_run import run_generate, run_serve
+    return (run_generate if args.cmd == "generate" else run_serve)(args, _write)
+
+
+def _cmd_explore(args) -> int:
+    from .explore import explore
+    res = explore(args.space, args.trials, study_name=args.study, storage=args.storage,
+                  sampler=args.sampler, seed=args.seed, workers=args.workers, out=args.out,
+                  progress=not args.no_progress)
+    print(res.table())
+    print(f"study {res.study.study_name!r} in {res.storage_url} "
+          "(optuna-dashboard can open the same storage)")
+    if args.out:
+        for p in res.save(args.out):
+            print(f"wrote {p}", file=sys.stderr)
+    return 0
+
+
+def _cmd_experiments(args) -> int:
+    from .experiments import run_cli as run_experiments
+    return run_experiments(args)
+
+
+def _cmd_plot(args) -> int:
+    from .plot.cli import run_cli
+    print(f"wrote {run_cli(args)}", file=sys.stderr)
+    return 0
+
+
+def _cmd_calibrate(args) -> int:
+    from .arch import load_arch
+    from .models import gpu_fit
+    hw = load_arch(args.arch)
+    data = gpu_fit.load_measurements(args.data)
+    print(f"# paste under params: of an arch YAML (fitted on {args.data})")
+    print(gpu_fit.params_yaml(gpu_fit.fit(hw, data), args.data), end="")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    if args.family == "gpu" and (args.data or args.arch):  # measured GPU data, not the registry
         from .models import gpu_report
         print(gpu_report.report(args.arch or "h100-sxm", args.data))
         return 0
-    if args.cmd == "validate":
-        from . import validate
-        results = validate.run(args.family, args.kind)
-        print(validate.to_table(results))
-        if args.markdown:
-            _write(lambda p: Path(p).write_text(validate.to_table(results, markdown=True) + "\n"),
-                   args.markdown)
-        # known misses are reported, not failures; anything else that misses is (exit 1)
-        return 0 if all(r.passed or r.check.known_miss for r in results) else 1
-    raise AssertionError(args.cmd)
+    from . import validate
+    results = validate.run(args.family, args.kind)
+    print(validate.to_table(results))
+    if args.markdown:
+        _write(lambda p: Path(p).write_text(validate.to_table(results, markdown=True) + "\n"),
+               args.markdown)
+    # known misses are reported, not failures; anything else that misses is (exit 1)
+    return 0 if all(r.passed or r.check.known_miss for r in results) else 1
+
+
+_COMMANDS = {None: _cmd_help, "list": _cmd_list, "eval": _cmd_eval,
+             "generate": _cmd_generate_serve, "serve": _cmd_generate_serve,
+             "explore": _cmd_explore, "experiments": _cmd_experiments, "plot": _cmd_plot,
+             "calibrate": _cmd_calibrate, "validate": _cmd_validate}
 
 
 def _write(fn, path):
