@@ -19,7 +19,27 @@ def _parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list presets and formats")
     ls.add_argument("what", choices=["archs", "workloads", "formats", "families", "systems"])
+    _add_eval(sub)
+    for name, hlp in (("generate", "static-batch LLM generation on one or more devices"),
+                      ("serve", "request-level serving simulation (continuous batching, simpy)")):
+        _add_generate_serve(sub, name, hlp)
+    _add_validate(sub)
+    _add_explore(sub)
 
+    ca = sub.add_parser("calibrate", help="fit a model's free parameters to measurements")
+    ca.add_argument("family", choices=["gpu"])
+    ca.add_argument("--arch", default="h100-sxm", help="preset whose fixed parameters to use")
+    ca.add_argument("--data", metavar="DIR", required=True,
+                    help="folder written by benchmarks/gpu/measure.py --out DIR")
+
+    from .plot.cli import add_parser as add_plot_parser  # no matplotlib until a plot runs
+    add_plot_parser(sub)
+    from .experiments import add_parser as add_experiments_parser
+    add_experiments_parser(sub)
+    return p
+
+
+def _add_eval(sub) -> None:
     ev = sub.add_parser("eval", help="evaluate a workload on an architecture")
     add_workload_args(ev)
     ev.add_argument("--arch", required=True, help="arch preset name or YAML path")
@@ -33,43 +53,45 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--trace", metavar="FILE", help="with --engine sim: Chrome trace JSON of the "
                     "slowest op's timeline (open in Perfetto / chrome://tracing)")
 
-    for name, hlp in (("generate", "static-batch LLM generation on one or more devices"),
-                      ("serve", "request-level serving simulation (continuous batching, simpy)")):
-        g = sub.add_parser(name, help=hlp)
-        g.add_argument("workload", help="LLM preset name or HF config.json")
-        g.add_argument("--arch", required=True, help="system preset (hwsim list systems) or arch "
-                       "preset ganged --tp x --pp times")
-        g.add_argument("--tp", type=int, default=1, help="tensor-parallel devices")
-        g.add_argument("--pp", type=int, default=1, help="pipeline-parallel stages")
-        g.add_argument("--weights", default="fp16")
-        g.add_argument("--activations", default="fp16")
-        g.add_argument("--kv", help="KV-cache format (default: activations)")
-        g.add_argument("--json", metavar="FILE", help="write the results as JSON")
-        if name == "generate":
-            g.add_argument("--batch", type=int, default=1)
-            g.add_argument("--input-len", type=int, default=512)
-            g.add_argument("--output-len", type=int, default=128)
-            g.add_argument("--paged", action="store_true", help="paged KV (16-token blocks)")
-            g.add_argument("--price", type=float, metavar="USD", help="price per device-hour")
-        else:
-            g.add_argument("--rate", type=float, help="Poisson arrivals per second")
-            g.add_argument("--rates", help="comma-separated rates: a latency-throughput sweep")
-            g.add_argument("--requests", type=int, default=200, help="requests to simulate")
-            g.add_argument("--input-len", default="512", help="N or MIN:MAX (uniform)")
-            g.add_argument("--output-len", default="128", help="N or MIN:MAX (uniform)")
-            g.add_argument("--trace", metavar="CSV", help="requests from arrival_s,input_len,"
-                           "output_len rows instead of Poisson arrivals")
-            g.add_argument("--concurrency", type=int, help="closed loop: this many clients, "
-                           "each sending its next request when the last one finishes")
-            g.add_argument("--warmup", type=int, default=0,
-                           help="leave the first N requests out of the latency statistics")
-            g.add_argument("--seed", type=int, default=0)
-            g.add_argument("--max-num-seqs", type=int, default=256)
-            g.add_argument("--max-batched-tokens", type=int, default=8192)
-            g.add_argument("--plot", metavar="PNG", help="memory/batch over time and latency "
-                           "CDFs (a sweep: latency against throughput)")
-            g.add_argument("--csv", metavar="FILE", help="one row per rate (sweep) or per run")
 
+def _add_generate_serve(sub, name: str, hlp: str) -> None:
+    g = sub.add_parser(name, help=hlp)
+    g.add_argument("workload", help="LLM preset name or HF config.json")
+    g.add_argument("--arch", required=True, help="system preset (hwsim list systems) or arch "
+                   "preset ganged --tp x --pp times")
+    g.add_argument("--tp", type=int, default=1, help="tensor-parallel devices")
+    g.add_argument("--pp", type=int, default=1, help="pipeline-parallel stages")
+    g.add_argument("--weights", default="fp16")
+    g.add_argument("--activations", default="fp16")
+    g.add_argument("--kv", help="KV-cache format (default: activations)")
+    g.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    if name == "generate":
+        g.add_argument("--batch", type=int, default=1)
+        g.add_argument("--input-len", type=int, default=512)
+        g.add_argument("--output-len", type=int, default=128)
+        g.add_argument("--paged", action="store_true", help="paged KV (16-token blocks)")
+        g.add_argument("--price", type=float, metavar="USD", help="price per device-hour")
+    else:
+        g.add_argument("--rate", type=float, help="Poisson arrivals per second")
+        g.add_argument("--rates", help="comma-separated rates: a latency-throughput sweep")
+        g.add_argument("--requests", type=int, default=200, help="requests to simulate")
+        g.add_argument("--input-len", default="512", help="N or MIN:MAX (uniform)")
+        g.add_argument("--output-len", default="128", help="N or MIN:MAX (uniform)")
+        g.add_argument("--trace", metavar="CSV", help="requests from arrival_s,input_len,"
+                       "output_len rows instead of Poisson arrivals")
+        g.add_argument("--concurrency", type=int, help="closed loop: this many clients, "
+                       "each sending its next request when the last one finishes")
+        g.add_argument("--warmup", type=int, default=0,
+                       help="leave the first N requests out of the latency statistics")
+        g.add_argument("--seed", type=int, default=0)
+        g.add_argument("--max-num-seqs", type=int, default=256)
+        g.add_argument("--max-batched-tokens", type=int, default=8192)
+        g.add_argument("--plot", metavar="PNG", help="memory/batch over time and latency "
+                       "CDFs (a sweep: latency against throughput)")
+        g.add_argument("--csv", metavar="FILE", help="one row per rate (sweep) or per run")
+
+
+def _add_validate(sub) -> None:
     va = sub.add_parser("validate", help="compare models with known designs")
     va.add_argument("family", nargs="?", help="restrict to one family (see 'hwsim list families')")
     va.add_argument("--kind", choices=["validation", "consistency"],
@@ -81,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     va.add_argument("--data", metavar="DIR", help="gpu only: measurement folder from "
                     "benchmarks/gpu/measure.py (default: the committed one for --arch)")
 
+
+def _add_explore(sub) -> None:
     ex = sub.add_parser("explore", help="search formats / hardware for Pareto-optimal designs")
     ex.add_argument("space", help="SPACE.yaml (see experiments/spaces/)")
     ex.add_argument("--trials", type=int, default=1000,
@@ -93,18 +117,6 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--seed", type=int)
     ex.add_argument("--out", metavar="DIR", help="write trials.csv, pareto.json and plots here")
     ex.add_argument("--no-progress", action="store_true")
-
-    ca = sub.add_parser("calibrate", help="fit a model's free parameters to measurements")
-    ca.add_argument("family", choices=["gpu"])
-    ca.add_argument("--arch", default="h100-sxm", help="preset whose fixed parameters to use")
-    ca.add_argument("--data", metavar="DIR", required=True,
-                    help="folder written by benchmarks/gpu/measure.py --out DIR")
-
-    from .plot.cli import add_parser as add_plot_parser  # no matplotlib until a plot runs
-    add_plot_parser(sub)
-    from .experiments import add_parser as add_experiments_parser
-    add_experiments_parser(sub)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
