@@ -40,7 +40,7 @@ def validation_summary() -> str:
     res = validate.run()
     lines = ["| family | validation checks | within tolerance | known misses | worst \\|error\\| "
              "(relative checks) | consistency checks (not counted) |", "|---|---|---|---|---|---|"]
-    for fam in validate.families():
+    for fam in validate.groups():
         rs = [r for r in res if r.check.family == fam]
         s = validate.summary(rs)
         worst = _pct(s["worst_rel_error"]) if s["worst_rel_error"] is not None else "—"

@@ -20,7 +20,8 @@ def test_version(capsys):
 
 
 @pytest.mark.parametrize("what,item", [("archs", "h100-sxm"), ("workloads", "llama-2-7b"),
-                                       ("formats", "nvfp4"), ("families", "workload")])
+                                       ("formats", "nvfp4"), ("groups", "workload"),
+                                       ("families", "bitserial")])
 def test_list(capsys, what, item):
     rc, out, _ = run(capsys, "list", what)
     assert rc == 0 and item in out.split()
@@ -50,7 +51,7 @@ def test_eval_per_op_vision(capsys):
     (["eval", "resnet18", "--arch", "h100-sxm", "--weights", "int4", "--activations", "int4"],
      "no datapath"),
     (["eval", "/nonexistent/x.yaml", "--arch", "h100-sxm"], "no such workload file"),
-    (["validate", "tpu"], "unknown validation family"),
+    (["validate", "tpu"], "unknown validation group"),
 ])
 def test_errors_are_one_line_with_nonzero_exit(capsys, argv, msg):
     rc, out, err = run(capsys, *argv)

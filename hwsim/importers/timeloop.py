@@ -126,6 +126,46 @@ def timeloop_spec(path: str | Path, given: dict | None = None) -> dict:
     p = Path(path)
     data = read_timeloop(p)
     given = dict(given or {})
+    arch = _architecture(p, data)
+    flat = _flatten(arch.get("nodes") or [], f"{p}: architecture")
+    storages, (mac, mac_attrs, (mesh_x, mesh_y)) = _components(p, flat)
+    dram = next((s for s in storages if s["dram"]), None)
+    if dram is None:
+        raise UnsupportedError(f"{p}: no DRAM component; mac_array needs a backing store")
+    onchip = [s for s in storages if s is not dram]
+    buffers = _buffers(p, onchip)
+    notes, defaulted = [], []
+    if "dataflow" in given:
+        dataflow = given["dataflow"]
+    else:
+        dataflow, held = _dataflow(p, onchip, (mesh_x, mesh_y))
+        notes.append(f"dataflow {dataflow}: the largest PE-local storage keeps {held}")
+    freq = _frequency(p, given, mac_attrs, defaulted)
+    bw_bits = _dram_bandwidth_bits(p, dram)
+    tech = mac_attrs.get("technology")
+    if tech is None:
+        tech = "45nm"
+        defaulted.append("technology (45nm)")
+    fmt = _mac_format(p, mac, mac_attrs)
+    dram_kind = _dram_kind(dram["attrs"], notes)
+    params = dict(technology=tech, frequency_hz=freq, rows=mesh_y, cols=mesh_x,
+                  dataflow=dataflow, activation_format=fmt, weight_format=fmt,
+                  input_buffer_bytes=buffers["Inputs"], weight_buffer_bytes=buffers["Weights"],
+                  output_buffer_bytes=buffers["Outputs"], mem_bandwidth_Bps=bw_bits * freq / 8,
+                  dram_kind=dram_kind, vector_ops_per_s=mesh_x * freq)
+    defaulted.append("vector_ops_per_s (one op per column per cycle)")
+    top = next((n for k, n, _ in flat if k == "container"), {})
+    desc = (f"imported from Timeloop {p.name}: {mesh_y}x{mesh_x} MACs, storage "
+            f"{', '.join(s['name'] for s in onchip)}, DRAM {dram['name']}. "
+            + " ".join(n + "." for n in notes)
+            + f" Not in the file, defaulted: {', '.join(defaulted)}. Energies: hwsim's "
+            "technology table (the Accelergy tables are not part of the arch YAML).")
+    return dict(name=str(top.get("name", p.stem)) if top else p.stem, family="mac_array",
+                description=desc, source=f"Timeloop v0.4 architecture {p}", params=params)
+
+
+def _architecture(p: Path, data: dict) -> dict:
+    """The ``architecture`` mapping, refusing what the v0.4 reader would misread."""
     extra = sorted(set(data) - IGNORED_TOP - {"architecture"})
     if extra:
         raise ConfigError(f"{p}: unknown top-level key(s) {', '.join(extra)}; expected "
@@ -139,7 +179,12 @@ def timeloop_spec(path: str | Path, given: dict | None = None) -> dict:
     version = arch.get("version")
     if str(version) not in ("0.4",):
         raise UnsupportedError(f"{p}: architecture.version = {version!r}; 0.4 is supported")
-    flat = _flatten(arch.get("nodes") or [], f"{p}: architecture")
+    return arch
+
+
+def _components(p: Path, flat: list) -> tuple[list[dict], tuple]:
+    """Storage levels (with the attributes their containers pass down) and the one MAC
+    (node, attributes, fan-out)."""
     inherited: dict = {}
     storages, macs = [], []
     for kind, n, fan in flat:
@@ -166,12 +211,13 @@ def timeloop_spec(path: str | Path, given: dict | None = None) -> dict:
         raise UnsupportedError(f"{p}: {len(macs)} compute components "
                                f"({', '.join(m[0].get('name', '?') for m in macs)}); mac_array "
                                "needs exactly one MAC")
-    mac, mac_attrs, (mesh_x, mesh_y) = macs[0]
-    dram = next((s for s in storages if s["dram"]), None)
-    if dram is None:
-        raise UnsupportedError(f"{p}: no DRAM component; mac_array needs a backing store")
-    onchip = [s for s in storages if s is not dram]
-    buffers, notes = {}, []
+    return storages, macs[0]
+
+
+def _buffers(p: Path, onchip: list[dict]) -> dict[str, int]:
+    """Bytes of the largest on-chip storage per dataspace, all instances, a storage shared by
+    several dataspaces split equally among them."""
+    buffers = {}
     for ds in DATASPACES:
         sizes = []
         for s in onchip:
@@ -186,42 +232,48 @@ def timeloop_spec(path: str | Path, given: dict | None = None) -> dict:
             raise UnsupportedError(f"{p}: no on-chip storage keeps {ds}; mac_array needs an "
                                    "input, weight and output buffer")
         buffers[ds] = int(max(sizes))
-    if "dataflow" in given:
-        dataflow = given["dataflow"]
-    else:
-        local = [s for s in onchip if s["fan"] == (mesh_x, mesh_y) and len(s["keep"]) == 1]
-        cap = {}
-        for s in local:
-            a = s["attrs"]
-            cap[s["keep"][0]] = max(cap.get(s["keep"][0], 0),
-                                    _num(a.get("depth", 1), f"{s['name']}.depth")
-                                    * _num(a.get("width", 8), f"{s['name']}.width"))
-        ranked = sorted(cap.items(), key=lambda kv: -kv[1])
-        if not ranked or len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-            raise ConfigError(f"{p}: cannot tell the dataflow (PE-local single-dataspace "
-                              f"storage: {cap or 'none'}); pass dataflow='weight_stationary'|"
-                              "'output_stationary'|'input_stationary'")
-        dataflow = _STATIONARY[ranked[0][0]]
-        notes.append(f"dataflow {dataflow}: the largest PE-local storage keeps {ranked[0][0]}")
-    defaulted = []
+    return buffers
+
+
+def _dataflow(p: Path, onchip: list[dict], mesh: tuple) -> tuple[str, str]:
+    """(dataflow, dataspace): what the largest single-dataspace PE-local storage keeps is what
+    stays in the PE."""
+    local = [s for s in onchip if s["fan"] == mesh and len(s["keep"]) == 1]
+    cap = {}
+    for s in local:
+        a = s["attrs"]
+        cap[s["keep"][0]] = max(cap.get(s["keep"][0], 0),
+                                _num(a.get("depth", 1), f"{s['name']}.depth")
+                                * _num(a.get("width", 8), f"{s['name']}.width"))
+    ranked = sorted(cap.items(), key=lambda kv: -kv[1])
+    if not ranked or len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        raise ConfigError(f"{p}: cannot tell the dataflow (PE-local single-dataspace "
+                          f"storage: {cap or 'none'}); pass dataflow='weight_stationary'|"
+                          "'output_stationary'|'input_stationary'")
+    return _STATIONARY[ranked[0][0]], ranked[0][0]
+
+
+def _frequency(p: Path, given: dict, mac_attrs: dict, defaulted: list[str]) -> float:
     cyc = mac_attrs.get("global_cycle_seconds")
     if "frequency_hz" in given:
-        freq = given["frequency_hz"]
-    elif cyc:
-        freq = 1.0 / _num(cyc, f"{p}: global_cycle_seconds")
-    else:
-        freq = 1.0e9
-        defaulted.append("frequency_hz (1 GHz)")
+        return given["frequency_hz"]
+    if cyc:
+        return 1.0 / _num(cyc, f"{p}: global_cycle_seconds")
+    defaulted.append("frequency_hz (1 GHz)")
+    return 1.0e9
+
+
+def _dram_bandwidth_bits(p: Path, dram: dict):
+    """DRAM bits per cycle: its read bandwidth, else its width."""
     da = dram["attrs"]
     bw_bits = da.get("read_bandwidth") or da.get("width")
     if bw_bits is None:
         raise ConfigError(f"{p}: DRAM {dram['name']!r} has neither read_bandwidth nor width; "
                           "cannot derive mem_bandwidth_Bps")
-    bw_bits = _num(bw_bits, f"{p}: {dram['name']}.attributes.read_bandwidth")
-    tech = mac_attrs.get("technology")
-    if tech is None:
-        tech = "45nm"
-        defaulted.append("technology (45nm)")
+    return _num(bw_bits, f"{p}: {dram['name']}.attributes.read_bandwidth")
+
+
+def _mac_format(p: Path, mac: dict, mac_attrs: dict) -> str:
     bits = int(_num(mac_attrs.get("multiplier_width", mac_attrs.get("datawidth", 8)),
                     f"{p}: {mac.get('name')}.attributes.multiplier_width"))
     mcls = str(mac.get("class", "")).lower() + str(mac.get("subclass", "")).lower()
@@ -235,23 +287,15 @@ def timeloop_spec(path: str | Path, given: dict | None = None) -> dict:
         raise UnsupportedError(f"{p}: MAC {mac.get('name')!r} class {mcls!r} with "
                                f"{bits}-bit multipliers has no hwsim format (intmac N bits, "
                                "fpmac 8/16/32 bits)")
+    return fmt
+
+
+def _dram_kind(da: dict, notes: list[str]) -> str:
+    """hwsim's DRAM energy row for the DRAM's ``type`` (noted when it is a stand-in)."""
     dkind = str(da.get("type", "ddr3")).lower()
     dram_kind = {"lpddr4": "ddr3", "ddr4": "ddr3", "hbm2": "hbm2", "gddr5": "gddr5",
                  "ddr3": "ddr3"}.get(dkind, "ddr3")
     if dram_kind != dkind:
         notes.append(f"DRAM type {dkind} priced as {dram_kind} (hwsim's DRAM energy rows: "
                      "hbm2, gddr5, ddr3)")
-    params = dict(technology=tech, frequency_hz=freq, rows=mesh_y, cols=mesh_x,
-                  dataflow=dataflow, activation_format=fmt, weight_format=fmt,
-                  input_buffer_bytes=buffers["Inputs"], weight_buffer_bytes=buffers["Weights"],
-                  output_buffer_bytes=buffers["Outputs"], mem_bandwidth_Bps=bw_bits * freq / 8,
-                  dram_kind=dram_kind, vector_ops_per_s=mesh_x * freq)
-    defaulted.append("vector_ops_per_s (one op per column per cycle)")
-    top = next((n for k, n, _ in flat if k == "container"), {})
-    desc = (f"imported from Timeloop {p.name}: {mesh_y}x{mesh_x} MACs, storage "
-            f"{', '.join(s['name'] for s in onchip)}, DRAM {dram['name']}. "
-            + " ".join(n + "." for n in notes)
-            + f" Not in the file, defaulted: {', '.join(defaulted)}. Energies: hwsim's "
-            "technology table (the Accelergy tables are not part of the arch YAML).")
-    return dict(name=str(top.get("name", p.stem)) if top else p.stem, family="mac_array",
-                description=desc, source=f"Timeloop v0.4 architecture {p}", params=params)
+    return dram_kind

@@ -86,6 +86,44 @@ def zigzag_spec(path: str | Path, given: dict | None = None) -> dict:
     given = dict(given or {})
     where = str(p)
     _unknown(data, TOP, where)
+    oa, rows, cols, dim_size = _operational_array(data, where)
+    levels = _levels(data, oa["dimensions"], dim_size, where)
+    offchip = next((lv for lv in levels if lv["dram"]), None) or max(levels,
+                                                                      key=lambda lv: lv["bits"])
+    onchip = [lv for lv in levels if lv is not offchip]
+    buffers = _buffers(onchip, where)
+    notes = []
+    if "dataflow" in given:
+        dataflow = given["dataflow"]
+    elif data.get("dataflows"):
+        dataflow = _dataflow_from_unrolling(data["dataflows"], f"{where}: dataflows")
+    else:
+        dataflow, held = _dataflow_from_memories(onchip, where)
+        notes.append(f"dataflow {dataflow}: the largest per-MAC memory holds {held}")
+    freq = given.get("frequency_hz", 1.0e9)
+    prec = oa.get("input_precision")
+    fmt_a, fmt_w = (f"int{prec[0]}", f"int{prec[1]}") if prec else ("int8", "int8")
+    params = dict(technology="28nm", frequency_hz=freq, rows=rows, cols=cols, dataflow=dataflow,
+                  activation_format=fmt_a, weight_format=fmt_w,
+                  input_buffer_bytes=buffers["I1"], weight_buffer_bytes=buffers["I2"],
+                  output_buffer_bytes=buffers["O"],
+                  mem_bandwidth_Bps=offchip["bw_bits"] * freq / 8, dram_kind="ddr3",
+                  vector_ops_per_s=cols * freq)
+    defaulted = [k for k in ("technology", "frequency_hz", "dram_kind", "vector_ops_per_s")
+                 if k not in given] + ([] if prec else ["activation_format", "weight_format"])
+    energies = _energies(oa, levels)
+    desc = (f"imported from ZigZag {p.name}: {rows}x{cols} MACs, buffers from "
+            f"{', '.join(lv['name'] for lv in onchip)}, off-chip {offchip['name']}. "
+            + " ".join(n + "." for n in notes)
+            + (f" Not in the ZigZag file, defaulted: {', '.join(defaulted)}." if defaulted else "")
+            + (" Per-access energies of the file, not used by mac_array (it prices actions from"
+               f" its technology table): {_fmt(energies)}." if energies else ""))
+    return dict(name=str(data.get("name", p.stem)), family="mac_array", description=desc,
+                source=f"ZigZag hardware YAML {p}", params=params, energies_pj=energies)
+
+
+def _operational_array(data: dict, where: str) -> tuple[dict, int, int, dict]:
+    """(operational_array, rows, cols, size per array dimension)."""
     oa = data.get("operational_array")
     if not isinstance(oa, dict):
         raise ConfigError(f"{where}: field 'operational_array' must be a mapping")
@@ -98,39 +136,45 @@ def zigzag_spec(path: str | Path, given: dict | None = None) -> dict:
             or not 1 <= len(dims) <= 2:
         raise UnsupportedError(f"{where}: operational_array dimensions {dims} / sizes {sizes}: "
                                "mac_array needs one or two array dimensions with one size each")
-    dim_size = dict(zip(dims, sizes))
-    rows, cols = sizes[0], sizes[1] if len(sizes) > 1 else 1
+    return oa, sizes[0], sizes[1] if len(sizes) > 1 else 1, dict(zip(dims, sizes))
+
+
+def _levels(data: dict, dims: list, dim_size: dict, where: str) -> list[dict]:
     mems = data.get("memories")
     if not isinstance(mems, dict) or not mems:
         raise ConfigError(f"{where}: field 'memories' must be a non-empty mapping")
-    levels = []
-    for name, m in mems.items():
-        mw = f"{where}: memories.{name}"
-        if not isinstance(m, dict):
-            raise ConfigError(f"{mw}: expected a mapping")
-        _unknown(m, MEMORY, mw)
-        if m.get("auto_cost_extraction"):
-            raise UnsupportedError(f"{mw}: auto_cost_extraction (CACTI) is not run by hwsim; give "
-                                   "r_cost/w_cost")
-        for k in ("size", "operands", "served_dimensions"):
-            if k not in m:
-                raise ConfigError(f"{mw}: missing field '{k}'")
-        served = m["served_dimensions"] or []
-        bad = [d for d in served if d not in dim_size]
-        if bad:
-            raise ConfigError(f"{mw}: served_dimensions {bad} are not array dimensions {dims}")
-        instances = math.prod(s for d, s in dim_size.items() if d not in served)
-        ports = m.get("ports") or []
-        bw = [pt.get("bandwidth_max", pt.get("bandwidth_min", 0)) for pt in ports]
-        word = min((pt.get("bandwidth_min") for pt in ports if pt.get("bandwidth_min")),
-                   default=None)
-        levels.append(dict(name=name, bits=m["size"], operands=list(m["operands"]),
-                           instances=instances, per_mac=not served, bw_bits=max(bw, default=0),
-                           word_bits=word, r_cost=m.get("r_cost"), w_cost=m.get("w_cost"),
-                           dram=str(m.get("mem_type", "")).lower() == "dram"))
-    offchip = next((lv for lv in levels if lv["dram"]), None) or max(levels,
-                                                                      key=lambda lv: lv["bits"])
-    onchip = [lv for lv in levels if lv is not offchip]
+    return [_level(name, m, dims, dim_size, f"{where}: memories.{name}")
+            for name, m in mems.items()]
+
+
+def _level(name: str, m, dims: list, dim_size: dict, mw: str) -> dict:
+    """One memory: size, operands, instances (one per combination of the array dimensions it
+    does not serve), widest port and word (narrowest port) in bits, access costs."""
+    if not isinstance(m, dict):
+        raise ConfigError(f"{mw}: expected a mapping")
+    _unknown(m, MEMORY, mw)
+    if m.get("auto_cost_extraction"):
+        raise UnsupportedError(f"{mw}: auto_cost_extraction (CACTI) is not run by hwsim; give "
+                               "r_cost/w_cost")
+    for k in ("size", "operands", "served_dimensions"):
+        if k not in m:
+            raise ConfigError(f"{mw}: missing field '{k}'")
+    served = m["served_dimensions"] or []
+    bad = [d for d in served if d not in dim_size]
+    if bad:
+        raise ConfigError(f"{mw}: served_dimensions {bad} are not array dimensions {dims}")
+    instances = math.prod(s for d, s in dim_size.items() if d not in served)
+    ports = m.get("ports") or []
+    bw = [pt.get("bandwidth_max", pt.get("bandwidth_min", 0)) for pt in ports]
+    word = min((pt.get("bandwidth_min") for pt in ports if pt.get("bandwidth_min")),
+               default=None)
+    return dict(name=name, bits=m["size"], operands=list(m["operands"]),
+                instances=instances, per_mac=not served, bw_bits=max(bw, default=0),
+                word_bits=word, r_cost=m.get("r_cost"), w_cost=m.get("w_cost"),
+                dram=str(m.get("mem_type", "")).lower() == "dram")
+
+
+def _buffers(onchip: list[dict], where: str) -> dict[str, int]:
     buffers = {}
     for op in ("I1", "I2", "O"):
         holders = [lv["bits"] * lv["instances"] / len(lv["operands"]) / 8 for lv in onchip
@@ -139,51 +183,34 @@ def zigzag_spec(path: str | Path, given: dict | None = None) -> dict:
             raise UnsupportedError(f"{where}: no on-chip memory holds operand {op}; mac_array "
                                    "needs an input, weight and output buffer")
         buffers[op] = int(max(holders))
-    notes = []
-    if "dataflow" in given:
-        dataflow = given["dataflow"]
-    elif data.get("dataflows"):
-        dataflow = _dataflow_from_unrolling(data["dataflows"], f"{where}: dataflows")
-    else:
-        per_mac = {}
-        for lv in onchip:
-            if lv["per_mac"]:
-                for op in lv["operands"]:
-                    per_mac[op] = max(per_mac.get(op, 0), lv["bits"])
-        ranked = sorted(per_mac.items(), key=lambda kv: -kv[1])
-        if not ranked or len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-            raise ConfigError(f"{where}: cannot tell the dataflow (per-MAC memories: "
-                              f"{per_mac or 'none'}); give dataflows in the file or pass "
-                              "dataflow='weight_stationary'|'output_stationary'|"
-                              "'input_stationary'")
-        dataflow = _STATIONARY[ranked[0][0]]
-        notes.append(f"dataflow {dataflow}: the largest per-MAC memory holds {ranked[0][0]}")
-    freq = given.get("frequency_hz", 1.0e9)
-    prec = oa.get("input_precision")
-    fmt_a, fmt_w = (f"int{prec[0]}", f"int{prec[1]}") if prec else ("int8", "int8")
-    params = dict(technology="28nm", frequency_hz=freq, rows=rows, cols=cols, dataflow=dataflow,
-                  activation_format=fmt_a, weight_format=fmt_w,
-                  input_buffer_bytes=buffers["I1"], weight_buffer_bytes=buffers["I2"],
-                  output_buffer_bytes=buffers["O"],
-                  mem_bandwidth_Bps=offchip["bw_bits"] * freq / 8, dram_kind="ddr3",
-                  vector_ops_per_s=cols * freq)
-    defaulted = [k for k in ("technology", "frequency_hz", "dram_kind", "vector_ops_per_s")
-                 if k not in given] + ([] if prec else ["activation_format", "weight_format"])
+    return buffers
+
+
+def _dataflow_from_memories(onchip: list[dict], where: str) -> tuple[str, str]:
+    """(dataflow, operand): the operand with the largest per-MAC memory is the one that stays."""
+    per_mac = {}
+    for lv in onchip:
+        if lv["per_mac"]:
+            for op in lv["operands"]:
+                per_mac[op] = max(per_mac.get(op, 0), lv["bits"])
+    ranked = sorted(per_mac.items(), key=lambda kv: -kv[1])
+    if not ranked or len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        raise ConfigError(f"{where}: cannot tell the dataflow (per-MAC memories: "
+                          f"{per_mac or 'none'}); give dataflows in the file or pass "
+                          "dataflow='weight_stationary'|'output_stationary'|"
+                          "'input_stationary'")
+    return _STATIONARY[ranked[0][0]], ranked[0][0]
+
+
+def _energies(oa: dict, levels: list[dict]) -> dict[str, float]:
+    """The file's per-MAC and per-bit access energies (reported, not used by the cost)."""
     energies = {"mac_pj": oa.get("unit_energy")}
     for lv in levels:
         if lv["word_bits"] and lv["r_cost"] is not None:
             energies[f"{lv['name']}_read_pj_per_bit"] = lv["r_cost"] / lv["word_bits"]
         if lv["word_bits"] and lv["w_cost"] is not None:
             energies[f"{lv['name']}_write_pj_per_bit"] = lv["w_cost"] / lv["word_bits"]
-    energies = {k: v for k, v in energies.items() if v is not None}
-    desc = (f"imported from ZigZag {p.name}: {rows}x{cols} MACs, buffers from "
-            f"{', '.join(lv['name'] for lv in onchip)}, off-chip {offchip['name']}. "
-            + " ".join(n + "." for n in notes)
-            + (f" Not in the ZigZag file, defaulted: {', '.join(defaulted)}." if defaulted else "")
-            + (" Per-access energies of the file, not used by mac_array (it prices actions from"
-               f" its technology table): {_fmt(energies)}." if energies else ""))
-    return dict(name=str(data.get("name", p.stem)), family="mac_array", description=desc,
-                source=f"ZigZag hardware YAML {p}", params=params, energies_pj=energies)
+    return {k: v for k, v in energies.items() if v is not None}
 
 
 def _fmt(e: dict) -> str:

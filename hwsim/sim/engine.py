@@ -218,156 +218,190 @@ def _run(prog: TileProgram, trace: bool, edge: int) -> SimResult:
 
 def _unit(env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge) -> dict:
     """Start unit ``u``'s processes; returns the dict they fill with its statistics."""
-    its = items(steps, edge)
-    nops = len(prog.operands)
-    caps = prog.buffer_bytes
-    bufs = [simpy.Container(env, capacity=c if math.isfinite(c) else float("inf"))
-            for c in caps]
-    # ping-pong buffering: at most two tiles of an operand on chip (the one in use and the
-    # next), fewer when two do not fit the capacity
-    slots = [simpy.Container(env, capacity=2) for _ in range(nops)]
-    held: list[list[float]] = [[] for _ in range(nops)]   # FIFO of reserved tile sizes
-    first_in = [env.event() for _ in its]
-    started = [env.event() for _ in its]      # item k's first tile began computing
-    all_in = [env.event() for _ in its]
-    loadq = [simpy.Store(env) for _ in range(nops)]
-    storeq = simpy.Store(env)
-    parts = [[0, 0] for _ in its]   # per item: operand loads outstanding (first tile, all)
-    st = {"first": None, "last": None, "busy": 0.0, "idle": 0.0, "events": 0, "last_load": 0.0}
-    tag = f"unit{u} " if len(prog.streams) > 1 else ""
+    return _Unit(env, ch, prog, u, steps, spans, edge).start()
 
-    def overlaps(s) -> bool:
-        return all(s.new[i] <= 0 or 2 * s.new[i] <= caps[i] for i in range(nops))
 
-    for k, (s, n) in enumerate(its):
-        m = sum(1 for i in range(nops) if s.load[i] > 0)
-        parts[k] = [m, m]
-        if not m:
-            first_in[k].succeed()
-            all_in[k].succeed()
+class _Unit:
+    """One compute unit's processes (requesters, load DMAs, compute, store DMA; module
+    docstring) and the buffers, queues and events through which they hand tiles on."""
 
-    def requester(i):
+    def __init__(self, env, ch: Channel, prog: TileProgram, u: int, steps, spans, edge):
+        self.env, self.ch, self.prog, self.spans = env, ch, prog, spans
+        self.its = its = items(steps, edge)
+        self.nops = nops = len(prog.operands)
+        self.caps = prog.buffer_bytes
+        self.bufs = [simpy.Container(env, capacity=c if math.isfinite(c) else float("inf"))
+                     for c in self.caps]
+        # ping-pong buffering: at most two tiles of an operand on chip (the one in use and the
+        # next), fewer when two do not fit the capacity
+        self.slots = [simpy.Container(env, capacity=2) for _ in range(nops)]
+        self.held: list[list[float]] = [[] for _ in range(nops)]   # FIFO of reserved tile sizes
+        self.first_in = [env.event() for _ in its]
+        self.started = [env.event() for _ in its]      # item k's first tile began computing
+        self.all_in = [env.event() for _ in its]
+        self.loadq = [simpy.Store(env) for _ in range(nops)]
+        self.storeq = simpy.Store(env)
+        self.parts = [[0, 0] for _ in its]   # per item: operand loads outstanding (first tile, all)
+        self.st = {"first": None, "last": None, "busy": 0.0, "idle": 0.0, "events": 0,
+                   "last_load": 0.0}
+        self.tag = f"unit{u} " if len(prog.streams) > 1 else ""
+        for k, (s, n) in enumerate(its):
+            m = sum(1 for i in range(nops) if s.load[i] > 0)
+            self.parts[k] = [m, m]
+            if not m:
+                self.first_in[k].succeed()
+                self.all_in[k].succeed()
+
+    def start(self) -> dict:
+        # process start order fixes the order of simultaneous events: keep it
+        for p in (self.compute, self.store_dma):
+            self.env.process(p())
+        for i in range(self.nops):
+            self.env.process(self.requester(i))
+            self.env.process(self.load_dma(i))
+        return self.st
+
+    def overlaps(self, s) -> bool:
+        """Whether two tiles of every operand ``s`` brings in fit (double buffering)."""
+        return all(s.new[i] <= 0 or 2 * s.new[i] <= self.caps[i] for i in range(self.nops))
+
+    def _span(self, track: str, label: str, t0: float) -> None:
+        if self.spans is not None:
+            self.spans.append((f"{self.tag}{track}", label, t0, self.env.now))
+
+    # ------------------------------------------------------------------ loads
+
+    def requester(self, i):
         """Operand ``i``'s requests in program order: reserve a new tile's space (waiting for
         it), then queue its load. Operands run ahead independently (one tile ahead each)."""
-        for k, (s, n) in enumerate(its):
+        for k, (s, n) in enumerate(self.its):
             if s.new[i] > 0:
-                yield slots[i].put(1)
-                yield bufs[i].put(s.new[i])
-                held[i].append(s.new[i])
-                st["events"] += 1
+                yield self.slots[i].put(1)
+                yield self.bufs[i].put(s.new[i])
+                self.held[i].append(s.new[i])
+                self.st["events"] += 1
             if s.load[i] > 0:
-                yield loadq[i].put((k, env.now))
-        yield loadq[i].put(None)
+                yield self.loadq[i].put((k, self.env.now))
+        yield self.loadq[i].put(None)
 
-    def part_done(k, which, t0, n):
-        parts[k][which] -= 1
-        if parts[k][which] == 0:
-            (first_in if which == 0 else all_in)[k].succeed()
+    def part_done(self, k, which, t0, n):
+        """One operand's load of item ``k`` is in (``which``: 0 its first tile, 1 all tiles)."""
+        self.parts[k][which] -= 1
+        if self.parts[k][which] == 0:
+            (self.first_in if which == 0 else self.all_in)[k].succeed()
             if which == 1:
-                st["events"] += 1
-                st["last_load"] = max(st["last_load"], env.now)
-                if spans is not None:
-                    spans.append((f"{tag}load DMA", f"load x{n}", t0, env.now))
+                self.st["events"] += 1
+                self.st["last_load"] = max(self.st["last_load"], self.env.now)
+                self._span("load DMA", f"load x{n}", t0)
 
-    def load_dma(i):
+    def load_dma(self, i):
         """DMA queue of operand ``i``: its buffer fills in program order; the buffers of
         different operands fill concurrently (their transfers share the channel)."""
         while True:
-            job = yield loadq[i].get()
+            job = yield self.loadq[i].get()
             if job is None:
                 return
-            k, t_req = job
-            s, n = its[k]
-            nbytes = s.load[i]
-            wait = t_req + prog.mem_latency_s - env.now
-            if wait > 0:
-                yield env.timeout(wait)
-            t0 = env.now
-            st["events"] += 1
-            if n > 1 and overlaps(s):
-                yield ch.transfer(nbytes)
-                part_done(k, 0, t0, n)
-                # the rest streams through the double buffer once the run computes, no faster
-                # than compute eats it (a prefetch further ahead would need more buffer)
-                if not started[k].triggered:
-                    yield started[k]
-                cap = nbytes / s.compute_s if s.compute_s > 0 else math.inf
-                yield ch.transfer((n - 1) * nbytes, cap)
-            else:
-                yield ch.transfer(n * nbytes)
-                part_done(k, 0, t0, n)
-            part_done(k, 1, t0, n)
+            yield from self._load(i, *job)
 
-    def stream_store(nbytes, rate, delay):
-        """Stores of a coarse run's tiles as they finish: one tile's worth per tile compute."""
-        yield env.timeout(delay)
-        t0 = env.now
-        yield ch.transfer(nbytes, rate)
-        if spans is not None:
-            spans.append((f"{tag}store DMA", "store (streamed)", t0, env.now))
+    def _load(self, i, k, t_req):
+        s, n = self.its[k]
+        nbytes = s.load[i]
+        wait = t_req + self.prog.mem_latency_s - self.env.now
+        if wait > 0:
+            yield self.env.timeout(wait)
+        t0 = self.env.now
+        self.st["events"] += 1
+        if n > 1 and self.overlaps(s):
+            yield self.ch.transfer(nbytes)
+            self.part_done(k, 0, t0, n)
+            # the rest streams through the double buffer once the run computes, no faster
+            # than compute eats it (a prefetch further ahead would need more buffer)
+            if not self.started[k].triggered:
+                yield self.started[k]
+            cap = nbytes / s.compute_s if s.compute_s > 0 else math.inf
+            yield self.ch.transfer((n - 1) * nbytes, cap)
+        else:
+            yield self.ch.transfer(n * nbytes)
+            self.part_done(k, 0, t0, n)
+        self.part_done(k, 1, t0, n)
 
-    def compute():
+    # ------------------------------------------------------------------ compute
+
+    def compute(self):
+        st, env = self.st, self.env
         prev = None
-        for k, (s, n) in enumerate(its):
-            yield first_in[k]
+        for k, (s, n) in enumerate(self.its):
+            yield self.first_in[k]
             t0 = env.now
-            started[k].succeed()
+            self.started[k].succeed()
             if prev is not None:
                 st["idle"] += t0 - prev
             if st["first"] is None:
                 st["first"] = t0
             streamed = None
-            if n > 1 and s.store_bytes > 0 and overlaps(s) and s.compute_s > 0:
-                streamed = env.process(stream_store((n - 1) * s.store_bytes,
-                                                    s.store_bytes / s.compute_s, s.compute_s))
-            yield env.timeout(n * s.compute_s)
-            if not all_in[k].triggered:
-                t_wait = env.now
-                yield all_in[k]
-                st["idle"] += env.now - t_wait   # the coarse run outran its data
-                yield env.timeout(s.compute_s)
-                st["idle"] += s.compute_s         # that last tile's compute is counted in busy
+            if n > 1 and s.store_bytes > 0 and self.overlaps(s) and s.compute_s > 0:
+                streamed = env.process(self.stream_store((n - 1) * s.store_bytes,
+                                                         s.store_bytes / s.compute_s,
+                                                         s.compute_s))
+            yield from self._run_tiles(k, s, n)
             prev = env.now
             st["busy"] += n * s.compute_s
             st["events"] += 1
-            if spans is not None:
-                spans.append((f"{tag}{prog.unit}", f"tile x{n}", t0, prev))
-            last = s.last_use or (False,) * nops
-            for i in range(nops):
-                if i == prog.out:
-                    continue
-                if (last[i] or (n > 1 and s.new[i] > 0)) and held[i]:
-                    yield bufs[i].get(held[i].pop(0))
-                    yield slots[i].get(1)
-            n_store = 1 if streamed is not None else n
-            if prog.out is not None and (last[prog.out] or (n > 1 and s.new[prog.out] > 0)):
-                size = held[prog.out].pop(0) if held[prog.out] else 0.0
-                yield storeq.put((n_store * s.store_bytes, size, streamed))
-            elif s.store_bytes > 0:
-                yield storeq.put((n_store * s.store_bytes, 0.0, streamed))
+            self._span(self.prog.unit, f"tile x{n}", t0)
+            yield from self._retire(s, n, streamed)
         st["last"] = prev
-        yield storeq.put(None)
+        yield self.storeq.put(None)
 
-    def store_dma():
+    def _run_tiles(self, k, s, n):
+        """Item ``k``'s ``n`` tiles of compute, stretched when a coarse run outran its data."""
+        env = self.env
+        yield env.timeout(n * s.compute_s)
+        if not self.all_in[k].triggered:
+            t_wait = env.now
+            yield self.all_in[k]
+            self.st["idle"] += env.now - t_wait   # the coarse run outran its data
+            yield env.timeout(s.compute_s)
+            self.st["idle"] += s.compute_s         # that last tile's compute is counted in busy
+
+    def _retire(self, s, n, streamed):
+        """Free the input tiles used for the last time and queue the output's store."""
+        prog = self.prog
+        last = s.last_use or (False,) * self.nops
+        for i in range(self.nops):
+            if i == prog.out:
+                continue
+            if (last[i] or (n > 1 and s.new[i] > 0)) and self.held[i]:
+                yield self.bufs[i].get(self.held[i].pop(0))
+                yield self.slots[i].get(1)
+        n_store = 1 if streamed is not None else n
+        if prog.out is not None and (last[prog.out] or (n > 1 and s.new[prog.out] > 0)):
+            size = self.held[prog.out].pop(0) if self.held[prog.out] else 0.0
+            yield self.storeq.put((n_store * s.store_bytes, size, streamed))
+        elif s.store_bytes > 0:
+            yield self.storeq.put((n_store * s.store_bytes, 0.0, streamed))
+
+    # ------------------------------------------------------------------ stores
+
+    def stream_store(self, nbytes, rate, delay):
+        """Stores of a coarse run's tiles as they finish: one tile's worth per tile compute."""
+        yield self.env.timeout(delay)
+        t0 = self.env.now
+        yield self.ch.transfer(nbytes, rate)
+        self._span("store DMA", "store (streamed)", t0)
+
+    def store_dma(self):
         while True:
-            job = yield storeq.get()
+            job = yield self.storeq.get()
             if job is None:
                 return
             nbytes, size, streamed = job
-            t0 = env.now
-            yield ch.transfer(nbytes)
+            t0 = self.env.now
+            yield self.ch.transfer(nbytes)
             if streamed is not None and not streamed.triggered:
                 yield streamed           # the output tile is free once all of it is out
-            if nbytes > 0 and spans is not None:
-                spans.append((f"{tag}store DMA", "store", t0, env.now))
+            if nbytes > 0:
+                self._span("store DMA", "store", t0)
             if size > 0:
-                yield bufs[prog.out].get(size)
-                yield slots[prog.out].get(1)
-            st["events"] += 1
-
-    for p in (compute, store_dma):
-        env.process(p())
-    for i in range(nops):
-        env.process(requester(i))
-        env.process(load_dma(i))
-    return st
+                yield self.bufs[self.prog.out].get(size)
+                yield self.slots[self.prog.out].get(1)
+            self.st["events"] += 1

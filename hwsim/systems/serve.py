@@ -236,6 +236,20 @@ def serve(model, system: System | str = "h100-sxm", requests: list[Request] | No
 
     wall = time.perf_counter()
     sc = scheduler or SchedulerConfig()
+    requests, rate_per_s = _request_list(requests, rate_per_s, concurrency, n_requests,
+                                         input_len, output_len, seed)
+    if isinstance(system, str):
+        system = load_system(system, None if system in list_systems() else tp * pp)
+    pm = parallel or ParallelModel(model, system, tp=tp, pp=pp, weights=weights,
+                                   activations=activations, kv=kv)
+    total_blocks, block_bytes = _kv_pool(pm, sc, requests)
+    sim = _ServeSim(pm, sc, requests, total_blocks, concurrency)
+    sim.run()
+    return _report(sim, rate_per_s, warmup, block_bytes, wall)
+
+
+def _request_list(requests, rate_per_s, concurrency, n_requests, input_len, output_len, seed):
+    """The requests to serve and the open-loop rate (None in a closed loop)."""
     if concurrency is not None:
         check_positive_int("serve", "concurrency", concurrency)
         if requests is None:  # lengths only: arrivals follow completions
@@ -245,10 +259,12 @@ def serve(model, system: System | str = "h100-sxm", requests: list[Request] | No
         if rate_per_s is None:
             raise ConfigError("serve: give requests, rate_per_s or concurrency")
         requests = poisson_requests(n_requests, rate_per_s, input_len, output_len, seed)
-    if isinstance(system, str):
-        system = load_system(system, None if system in list_systems() else tp * pp)
-    pm = parallel or ParallelModel(model, system, tp=tp, pp=pp, weights=weights,
-                                   activations=activations, kv=kv)
+    return requests, rate_per_s
+
+
+def _kv_pool(pm: ParallelModel, sc: SchedulerConfig, requests) -> tuple[int, float]:
+    """KV blocks per device and bytes per block; fails early rather than letting the scheduler
+    stall on a pool that can never hold the longest request."""
     cap = device_memory_bytes(pm.hw)
     if cap is None:
         raise ConfigError(f"{pm.hw.name}: memory capacity unknown (no mem_capacity_bytes)")
@@ -265,131 +281,177 @@ def serve(model, system: System | str = "h100-sxm", requests: list[Request] | No
     if math.ceil(longest / B) > total_blocks:
         raise ConfigError(f"serve: a request of {longest} tokens needs "
                           f"{math.ceil(longest / B)} KV blocks; the pool has {total_blocks}")
+    return total_blocks, block_bytes
 
-    env = simpy.Environment()
-    waiting: deque[_Req] = deque()
-    running: list[_Req] = []
-    state = dict(free=total_blocks, preempt=0, iters=0, admitted=0, wake=env.event())
-    finished: list[_Req] = []
-    tl: list[tuple] = []
 
-    pending = deque(requests)
-    sent: list[Request] = []
+class _ServeSim:
+    """One serving run: an arrival process and an engine process sharing the request queues and
+    the KV block pool (module docstring: the vLLM V1 scheduling policy)."""
 
-    def submit():
-        r = pending.popleft()
-        r = Request(r.id, env.now, r.input_len, r.output_len)
-        sent.append(r)
-        waiting.append(_Req(r))
-        if not state["wake"].triggered:
-            state["wake"].succeed()
+    def __init__(self, pm: ParallelModel, sc: SchedulerConfig, requests: list[Request],
+                 total_blocks: int, concurrency: int | None):
+        self.env = simpy.Environment()
+        self.pm, self.sc, self.B = pm, sc, sc.block_tokens
+        self.requests, self.concurrency = requests, concurrency
+        self.total_blocks = self.free = total_blocks
+        self.preemptions = self.iterations = self.admitted = 0
+        self.wake = self.env.event()
+        self.waiting: deque[_Req] = deque()
+        self.running: list[_Req] = []
+        self.finished: list[_Req] = []
+        self.timeline: list[tuple] = []
+        self.pending = deque(requests)     # closed loop: not sent yet
+        self.sent: list[Request] = []      # closed loop: as sent (arrival = send time)
 
-    def arrivals():
-        if concurrency is not None:
-            for _ in range(min(concurrency, len(pending))):
-                submit()
+    def run(self) -> None:
+        self.env.process(self._arrivals())
+        self.env.process(self._engine())
+        self.env.run()
+
+    def _enqueue(self, q: _Req) -> None:
+        self.waiting.append(q)
+        if not self.wake.triggered:
+            self.wake.succeed()
+
+    def _submit(self) -> None:
+        r = self.pending.popleft()
+        r = Request(r.id, self.env.now, r.input_len, r.output_len)
+        self.sent.append(r)
+        self._enqueue(_Req(r))
+
+    def _arrivals(self):
+        if self.concurrency is not None:
+            for _ in range(min(self.concurrency, len(self.pending))):
+                self._submit()
             return
             yield  # a generator for simpy
-        for r in requests:
-            if r.arrival_s > env.now:
-                yield env.timeout(r.arrival_s - env.now)
-            waiting.append(_Req(r))
-            if not state["wake"].triggered:
-                state["wake"].succeed()
+        for r in self.requests:
+            if r.arrival_s > self.env.now:
+                yield self.env.timeout(r.arrival_s - self.env.now)
+            self._enqueue(_Req(r))
 
-    def grow(q: _Req, tokens: int) -> bool:
-        need = math.ceil(tokens / B) - q.blocks
-        if need <= state["free"]:
-            state["free"] -= max(0, need)
+    # ------------------------------------------------------------------ KV blocks
+
+    def _grow(self, q: _Req, tokens: int) -> bool:
+        need = math.ceil(tokens / self.B) - q.blocks
+        if need <= self.free:
+            self.free -= max(0, need)
             q.blocks += max(0, need)
             return True
         return False
 
-    def preempt(victim: _Req):
-        running.remove(victim)
-        state["free"] += victim.blocks
+    def _preempt(self, victim: _Req) -> None:
+        self.running.remove(victim)
+        self.free += victim.blocks
         victim.blocks, victim.done = 0, 0
         victim.target = victim.r.input_len + victim.generated  # recompute prompt + output so far
-        waiting.appendleft(victim)
-        state["preempt"] += 1
+        self.waiting.appendleft(victim)
+        self.preemptions += 1
 
-    def schedule():
-        budget = sc.max_num_batched_tokens
-        dec, chunks = [], []
-        for q in sorted(running, key=lambda x: x.order):
-            if q not in running or budget <= 0:
+    def _make_room(self, q: _Req, tokens: int) -> bool:
+        """Grow ``q`` to ``tokens``, preempting the latest admitted requests (possibly ``q``
+        itself) until it fits; whether ``q`` still runs."""
+        while not self._grow(q, tokens):
+            victim = max(self.running, key=lambda x: x.order)
+            self._preempt(victim)
+            if victim is q:
+                break
+        return q in self.running
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _schedule(self) -> tuple[list[_Req], list[tuple[_Req, int]]]:
+        """This iteration's decodes and prefill chunks (request, tokens)."""
+        dec: list[_Req] = []
+        chunks: list[tuple[_Req, int]] = []
+        budget = self._schedule_running(self.sc.max_num_batched_tokens, dec, chunks)
+        self._admit(budget, chunks)
+        return dec, chunks
+
+    def _schedule_running(self, budget: int, dec: list, chunks: list) -> int:
+        """Running requests first, oldest first; returns the token budget left."""
+        for q in sorted(self.running, key=lambda x: x.order):
+            if q not in self.running or budget <= 0:  # preempted by an older one this iteration
                 continue
             if q.done >= q.target:                    # decoding: one token, its KV slot
-                while not grow(q, q.r.input_len + q.generated + 1):
-                    victim = max(running, key=lambda x: x.order)
-                    preempt(victim)
-                    if victim is q:
-                        break
-                if q in running:
+                if self._make_room(q, q.r.input_len + q.generated + 1):
                     dec.append(q)
                     budget -= 1
             else:                                     # prefill continues
                 c = min(budget, q.target - q.done)
-                while not grow(q, q.done + c):
-                    victim = max(running, key=lambda x: x.order)
-                    preempt(victim)
-                    if victim is q:
-                        break
-                if q in running:
+                if self._make_room(q, q.done + c):
                     chunks.append((q, c))
                     budget -= c
-        while waiting and budget > 0 and len(running) < sc.max_num_seqs:
-            q = waiting[0]
+        return budget
+
+    def _admit(self, budget: int, chunks: list) -> None:
+        """Waiting requests first-come-first-served while budget, seats and KV blocks last (an
+        admission never preempts)."""
+        while self.waiting and budget > 0 and len(self.running) < self.sc.max_num_seqs:
+            q = self.waiting[0]
             c = min(budget, q.target - q.done)
-            if not grow(q, q.done + c):
+            if not self._grow(q, q.done + c):
                 break
-            waiting.popleft()
-            state["admitted"] += 1
-            q.order = state["admitted"]
-            running.append(q)
+            self.waiting.popleft()
+            self.admitted += 1
+            q.order = self.admitted
+            self.running.append(q)
             chunks.append((q, c))
             budget -= c
-        return dec, chunks
 
-    def engine():
-        while len(finished) < len(requests):
-            if not running and not waiting:
-                state["wake"] = env.event()
-                yield state["wake"]
+    # ------------------------------------------------------------------ iterations
+
+    def _attention_calls(self, dec: list[_Req], chunks: list) -> list[tuple]:
+        """(sequences, query tokens, KV length) per attention call of the iteration."""
+        attn = []
+        if dec:
+            B = self.B
+            mean_kv = sum(q.r.input_len + q.generated + 1 for q in dec) / len(dec)
+            attn.append((len(dec), 1, B * math.ceil(mean_kv / B)))
+        attn += [(1, c, q.done + c) for q, c in chunks]
+        return attn
+
+    def _engine(self):
+        while len(self.finished) < len(self.requests):
+            if not self.running and not self.waiting:
+                self.wake = self.env.event()
+                yield self.wake
                 continue
-            dec, chunks = schedule()
+            dec, chunks = self._schedule()
             if not dec and not chunks:  # nothing schedulable (cannot happen with the size check)
                 raise ConfigError("serve: scheduler stalled: no request fits the KV pool")
             tokens = len(dec) + sum(c for _, c in chunks)
             completing = [q for q, c in chunks if q.done + c >= q.target]
-            attn = []
-            if dec:
-                mean_kv = sum(q.r.input_len + q.generated + 1 for q in dec) / len(dec)
-                attn.append((len(dec), 1, B * math.ceil(mean_kv / B)))
-            attn += [(1, c, q.done + c) for q, c in chunks]
-            st = pm.step(tokens, len(dec) + len(completing), attn)
-            yield env.timeout(pm.pp * st.latency_s)
-            state["iters"] += 1
+            st = self.pm.step(tokens, len(dec) + len(completing),
+                              self._attention_calls(dec, chunks))
+            yield self.env.timeout(self.pm.pp * st.latency_s)
+            self.iterations += 1
             for q, c in chunks:
                 q.done += c
             for q in dec + completing:
-                q.generated += 1
-                if q.first_s is None:
-                    q.first_s = env.now
-                if q.generated >= q.r.output_len:
-                    q.finish_s = env.now
-                    running.remove(q)
-                    state["free"] += q.blocks
-                    q.blocks = 0
-                    finished.append(q)
-                    if concurrency is not None and pending:
-                        submit()
-            tl.append((env.now, len(running), total_blocks - state["free"], tokens))
+                self._emit_token(q)
+            self.timeline.append((self.env.now, len(self.running),
+                                  self.total_blocks - self.free, tokens))
 
-    env.process(arrivals())
-    env.process(engine())
-    env.run()
-    fin = sorted(finished, key=lambda q: q.r.id)
+    def _emit_token(self, q: _Req) -> None:
+        q.generated += 1
+        if q.first_s is None:
+            q.first_s = self.env.now
+        if q.generated >= q.r.output_len:
+            q.finish_s = self.env.now
+            self.running.remove(q)
+            self.free += q.blocks
+            q.blocks = 0
+            self.finished.append(q)
+            if self.concurrency is not None and self.pending:
+                self._submit()
+
+
+def _report(sim: _ServeSim, rate_per_s, warmup: int, block_bytes: float,
+            wall: float) -> ServeReport:
+    import time
+
+    fin = sorted(sim.finished, key=lambda q: q.r.id)
     if not 0 <= warmup < len(fin):
         raise ConfigError(f"serve: warmup = {warmup!r}: expected 0 <= warmup < {len(fin)} requests")
     fin = fin[warmup:]
@@ -397,13 +459,15 @@ def serve(model, system: System | str = "h100-sxm", requests: list[Request] | No
     tpot = np.array([(q.finish_s - q.first_s) / (q.r.output_len - 1) for q in fin
                      if q.r.output_len > 1])
     e2e = np.array([q.finish_s - q.r.arrival_s for q in fin])
-    if concurrency is not None:
-        requests = sorted(sent, key=lambda r: r.id)
+    # a closed loop's arrivals are its send times, known only now
+    requests = sorted(sim.sent, key=lambda r: r.id) if sim.concurrency is not None \
+        else sim.requests
     span = max(q.finish_s for q in fin) - min(r.arrival_s for r in requests)
+    pm = sim.pm
     return ServeReport(pm.cfg.name, pm.system.name, pm.tp * pm.pp, rate_per_s, list(requests),
-                       ttft, tpot, e2e, span, state["iters"], state["preempt"], total_blocks,
-                       np.array(tl), pm.weight_bytes, block_bytes,
-                       time.perf_counter() - wall, B)
+                       ttft, tpot, e2e, span, sim.iterations, sim.preemptions, sim.total_blocks,
+                       np.array(sim.timeline), pm.weight_bytes, block_bytes,
+                       time.perf_counter() - wall, sim.B)
 
 
 def sweep(model, system, rates: list[float], *, plot: str | Path | None = None,

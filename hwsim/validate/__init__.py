@@ -104,19 +104,23 @@ def _load_all() -> None:
         importlib.import_module(name)  # cached after the first time
 
 
-def families() -> list[str]:
+def groups() -> list[str]:
+    """The validation groups (a hardware family may have several: gpu, gpu-decode ...)."""
     _load_all()
     return sorted(_PROVIDERS)
+
+
+families = groups  # the former name (it listed validation groups, not hardware families)
 
 
 def checks(family: str | None = None, kind: str | None = None) -> list[Check]:
     """The registered checks, optionally of one family and/or one kind."""
     _load_all()
     if family is not None and family not in _PROVIDERS:
-        raise UnknownNameError("validation family", family, families())
+        raise UnknownNameError("validation group", family, groups())
     if kind is not None and kind not in KINDS:
         raise UnknownNameError("check kind", kind, list(KINDS))
-    fams = [family] if family else families()
+    fams = [family] if family else groups()
     out = [c for f in fams for c in _PROVIDERS[f]()]
     return [c for c in out if kind is None or c.kind == kind]
 

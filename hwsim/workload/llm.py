@@ -160,32 +160,64 @@ def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: in
         raise ConfigError(f"fusion = {fusion!r}: expected one of {', '.join(FUSIONS)}")
     batch = check_positive_int("workload", "batch", batch)
     context = check_positive_int("workload", "context", context)
-    q = context if phase == "prefill" else 1
-    kv_len = context if phase == "prefill" else context + 1
-    T = batch * q  # tokens through the linear layers
-    H, hd = cfg.hidden, cfg.head_dim
-    b = GraphBuilder()
-    eager = _Eager(b, (precision or Precision()).activations) if fusion == "eager" else None
-    ew = dict(flops_per_elem=1)
-
-    def norm(name, group, L):
-        if eager and cfg.norm == "rms":
-            return eager.rms(name, group, T, H, L)
-        return b.add(Norm(name=name, group=group, rows=T, cols=H, kind=cfg.norm,
-                          affine_bias=cfg.norm == "layer", **L))
-
-    b.add(Embedding(name="embed", group="embed", vocab=cfg.vocab, dim=cfg.proj_dim or H, tokens=T))
-    if cfg.learned_pos:
-        b.add(Embedding(name="pos_embed", group="embed", vocab=cfg.learned_pos, dim=H, tokens=T))
-    if cfg.proj_dim:
-        b.add(Gemm(name="project_in", group="embed", M=T, N=H, K=cfg.proj_dim))
-    resid = b.last
+    lb = _LLMBuilder(cfg, phase, batch, context, precision, fusion)
+    lb.embed()
     for i in range(cfg.layers):
-        p = f"layers.{i}."
-        L = dict(layer=i)
-        norm(p + "attn_norm", "attn.norm", L)
-        b.add(Gemm(name=p + "attn.qkv", group="attn.qkv", M=T, N=(cfg.heads + 2 * cfg.kv_heads) * hd,
-                   K=H, bias=cfg.qkv_bias, **L))
+        lb.attention(i)
+        lb.mlp(i)
+    lb.head()
+    T = lb.T
+    meta = dict(model=cfg.name, kind="llm", phase=phase, batch=batch, context=context,
+                tokens=T, new_tokens=batch if phase == "decode" else T, fusion=fusion)
+    return lb.b.build(cfg.name, meta, precision or Precision())
+
+
+class _LLMBuilder:
+    """The ops of one forward pass, appended in execution order (each chained to the previous
+    one; residual adds also to the residual stream)."""
+
+    def __init__(self, cfg: LLMConfig, phase: str, batch: int, context: int,
+                 precision: Precision | None, fusion: str):
+        self.cfg, self.phase, self.batch = cfg, phase, batch
+        self.q = context if phase == "prefill" else 1
+        self.kv_len = context if phase == "prefill" else context + 1
+        self.T = batch * self.q  # tokens through the linear layers
+        self.H, self.hd = cfg.hidden, cfg.head_dim
+        self.b = GraphBuilder()
+        self.eager = _Eager(self.b, (precision or Precision()).activations) \
+            if fusion == "eager" else None
+        self.ew = dict(flops_per_elem=1)
+        self.resid: str | None = None  # the residual stream's last op
+
+    def norm(self, name, group, L):
+        cfg = self.cfg
+        if self.eager and cfg.norm == "rms":
+            return self.eager.rms(name, group, self.T, self.H, L)
+        return self.b.add(Norm(name=name, group=group, rows=self.T, cols=self.H, kind=cfg.norm,
+                               affine_bias=cfg.norm == "layer", **L))
+
+    def _residual(self, name: str, L: dict) -> None:
+        self.resid = self.b.add(Elementwise(name=name, group="residual", fn="add", inputs=2,
+                                            numel=self.T * self.H, **self.ew, **L),
+                                deps=[self.b.last, self.resid])
+
+    def embed(self) -> None:
+        b, cfg, T, H = self.b, self.cfg, self.T, self.H
+        b.add(Embedding(name="embed", group="embed", vocab=cfg.vocab, dim=cfg.proj_dim or H,
+                        tokens=T))
+        if cfg.learned_pos:
+            b.add(Embedding(name="pos_embed", group="embed", vocab=cfg.learned_pos, dim=H,
+                            tokens=T))
+        if cfg.proj_dim:
+            b.add(Gemm(name="project_in", group="embed", M=T, N=H, K=cfg.proj_dim))
+        self.resid = b.last
+
+    def attention(self, i: int) -> None:
+        b, cfg, eager, T, H, hd = self.b, self.cfg, self.eager, self.T, self.H, self.hd
+        p, L = f"layers.{i}.", dict(layer=i)
+        self.norm(p + "attn_norm", "attn.norm", L)
+        b.add(Gemm(name=p + "attn.qkv", group="attn.qkv", M=T,
+                   N=(cfg.heads + 2 * cfg.kv_heads) * hd, K=H, bias=cfg.qkv_bias, **L))
         if cfg.norm == "rms" and eager:  # rotary embedding on q and k, unfused
             eager.rope(p + "attn.rope.q", "attn.rope", T * cfg.heads * hd, L)
             eager.rope(p + "attn.rope.k", "attn.rope", T * cfg.kv_heads * hd, L)
@@ -197,28 +229,46 @@ def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: in
                               group="attn.kv_write", fn="kv_write",
                               numel=T * (1 if t else 2) * cfg.kv_heads * hd, flops_per_elem=0,
                               **L))
-        b.add(Attention(name=p + "attn.sdpa", group="attn.sdpa", batch=batch, heads=cfg.heads,
-                        kv_heads=cfg.kv_heads, q_len=q, kv_len=kv_len, head_dim=hd, causal=True, **L))
+        b.add(Attention(name=p + "attn.sdpa", group="attn.sdpa", batch=self.batch,
+                        heads=cfg.heads, kv_heads=cfg.kv_heads, q_len=self.q,
+                        kv_len=self.kv_len, head_dim=hd, causal=True, **L))
         b.add(Gemm(name=p + "attn.o", group="attn.o", M=T, N=H, K=cfg.heads * hd,
                    bias=cfg.linear_bias, **L))
-        resid = b.add(Elementwise(name=p + "attn.residual", group="residual", fn="add", inputs=2,
-                                  numel=T * H, **ew, **L), deps=[b.last, resid])
-        norm(p + "mlp_norm", "mlp.norm", L)
-        I = cfg.intermediate
+        self._residual(p + "attn.residual", L)
+
+    def mlp(self, i: int) -> None:
+        b, cfg, T, H = self.b, self.cfg, self.T, self.H
+        p, L = f"layers.{i}.", dict(layer=i)
+        self.norm(p + "mlp_norm", "mlp.norm", L)
+        I = cfg.intermediate  # noqa: E741
         n_up = 2 * I if cfg.gated_mlp else I
         if cfg.experts:
-            E, k = cfg.experts, cfg.experts_per_token
-            act = active_experts(E, k, T)
-            groups = max(1, min(E, math.ceil(act - 1e-9)))
-            m_exp = math.ceil(T * k / groups)
-            b.add(Gemm(name=p + "moe.router", group="moe.router", M=T, N=E, K=H, **L))
-            b.add(Gemm(name=p + "mlp.up", group="mlp.up", M=m_exp, N=n_up, K=H, groups=groups,
-                       weight_groups=E, bias=cfg.linear_bias, **L))
-            act_numel, down = groups * m_exp * I, dict(M=m_exp, groups=groups, weight_groups=E)
+            act_numel, down = self._moe_up(p, n_up, L)
         else:
-            b.add(Gemm(name=p + "mlp.up", group="mlp.up", M=T, N=n_up, K=H, bias=cfg.linear_bias, **L))
+            b.add(Gemm(name=p + "mlp.up", group="mlp.up", M=T, N=n_up, K=H,
+                       bias=cfg.linear_bias, **L))
             act_numel, down = T * I, dict(M=T)
-        if eager and cfg.gated_mlp:  # F.silu(gate) * up: two kernels
+        self._activation(p, act_numel, L)
+        b.add(Gemm(name=p + "mlp.down", group="mlp.down", N=H, K=I, bias=cfg.linear_bias,
+                   **down, **L))
+        self._residual(p + "mlp.residual", L)
+
+    def _moe_up(self, p: str, n_up: int, L: dict) -> tuple[int, dict]:
+        """Router and grouped up-projection over the experts expected to receive tokens;
+        returns the activation's size and the down-projection's GEMM shape."""
+        b, cfg, T, H = self.b, self.cfg, self.T, self.H
+        E, k = cfg.experts, cfg.experts_per_token
+        act = active_experts(E, k, T)
+        groups = max(1, min(E, math.ceil(act - 1e-9)))
+        m_exp = math.ceil(T * k / groups)
+        b.add(Gemm(name=p + "moe.router", group="moe.router", M=T, N=E, K=H, **L))
+        b.add(Gemm(name=p + "mlp.up", group="mlp.up", M=m_exp, N=n_up, K=H, groups=groups,
+                   weight_groups=E, bias=cfg.linear_bias, **L))
+        return groups * m_exp * cfg.intermediate, dict(M=m_exp, groups=groups, weight_groups=E)
+
+    def _activation(self, p: str, act_numel: int, L: dict) -> None:
+        b, cfg = self.b, self.cfg
+        if self.eager and cfg.gated_mlp:  # F.silu(gate) * up: two kernels
             b.add(Elementwise(name=p + "mlp.act.silu", group="mlp.act", fn="silu", inputs=1,
                               numel=act_numel, flops_per_elem=4, **L))
             b.add(Elementwise(name=p + "mlp.act.mul", group="mlp.act", fn="mul", inputs=2,
@@ -228,15 +278,13 @@ def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: in
                               fn="silu_mul" if cfg.gated_mlp else "act",
                               inputs=2 if cfg.gated_mlp else 1, numel=act_numel, flops_per_elem=5,
                               **L))
-        b.add(Gemm(name=p + "mlp.down", group="mlp.down", N=H, K=I, bias=cfg.linear_bias, **down, **L))
-        resid = b.add(Elementwise(name=p + "mlp.residual", group="residual", fn="add", inputs=2,
-                                  numel=T * H, **ew, **L), deps=[b.last, resid])
-    norm("final_norm", "final_norm", {})
-    m_logits = batch if phase == "prefill" else T
-    if cfg.proj_dim:
-        b.add(Gemm(name="project_out", group="lm_head", M=m_logits, N=cfg.proj_dim, K=H))
-    b.add(Gemm(name="lm_head", group="lm_head", M=m_logits, N=cfg.vocab, K=cfg.proj_dim or H,
-               tied=cfg.tie_embeddings))
-    meta = dict(model=cfg.name, kind="llm", phase=phase, batch=batch, context=context,
-                tokens=T, new_tokens=batch if phase == "decode" else T, fusion=fusion)
-    return b.build(cfg.name, meta, precision or Precision())
+
+    def head(self) -> None:
+        b, cfg, H = self.b, self.cfg, self.H
+        self.norm("final_norm", "final_norm", {})
+        # prefill: logits for the last position of each sequence only, as serving engines do
+        m_logits = self.batch if self.phase == "prefill" else self.T
+        if cfg.proj_dim:
+            b.add(Gemm(name="project_out", group="lm_head", M=m_logits, N=cfg.proj_dim, K=H))
+        b.add(Gemm(name="lm_head", group="lm_head", M=m_logits, N=cfg.vocab, K=cfg.proj_dim or H,
+                   tied=cfg.tie_embeddings))

@@ -71,12 +71,27 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     p = Path(name_or_path)
     imported = p.suffix in (".onnx", ".json", ".gguf", ".safetensors") or p.is_dir()
     spec, src = ({}, p) if imported else workload_spec(name_or_path)
+    prec = _precision(spec, src, precision, weights, activations, kv)
+    if imported:
+        return _load_imported(p, phase, batch, context, prec, fusion, dims)
+    return _build_preset(spec, src, phase, batch, context, prec, fusion, image_size)
+
+
+def _precision(spec: dict, src: Path, precision: Precision | None, weights, activations,
+               kv) -> Precision:
+    """``precision``, else the formats given, else the preset's ``default_precision``, else
+    fp16 (the preset's mapping is checked even when unused, so a bad file never loads)."""
     default = spec.get("default_precision") or {}
     if not isinstance(default, dict):
         raise ConfigError(f"{src}: field 'default_precision' must be a mapping of roles to formats")
-    prec = precision or Precision(weights or default.get("weights", "fp16"),
+    return precision or Precision(weights or default.get("weights", "fp16"),
                                   activations or default.get("activations", "fp16"),
                                   kv or default.get("kv"))
+
+
+def _load_imported(p: Path, phase: str, batch: int, context: int, prec: Precision,
+                   fusion: str, dims: dict | None) -> Workload:
+    """An ONNX file, an HF config.json / safetensors checkpoint (file or folder) or a GGUF."""
     if p.suffix == ".onnx":
         from .onnx_import import load_onnx
         return load_onnx(p, precision=prec, dims=dims)
@@ -84,9 +99,13 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
         from ..importers.hf import load_hf  # config.json + quantization_config + headers
         return load_hf(p.parent if p.suffix == ".safetensors" else p, phase, batch, context,
                        prec, fusion)
-    if p.suffix == ".gguf":
-        from ..importers.gguf import load_gguf
-        return load_gguf(p, phase, batch, context, prec, fusion)
+    from ..importers.gguf import load_gguf
+    return load_gguf(p, phase, batch, context, prec, fusion)
+
+
+def _build_preset(spec: dict, src: Path, phase: str, batch: int, context: int,
+                  prec: Precision, fusion: str, image_size: int | None) -> Workload:
+    """A workload YAML's ``kind`` built from its ``config``; builder errors name the file."""
     kind = spec.get("kind")
     if kind not in KINDS:
         raise ConfigError(f"{src}: field 'kind' = {kind!r}: expected one of {', '.join(KINDS)}")
@@ -101,25 +120,30 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
         if fusion != "fused":  # vision graphs already list conv, norm, activation, add apart
             raise ConfigError(f"fusion = {fusion!r}: only LLM workloads have a fusion setting; "
                               f"{name} ({kind}) is always built as its framework's eager graph")
-        vision = dict(batch=batch, precision=prec)
-        if image_size is not None:
-            vision["image_size"] = image_size
-        if kind == "resnet":
-            return build_resnet(**{**_only(cfg, src, ("depth", "num_classes", "image_size")),
-                                   **vision})
-        if kind == "resnet8":
-            return build_resnet8(**{**_only(cfg, src, ("num_classes", "image_size")), **vision})
-        if kind == "ds-cnn":
-            vision.pop("image_size", None)
-            return build_dscnn(**{**_only(cfg, src, ("filters", "blocks", "num_classes")), **vision})
-        if kind == "mobilenetv2":
-            return build_mobilenetv2(**{**_only(cfg, src, ("num_classes", "image_size")), **vision})
-        return build_vit(**{**_only(cfg, src, ("patch", "hidden", "layers", "heads", "mlp",
-                                               "num_classes", "image_size")), **vision}, name=name)
+        return _build_vision(kind, cfg, src, name, batch, prec, image_size)
     except HwsimError as e:
         if str(src) in str(e):
             raise
         raise type(e)(f"{src}: {e}") from None
+
+
+def _build_vision(kind: str, cfg: dict, src: Path, name: str, batch: int, prec: Precision,
+                  image_size: int | None) -> Workload:
+    vision = dict(batch=batch, precision=prec)
+    if image_size is not None:
+        vision["image_size"] = image_size
+    if kind == "resnet":
+        return build_resnet(**{**_only(cfg, src, ("depth", "num_classes", "image_size")),
+                               **vision})
+    if kind == "resnet8":
+        return build_resnet8(**{**_only(cfg, src, ("num_classes", "image_size")), **vision})
+    if kind == "ds-cnn":
+        vision.pop("image_size", None)
+        return build_dscnn(**{**_only(cfg, src, ("filters", "blocks", "num_classes")), **vision})
+    if kind == "mobilenetv2":
+        return build_mobilenetv2(**{**_only(cfg, src, ("num_classes", "image_size")), **vision})
+    return build_vit(**{**_only(cfg, src, ("patch", "hidden", "layers", "heads", "mlp",
+                                           "num_classes", "image_size")), **vision}, name=name)
 
 
 def _only(cfg: dict, src: Path, allowed: tuple[str, ...]) -> dict:
