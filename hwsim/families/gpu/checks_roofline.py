@@ -25,7 +25,7 @@ def _roofline_checks() -> list[Check]:
             out.append(Check("gpu-roofline", f"{name}.{path}_peak", f"{name} dense {path} peak",
                              f"datasheet via arch/{src.name} ({spec.get('source', '')})",
                              float(tflops), "TFLOP/s",
-                             (lambda hw=hw, p=path: hw.peak_ops_per_s(p) / 1e12),
+                             (lambda hw=hw, p=path: hw.path_peak_ops_per_s(p) / 1e12),
                              max(0.005, 10 ** (math.floor(math.log10(tflops)) - 2) / tflops),
                              kind="consistency",
                              fitted_on=f"arch/{src.name}: clock and per-SM rates set from these "

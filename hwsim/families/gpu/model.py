@@ -24,7 +24,11 @@ Each op is one kernel whose time is
   elements run at ``int8_fp8_k64_efficiency``. The fp32 SIMT path has no such penalty (its kernels
   use ordinary loads; measured: fp32 4095^3 runs at the same rate as 4096^3).
 
-Energy = idle_power_w x t + dynamic energy (the same terms as the power roof).
+Energy = idle_power_w x t + dynamic energy (the same terms as the power roof). In
+:class:`~hwsim.contract.EnergyParts`: the idle term is ``static_j``, the datapath energy
+(``energy_pj_per_op`` x ops) ``compute_j``, the per-byte term ``offchip_j``; ``onchip_j`` is 0 (no
+separate L2 / shared-memory energy is modelled: the per-byte energy, fitted on a copy kernel,
+holds the on-chip work of moving each byte).
 
 Attention: FlashAttention-style prefill as a compute kernel over causal-trimmed query x key blocks
 (its CTAs are query blocks; the longest one bounds small grids), decode as a KV-cache read with
@@ -42,6 +46,7 @@ The free parameters are fitted by :mod:`hwsim.families.gpu.fit` to measurements 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pydantic import Field
@@ -49,7 +54,8 @@ from pydantic import Field
 from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...workload.ops import Attention, Conv2d, Embedding, Gemm, Op
-from ...contract import LegacyDetail, Cost, pick_compute_path
+from ...contract import (Bound, Cost, CostDetail, EnergyParts, HardwareSummary, TimeParts,
+                         pick_compute_path)
 from .roofline import GPUParams, RooflineGPU
 
 # CTA tiles (BM, BN): CUTLASS/cuBLAS Hopper tiles, plus narrow ones for skinny GEMMs (cuBLAS
@@ -112,6 +118,16 @@ class GPUModelParams(GPUParams):
     fit_source: str = Field(default="", description="data set and subset the values were fitted on")
 
 
+@dataclass(frozen=True)
+class GPUCostDetail(CostDetail):
+    """The GPU model's own terms of one kernel (seconds). ``TimeParts.compute_s`` is
+    ``max(tiles_s, power_s)``; ``overhead_s`` holds the kernel's fixed time plus ``host_wait_s``."""
+
+    tiles_s: float      # CTA tiles in waves over the SMs at the fitted tensor/SIMT rate
+    power_s: float      # power roof: datapath energy / (power budget - idle power)
+    host_wait_s: float = 0.0  # launch="stream": GPU idle waiting for the host to issue the kernel
+
+
 def _align_bytes(n_elems: int, elt: float) -> int:
     """Largest power of two (<= 16) dividing the byte length of a contiguous row."""
     b = n_elems * elt
@@ -159,6 +175,16 @@ class GPU(RooflineGPU):
     family = "gpu"
     Params = GPUModelParams
 
+    def summary(self) -> HardwareSummary:
+        """As the roofline's, with the fitted idle power. ``clock_hz`` stays the datasheet clock of
+        the peaks; the model's tiles run at ``max_clock_hz`` (the unthrottled SM clock)."""
+        return replace(super().summary(), idle_power_w=self.params.idle_power_w)
+
+    @property
+    def order_dependent(self) -> bool:
+        """launch="stream" with a host cost: a kernel's wait depends on the ones before it."""
+        return self.params.launch == "stream" and self.params.host_launch_s > 0
+
     def tile_programs(self, op: Op, cost: Cost, mem_latency_s: float = 0.0):
         """The simulator's tile programs for ``op`` (:mod:`.sim`), None where it has none."""
         from .sim import programs  # simpy-side code, imported only when simulating
@@ -184,52 +210,63 @@ class GPU(RooflineGPU):
         return e[path] * 1e-12
 
     def _finish(self, t_core: float, t_mem: float, ops: float, nbytes: float, path: str,
-                extra_overhead: float = 0.0, peak_ops: float | None = None,
-                base_overhead: float | None = None) -> Cost:
+                extra_overhead: float = 0.0, base_overhead: float | None = None) -> Cost:
+        """One kernel's Cost from its tile time, memory time, ops and bytes on ``path``: the power
+        roof, the fixed time (``base_overhead``, default ``kernel_overhead_s``, plus
+        ``extra_overhead``) and the energy parts (module docstring)."""
         p = self.params
         k_over = p.kernel_overhead_s if base_overhead is None else base_overhead
         e_ops = self._e_op(path) * ops
-        e_dyn = e_ops + p.hbm_energy_pj_per_byte * 1e-12 * nbytes
+        e_hbm = p.hbm_energy_pj_per_byte * 1e-12 * nbytes
         # only datapath energy counts against the power budget: the per-byte energy is fitted on a
         # copy kernel and already holds the SM work of moving data, which GEMMs overlap
         t_pow = e_ops / max(p.power_budget_ratio * p.tdp_w - p.idle_power_w, 1e-9)
         t_body = max(t_core, t_mem, t_pow)
         t = t_body + k_over + extra_overhead
-        bound = ("compute" if t_core >= max(t_mem, t_pow) else
-                 "memory" if t_mem >= t_pow else "power")
+        bound = (Bound.COMPUTE if t_core >= max(t_mem, t_pow) else
+                 Bound.MEMORY if t_mem >= t_pow else Bound.POWER)
         if t_body < k_over + extra_overhead:
-            bound = "overhead"
-        peak = peak_ops if peak_ops is not None else self.peak_ops_per_s(path)
-        return Cost(latency_s=t, energy_j=p.idle_power_w * t + e_dyn, bound=bound,
+            bound = Bound.OVERHEAD
+        peak = self.path_peak_ops_per_s(path)
+        # total_j is the former idle * t + (e_ops + e_hbm) bit for bit (float addition commutes)
+        energy = EnergyParts(compute_j=e_ops, offchip_j=e_hbm, static_j=p.idle_power_w * t)
+        return Cost(latency_s=t, energy_j=energy.total_j, bound=bound,
                     utilization=ops / t / peak if t > 0 and peak else 0.0, compute_path=path,
-                    detail=LegacyDetail({"tiles_s": t_core, "memory_s": t_mem, "power_s": t_pow,
-                               "overhead_s": k_over + extra_overhead,
-                               "dynamic_j": e_dyn}))
+                    time=TimeParts(compute_s=max(t_core, t_pow), memory_s=t_mem,
+                                   overhead_s=k_over + extra_overhead),
+                    energy=energy, detail=GPUCostDetail(tiles_s=t_core, power_s=t_pow))
 
     def sequence(self, costs: list[Cost]) -> list[Cost]:
         """``launch="stream"``: the host issues one kernel every ``host_launch_s`` into an
         in-order queue while the GPU runs what it has, so a kernel starts at the later of the
         previous kernel's end and its own launch; the GPU's wait is added to the op that waits
-        (breakdown ``host_wait_s``, bound ``host`` where the wait dominates). ``graph``: as is."""
+        (``detail.host_wait_s`` and ``time.overhead_s``, idle power over it in
+        ``energy.static_j``, bound ``host`` where the wait dominates). ``graph``: as is."""
         p = self.params
-        if p.launch != "stream" or not p.host_launch_s:
+        if not self.order_dependent:
             return costs
-        from dataclasses import replace
         host = gpu = 0.0
         out = []
         for c in costs:
             host += p.host_launch_s
             wait = max(0.0, host - gpu)
             gpu = max(gpu, host) + c.latency_s
-            if wait <= 0:
-                out.append(c)
-                continue
-            t = c.latency_s + wait
-            out.append(replace(c, latency_s=t, energy_j=c.energy_j + p.idle_power_w * wait,
-                               bound="host" if wait > c.latency_s else c.bound,
-                               utilization=c.utilization * c.latency_s / t,
-                               detail=LegacyDetail({**c.breakdown, "host_wait_s": wait})))
+            out.append(self._with_host_wait(c, wait) if wait > 0 else c)
         return out
+
+    def _with_host_wait(self, c: Cost, wait: float) -> Cost:
+        """``c`` preceded by ``wait`` seconds of an idle GPU waiting for its launch."""
+        t = c.latency_s + wait
+        e_wait = self.params.idle_power_w * wait
+        energy = None if c.energy is None else replace(c.energy,
+                                                         static_j=c.energy.static_j + e_wait)
+        detail = (replace(c.detail, host_wait_s=c.detail.host_wait_s + wait)
+                  if isinstance(c.detail, GPUCostDetail) else c.detail)
+        return replace(c, latency_s=t, energy_j=c.energy_j + e_wait,
+                       bound=Bound.HOST if wait > c.latency_s else c.bound,
+                       utilization=c.utilization * c.latency_s / t,
+                       time=replace(c.time, overhead_s=c.time.overhead_s + wait),
+                       energy=energy, detail=detail)
 
     def gemm_time(self, M: int, N: int, K: int, path: str, groups: int = 1,
                   align: int = 16) -> tuple[float, tuple]:
@@ -407,7 +444,7 @@ class GPU(RooflineGPU):
         t_core = self._simt_s(op.flops)
         eff = p.mem_efficiency * (p.reduction_bw_efficiency if reduction else 1.0)
         t_mem = nbytes / (p.mem_bandwidth_Bps * eff)
-        return self._finish(t_core, t_mem, 0, nbytes, "fp32", peak_ops=self.peak_ops_per_s("fp32"),
+        return self._finish(t_core, t_mem, 0, nbytes, "fp32",
                             base_overhead=p.reduction_overhead_s if reduction
                             else p.memkernel_overhead_s)
 

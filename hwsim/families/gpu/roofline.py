@@ -1,9 +1,11 @@
 """Datasheet roofline of a GPU: each op takes max(compute time at the datapath's peak, bytes of its
 operands at peak memory bandwidth). No tiling, overheads or clock throttling — the bound that the
-detailed model (``gpu.py``) is compared against.
+detailed model (``model.py``) is compared against.
 
 Energy is ``tdp_w × latency_s``: board power at its limit for the whole op, an upper bound until a
-fitted energy model replaces it. Every number comes from the arch YAML, which cites its sources.
+fitted energy model replaces it. It has no idle/dynamic or per-level split, so the whole of it is
+reported as ``EnergyParts.compute_j``. Every number comes from the arch YAML, which cites its
+sources.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from pydantic import Field, model_validator
 
 from ...errors import UnsupportedError
 from ...workload.ops import Attention, Conv2d, Gemm, Op
-from ...contract import LegacyDetail, AcceleratorBase, Cost, Params, pick_compute_path
+from ...contract import (AcceleratorBase, Cost, EnergyParts, HardwareSummary, Params,
+                         pick_compute_path, roofline_cost)
 
 PATHS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "fp6", "fp4", "int8", "int4", "int1")
 
@@ -57,22 +60,38 @@ class RooflineGPU(AcceleratorBase):
                                    f"{', '.join(sorted(rates))}")
         return rates[path]
 
-    def peak_ops_per_s(self, path: str) -> float:
+    def path_peak_ops_per_s(self, path: str) -> float:
+        """Datasheet peak (ops/s, 2 per MAC) of one datapath (``fp16``, ``int8``, ``fp32`` = SIMT,
+        ...) at its quoted clock; UnsupportedError where the GPU lacks it."""
         p = self.params
         return p.sms * self.ops_per_clk_per_sm(path) * p.path_clock_hz.get(path, p.clock_hz)
+
+    def peak_ops_per_s(self, activations: str, weights: str) -> float:
+        """Peak of the datapath a GEMM with these operand formats runs on
+        (:func:`~hwsim.contract.pick_compute_path`), in ops/s (2 per MAC)."""
+        path = pick_compute_path(self.name, activations, weights, self.params.ops_per_clk_per_sm)
+        return self.path_peak_ops_per_s(path)
 
     def supported_paths(self) -> list[str]:
         return sorted(self.params.ops_per_clk_per_sm)
 
+    def summary(self) -> HardwareSummary:
+        """``clock_hz`` is the clock the datasheet peaks are quoted at; the roofline has no idle
+        power term (0)."""
+        p = self.params
+        return HardwareSummary(name=self.name, family=self.family, clock_hz=p.clock_hz,
+                               mem_bandwidth_Bps=p.mem_bandwidth_Bps,
+                               mem_capacity_bytes=p.mem_capacity_bytes, idle_power_w=0.0)
+
     def _roof(self, flops: float, nbytes: float, path: str) -> Cost:
-        peak = self.peak_ops_per_s(path)
+        peak = self.path_peak_ops_per_s(path)
         t_c = flops / peak
         t_m = nbytes / self.params.mem_bandwidth_Bps
         t = max(t_c, t_m)
-        bound = "compute" if t_c >= t_m else "memory"
-        return Cost(latency_s=t, energy_j=self.params.tdp_w * t, bound=bound,
-                    utilization=(flops / t / peak) if t > 0 else 0.0, compute_path=path,
-                    detail=LegacyDetail({"compute_s": t_c, "memory_s": t_m}))
+        # board power at its limit over the op: not split by role (module docstring)
+        return roofline_cost(compute_s=t_c, memory_s=t_m,
+                             energy=EnergyParts(compute_j=self.params.tdp_w * t),
+                             utilization=(flops / t / peak) if t > 0 else 0.0, compute_path=path)
 
     def _gemm_path(self, op: Op) -> str:
         return pick_compute_path(f"{self.name}: {op.name or op.type}", op.activations, op.weights,
