@@ -258,7 +258,7 @@ def compute_roofs(hw, ops=(), paths=()) -> dict[str, float]:
         if hasattr(hw, "supported_paths"):
             for p in sorted(set(paths) or hw.supported_paths()):
                 if p in hw.supported_paths():
-                    roofs[p] = hw.peak_ops_per_s(p)
+                    roofs[p] = hw.path_peak_ops_per_s(p)
             return roofs
         params = inspect.signature(fn).parameters
         if "weight_bits" in params:
