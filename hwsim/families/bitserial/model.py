@@ -48,7 +48,7 @@ applies 1.5x). ``pe_breakdown()`` gives both, so they can be compared.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import ClassVar, Literal
 
@@ -174,8 +174,8 @@ class BitSerialCostDetail(CostDetail):
     sram_write_j: float    # buffer writes of everything loaded from DRAM and of outputs (J)
 
     def __add__(self, other: "BitSerialCostDetail") -> "BitSerialCostDetail":
-        return BitSerialCostDetail(**{k: getattr(self, k) + getattr(other, k)
-                                      for k in self.__dataclass_fields__})
+        return BitSerialCostDetail(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                                      for f in fields(self)})
 
 
 def refetches(w_bytes: float, i_bytes: float, w_buf: float, i_buf: float,
