@@ -5,8 +5,8 @@
 MixPE (github.com/yuzhang712/mixpe_simulator): time and energy of W4A8 / ANT / Bit Fusion / INT8 /
 W4A16 normalized to its FP16 array on ViT, ViT-Huge, OPT-6.7B and Llama2-13B (batch 64). Bit Fusion
 (github.com/hsharma35/bitfusion): compute cycles and time per image of its eight benchmarks
-(batch 16), against its sweep CSV and notebook. All from hwsim.families.bitserial.checks, which runs the
-model on the artifacts' own layer lists. Writes ``mixpe.csv``, ``bitfusion.csv`` and
+(batch 16), against its sweep CSV and notebook. All from hwsim.families.bitserial.checks_layers,
+which runs the model on the artifacts' own layer lists. Writes ``mixpe.csv``, ``bitfusion.csv`` and
 ``mixpe_bitfusion.png``. Runs in seconds.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim.families.bitserial import checks as B
+from hwsim.families.bitserial import checks_layers as B
 from hwsim.plot import save
 
 OUT = Path(__file__).resolve().parent / "results" / "bitserial_mixpe_bitfusion"

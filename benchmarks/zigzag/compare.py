@@ -47,7 +47,7 @@ def hwsim_run(label: str, repeat: int = 5) -> dict:
         times.append(time.perf_counter() - t0)
     gemms = [r for r in rep.rows if r.op.type in ("Gemm", "Conv2d")]
     return {"tool": "hwsim", "workload": label, "run_s": sorted(times)[len(times) // 2],
-            "cycles": sum(r.cost.latency_s for r in gemms) * hw.params.frequency_hz,
+            "cycles": sum(r.cost.latency_s for r in gemms) * hw.params.clock_hz,
             "energy_j": sum(r.cost.energy_j for r in gemms)}
 
 

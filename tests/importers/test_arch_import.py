@@ -68,7 +68,7 @@ def test_zigzag_tpu_like_matches_the_hand_written_mirror(tmp_path):
 def test_zigzag_load_arch_and_cost(tmp_path):
     p = _write(tmp_path, TPU_LIKE)
     hw = hwsim.load_arch(p, frequency_hz=2e9)
-    assert hw.family == "mac_array" and hw.params.rows == 32 and hw.params.frequency_hz == 2e9
+    assert hw.family == "mac_array" and hw.params.rows == 32 and hw.params.clock_hz == 2e9
     assert hw.params.mem_bandwidth_Bps == 64 * 2e9 / 8
     c = hw.cost(Gemm(M=512, N=512, K=512, weights="int8", activations="int8"))
     assert c.latency_s > 0 and c.energy_j > 0

@@ -138,4 +138,4 @@ def test_bitserial_program_replays_channel_wise_conv_lowering():
     from hwsim.sim import simulate_op
     s, _ = simulate_op(hw, op, c)
     assert s.breakdown["sim_generic"] == 0.0
-    assert s.latency_s >= c.breakdown["compute_cycles"] / hw.params.frequency_hz
+    assert s.latency_s >= c.breakdown["compute_cycles"] / hw.params.clock_hz

@@ -11,6 +11,6 @@ FAMILY = Family(
     name="bitserial",
     description="Bit-serial and mixed-precision PE arrays (BitMoD, Stripes, Loom, Bit Fusion, MixPE)",
     models={"default": BitSerialArray},
-    check_modules=('checks',),
+    check_modules=('checks', 'checks_layers'),
     fit="",
 )

@@ -48,9 +48,9 @@ applies 1.5x). ``pe_breakdown()`` gives both, so they can be compared.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -58,13 +58,16 @@ from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...tech import load as load_tech
 from ...workload.ops import Attention, Conv2d, Gemm, Op
-from ...contract import LegacyDetail, AcceleratorBase, Cost, Params
+from ...contract import (AcceleratorBase, Bound, Cost, CostDetail, EnergyParts, HardwareSummary,
+                         Params, TimeParts)
 from ..tile import adder
 
 
 class BitSerialParams(Params):
+    renamed: ClassVar[dict[str, str]] = {"frequency_hz": "clock_hz"}
+
     technology: str
-    frequency_hz: float = Field(gt=0)
+    clock_hz: float = Field(gt=0, description="array clock (Hz)")
     rows: int = Field(gt=0, description="PE rows: output channels (N) in parallel")
     cols: int = Field(gt=0, description="PE columns: tokens / output pixels (M) in parallel")
     dp: int = Field(gt=0, description="dot-product lanes per PE along K")
@@ -140,6 +143,39 @@ class LayerCycles:
     def dram_bytes(self) -> float:
         return (self.weight_bytes * self.weight_fetches + self.input_bytes * self.input_fetches
                 + self.output_bytes)
+
+
+@dataclass(frozen=True)
+class GemmSpec:
+    """One GEMM that ``cost(op)`` runs (:meth:`BitSerialArray.gemm_specs`): ``groups``
+    independent products (M x K) . (K x N)."""
+
+    M: int             # tokens / output pixels (the array's columns)
+    N: int             # output channels (the array's rows)
+    K: int             # reduction length (the dp lanes)
+    groups: int        # independent GEMMs of this shape (attention: batch x KV heads)
+    activations: str   # format of the M x K operand
+    weights: str       # format of the K x N operand (attention: the K or V cache)
+    out: str           # format of the M x N result
+    kv: bool = False   # the K x N operand is attention's K or V (checked against kv_formats)
+    positions: int = 1  # kernel positions tiled apart (channel-wise conv lowering); 1: one GEMM
+
+
+@dataclass(frozen=True)
+class BitSerialCostDetail(CostDetail):
+    """The bit-serial array's own numbers about one op (attention: summed over QK^T and PV)."""
+
+    compute_cycles: float  # array cycles computing: tiles x serial cycles per tile
+    dram_cycles: float     # array cycles the DRAM bus needs for the op's traffic
+    tiles: float           # passes of the array over (dp, rows, cols)
+    serial_cycles: float   # cycles per tile (serial bits / bits per cycle; 1 bit-parallel)
+    dram_bytes: float      # bytes moved to / from DRAM, refetches included
+    sram_read_j: float     # buffer reads: one weight and one input tile per tile (J)
+    sram_write_j: float    # buffer writes of everything loaded from DRAM and of outputs (J)
+
+    def __add__(self, other: "BitSerialCostDetail") -> "BitSerialCostDetail":
+        return BitSerialCostDetail(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                                      for f in fields(self)})
 
 
 def refetches(w_bytes: float, i_bytes: float, w_buf: float, i_buf: float,
@@ -339,12 +375,29 @@ class BitSerialArray(AcceleratorBase):
     def area_mm2(self) -> float:
         return sum(self.area_breakdown_um2().values()) / 1e6
 
-    def peak_ops_per_s(self, w_bits: int | None = None, a_bits: int | None = None) -> float:
-        """2 x products per second at these element widths (default: the widest supported)."""
+    def summary(self) -> HardwareSummary:
+        """Clock, DRAM bus bandwidth and background power; DRAM capacity is not modelled."""
+        p = self.params
+        return HardwareSummary(name=self.name, family=self.family, clock_hz=p.clock_hz,
+                               mem_bandwidth_Bps=self.mem_bandwidth_Bps, mem_capacity_bytes=None,
+                               idle_power_w=p.static_power_w)
+
+    def peak_ops_per_s(self, activations: str, weights: str) -> float:
+        """2 x products per second of a GEMM with these operand formats (their element widths
+        set the serial cycles and fusion lanes); UnsupportedError for a format the PE has no
+        datapath for."""
+        where = f"{self.name}: peak_ops_per_s"
+        self._check(where, "weights", weights, self.params.weight_formats)
+        self._check(where, "activations", activations, self.params.activation_formats)
+        return self._peak_ops_per_s_bits(_formats.get(weights).bits,
+                                         _formats.get(activations).bits)
+
+    def _peak_ops_per_s_bits(self, w_bits: int | None = None, a_bits: int | None = None) -> float:
+        """2 x products per second at these element widths (default: the widest the PE takes)."""
         p = self.params
         w = w_bits or p.max_weight_bits
         a = a_bits or p.max_activation_bits
-        return (2 * self.pes * p.dp * self.fusion_lanes(w, a) * p.frequency_hz
+        return (2 * self.pes * p.dp * self.fusion_lanes(w, a) * p.clock_hz
                 / self.serial_cycles(w, a))
 
     # ------------------------------------------------------------------ energy
@@ -369,7 +422,7 @@ class BitSerialArray(AcceleratorBase):
                "sram_read_j": rd * 1e-12, "sram_write_j": wr * 1e-12,
                "dram_j": lc.dram_bytes * 8 * per_bit * 1e-12}
         if p.static_power_w:  # background power over the layer's latency
-            out["static_j"] = p.static_power_w * lc.cycles / p.frequency_hz
+            out["static_j"] = p.static_power_w * lc.cycles / p.clock_hz
         return out
 
     # ------------------------------------------------------------------ cost
@@ -379,90 +432,114 @@ class BitSerialArray(AcceleratorBase):
             raise UnsupportedError(f"{where}: {role} = {fmt}: this PE has no datapath for it; "
                                    f"supported {role}: {', '.join(allowed)}")
 
-    def _gemm(self, op: Op, M, N, K, groups, act, weights, out, kv: bool = False,
-              positions: int = 1) -> Cost:  # one spec of gemm_specs
-        """``kv``: ``weights`` is attention's K or V operand (checked against ``kv_formats``)."""
+    def spec_cycles(self, spec: GemmSpec) -> LayerCycles:
+        """:meth:`layer_cycles` of one GEMM of :meth:`gemm_specs`, operands at their formats'
+        stored bits (group scales included), serialized at their element bits."""
+        wf, af, of = (_formats.get(f) for f in (spec.weights, spec.activations, spec.out))
+        return self.layer_cycles(spec.M, spec.N, spec.K, w_bits=wf.storage_bits,
+                                 a_bits=af.storage_bits, o_bits=of.storage_bits,
+                                 groups=spec.groups, serial_w_bits=wf.bits, serial_a_bits=af.bits,
+                                 kv=spec.kv, positions=spec.positions)
+
+    def _gemm(self, op: Op, spec: GemmSpec) -> Cost:
+        """The cost of one GEMM of :meth:`gemm_specs`."""
         p = self.params
         where = f"{self.name}: {op.name or op.type}"
-        if kv:
-            self._check(where, "kv", weights, self.kv_formats)
+        if spec.kv:
+            self._check(where, "kv", spec.weights, self.kv_formats)
         else:
-            self._check(where, "weights", weights, p.weight_formats)
-        self._check(where, "activations", act, p.activation_formats)
-        wf, af, of = _formats.get(weights), _formats.get(act), _formats.get(out)
+            self._check(where, "weights", spec.weights, p.weight_formats)
+        self._check(where, "activations", spec.activations, p.activation_formats)
+        wf, af, of = (_formats.get(f) for f in (spec.weights, spec.activations, spec.out))
         g = getattr(wf, "group", None)
-        if g and K % g:
-            raise UnsupportedError(f"{where}: weights = {weights}: group size {g} does not divide "
-                                   f"K = {K}")
-        lc = self.layer_cycles(M, N, K, w_bits=wf.storage_bits, a_bits=af.storage_bits,
-                               o_bits=of.storage_bits, groups=groups, serial_w_bits=wf.bits,
-                               serial_a_bits=af.bits, kv=kv, positions=positions)
+        if g and spec.K % g:
+            raise UnsupportedError(f"{where}: weights = {spec.weights}: group size {g} does not "
+                                   f"divide K = {spec.K}")
+        lc = self.spec_cycles(spec)
         e = self.layer_energy_j(lc, wf.storage_bits, af.storage_bits, of.storage_bits)
-        t = lc.cycles / p.frequency_hz
-        peak = (2 * self.pes * lc.lanes * p.frequency_hz / lc.serial_cycles)
+        # latency = max(compute, DRAM) cycles / clock; dividing each part by the clock keeps
+        # max(compute_s, memory_s) == latency_s exactly
+        t = lc.cycles / p.clock_hz
+        peak = (2 * self.pes * lc.lanes * p.clock_hz / lc.serial_cycles)
+        macs = spec.groups * spec.M * spec.N * spec.K
         return Cost(latency_s=t, energy_j=sum(e.values()),
-                    bound="compute" if lc.compute_cycles >= lc.dram_cycles else "memory",
-                    utilization=2 * groups * M * N * K / t / peak,
+                    bound=Bound.COMPUTE if lc.compute_cycles >= lc.dram_cycles else Bound.MEMORY,
+                    utilization=2 * macs / t / peak,
                     compute_path=f"{p.serial}-serial" if p.serial != "none" else "bit-parallel",
-                    detail=LegacyDetail({"compute_cycles": float(lc.compute_cycles),
-                               "dram_cycles": lc.dram_cycles, "tiles": float(lc.tiles),
-                               "serial_cycles": float(lc.serial_cycles),
-                               "dram_bytes": lc.dram_bytes, **e}))
+                    time=TimeParts(compute_s=lc.compute_cycles / p.clock_hz,
+                                   memory_s=lc.dram_cycles / p.clock_hz),
+                    energy=EnergyParts(compute_j=e["pe_j"],
+                                       onchip_j=e["sram_read_j"] + e["sram_write_j"],
+                                       offchip_j=e["dram_j"], static_j=e.get("static_j", 0.0)),
+                    detail=BitSerialCostDetail(
+                        compute_cycles=float(lc.compute_cycles), dram_cycles=lc.dram_cycles,
+                        tiles=float(lc.tiles), serial_cycles=float(lc.serial_cycles),
+                        dram_bytes=lc.dram_bytes, sram_read_j=e["sram_read_j"],
+                        sram_write_j=e["sram_write_j"]))
 
     @property
-    def dram_bandwidth_Bps(self) -> float:
+    def mem_bandwidth_Bps(self) -> float:
         """DRAM bus bits x transfers per cycle x clock (the artifact's bandwidth)."""
         p = self.params
-        return p.dram_bus_bits * p.dram_transfers_per_cycle * p.frequency_hz / 8
+        return p.dram_bus_bits * p.dram_transfers_per_cycle * p.clock_hz / 8
 
-    def gemm_specs(self, op: Op) -> list[tuple] | None:
-        """The GEMMs ``cost(op)`` runs, as ``(M, N, K, groups, activations, weights, out, kv,
-        positions)`` (read-only; ``hwsim.sim`` replays them): attention as QK^T and PV per KV
-        head -- the queries sharing a KV head (GQA) stream as M, the cached keys / values take
-        the weight operand's place (the serialized operand on a weight-serial array), causal
-        masking skipped at block granularity; a conv as its implicit GEMM, over ``positions``
-        kernel positions under channel-wise lowering. None for vector ops."""
+    def gemm_specs(self, op: Op) -> list[GemmSpec] | None:
+        """The GEMMs ``cost(op)`` runs (read-only; ``hwsim.sim`` replays them): attention as
+        QK^T and PV per KV head -- the queries sharing a KV head (GQA) stream as M, the cached
+        keys / values take the weight operand's place (the serialized operand on a weight-serial
+        array), causal masking skipped at block granularity; a conv as its implicit GEMM, over
+        ``positions`` kernel positions under channel-wise lowering. None for vector ops."""
         if isinstance(op, Attention):
             share = op.heads // op.kv_heads
             kv_eff = max(1, round(op.kv_len * op.score_pairs / (op.q_len * op.kv_len)))
             m, g = op.q_len * share, op.batch * op.kv_heads
-            return [(m, kv_eff, op.head_dim, g, op.activations, op.kv, op.out, True, 1),
-                    (m, op.head_dim, kv_eff, g, op.activations, op.kv, op.out, True, 1)]
+            return [GemmSpec(m, kv_eff, op.head_dim, g, op.activations, op.kv, op.out, kv=True),
+                    GemmSpec(m, op.head_dim, kv_eff, g, op.activations, op.kv, op.out, kv=True)]
         if isinstance(op, Gemm):
-            return [(op.M, op.N, op.K, op.groups, op.activations, op.weights, op.out, False, 1)]
+            return [GemmSpec(op.M, op.N, op.K, op.groups, op.activations, op.weights, op.out)]
         if isinstance(op, Conv2d):
             g = op.as_gemm()
             pos = op.kernel_h * op.kernel_w if self.params.conv_lowering == "channel" else 1
-            return [(g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out, False, pos)]
+            return [GemmSpec(g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out,
+                             positions=pos)]
         return None
 
     def cost_gemm(self, op: Op) -> Cost:
-        return self._gemm(op, *self.gemm_specs(op)[0])
+        return self._gemm(op, self.gemm_specs(op)[0])
 
     cost_conv2d = cost_gemm
 
     def cost_attention(self, op: Attention) -> Cost:
-        qk, pv = (self._gemm(op, *spec) for spec in self.gemm_specs(op))
+        """QK^T then PV, one after the other: times, energies and counts add."""
+        qk, pv = (self._gemm(op, spec) for spec in self.gemm_specs(op))
         t = qk.latency_s + pv.latency_s
-        br = {k: qk.breakdown.get(k, 0.0) + pv.breakdown.get(k, 0.0) for k in qk.breakdown}
         return Cost(latency_s=t, energy_j=qk.energy_j + pv.energy_j,
                     bound=qk.bound if qk.latency_s >= pv.latency_s else pv.bound,
-                    utilization=(qk.utilization * qk.latency_s + pv.utilization * pv.latency_s) / t,
-                    compute_path=qk.compute_path, detail=LegacyDetail(br))
+                    utilization=(qk.utilization * qk.latency_s
+                                 + pv.utilization * pv.latency_s) / t,
+                    compute_path=qk.compute_path,
+                    time=TimeParts(compute_s=qk.time.compute_s + pv.time.compute_s,
+                                   memory_s=qk.time.memory_s + pv.time.memory_s),
+                    energy=EnergyParts(**{k: getattr(qk.energy, k) + getattr(pv.energy, k)
+                                          for k in ("compute_j", "onchip_j", "offchip_j",
+                                                    "static_j")}),
+                    detail=qk.detail + pv.detail)
 
-    def _vector(self, op: Op) -> Cost:
+    def cost_vector(self, op: Op) -> Cost:
+        """Elementwise / norm / softmax / embedding on the vector unit: max(compute at
+        ``vector_ops_per_s``, DRAM traffic at the bus bandwidth), fp32 adder energy per flop."""
         p = self.params
-        bw = self.dram_bandwidth_Bps
-        t_c, t_m = op.flops / p.vector_ops_per_s, op.bytes / bw
+        t_c, t_m = op.flops / p.vector_ops_per_s, op.bytes / self.mem_bandwidth_Bps
         per_bit = p.dram_pj_per_bit or self.tech.energy_pj("dram", bits=1, kind=p.dram_kind)
         t = max(t_c, t_m)
-        e = ((op.flops * adder(self.tech, "fp32", "energy") + 8 * op.bytes * per_bit) * 1e-12
-             + p.static_power_w * t)
-        return Cost(latency_s=t, energy_j=e, bound="compute" if t_c >= t_m else "memory",
+        e_c = op.flops * adder(self.tech, "fp32", "energy")
+        e_m = 8 * op.bytes * per_bit
+        e = (e_c + e_m) * 1e-12 + p.static_power_w * t
+        return Cost(latency_s=t, energy_j=e, bound=Bound.COMPUTE if t_c >= t_m else Bound.MEMORY,
                     utilization=op.flops / t / p.vector_ops_per_s if t else 0.0,
-                    compute_path="vector", detail=LegacyDetail({"dram_bytes": op.bytes}))
-
-    cost_vector = _vector
+                    compute_path="vector", time=TimeParts(compute_s=t_c, memory_s=t_m),
+                    energy=EnergyParts(compute_j=e_c * 1e-12, offchip_j=e_m * 1e-12,
+                                       static_j=p.static_power_w * t))
 
 
 def _sig_bits(f) -> int:

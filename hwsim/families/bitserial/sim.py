@@ -18,7 +18,7 @@ Compute per step is the analytical compute time times the step's share of the ou
 share x streamed share), so steps add up to ``compute_cycles``; DRAM bytes add up to the
 analytical ``dram_bytes``. Outputs are stored after each step, their share of the output bytes;
 they take no buffer space (the artifact writes outputs to the input SRAM without charging its
-capacity). Bandwidth is ``dram_bus_bits x dram_transfers_per_cycle x frequency_hz / 8``. Vector
+capacity). Bandwidth is ``dram_bus_bits x dram_transfers_per_cycle x clock_hz / 8``. Vector
 ops use the generic program.
 """
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 
-from ... import formats as _formats
 from ...workload.ops import Op
 from ...sim.program import Step, TileProgram, compress
 
@@ -41,13 +40,12 @@ def chunks(total: float, unit: float, cap: float) -> list[float]:
     return [per] * (n - 1) + [total - per * (n - 1)]
 
 
-def _gemm_steps(hw, M, N, K, groups, act, weights, out, kv, positions) -> list[Step]:
+def _gemm_steps(hw, spec) -> list[Step]:
+    """Chunk steps of one :class:`~hwsim.families.bitserial.model.GemmSpec` (module doc)."""
     p = hw.params
-    wf, af, of = (_formats.get(f) for f in (weights, act, out))
-    lc = hw.layer_cycles(M, N, K, w_bits=wf.storage_bits, a_bits=af.storage_bits,
-                         o_bits=of.storage_bits, groups=groups, serial_w_bits=wf.bits,
-                         serial_a_bits=af.bits, kv=kv, positions=positions)
-    comp = lc.compute_cycles / p.frequency_hz
+    groups, M, N = spec.groups, spec.M, spec.N
+    lc = hw.spec_cycles(spec)
+    comp = lc.compute_cycles / p.clock_hz
     wb, ib, ob = lc.weight_bytes, lc.input_bytes, lc.output_bytes
     ibuf, wbuf = p.input_buffer_bytes, p.weight_buffer_bytes
     unit = {0: ib / (groups * math.ceil(M / p.cols)), 1: wb / (groups * math.ceil(N / p.rows))}
@@ -90,15 +88,15 @@ def programs(hw, op: Op, mem_latency_s: float = 0.0) -> list | None:
     if sp is None:
         return None
     p = hw.params
-    bw = hw.dram_bandwidth_Bps
+    bw = hw.mem_bandwidth_Bps
     out = []
     for spec in sp:
-        steps = compress(_gemm_steps(hw, *spec))
+        steps = compress(_gemm_steps(hw, spec))
         out.append(TileProgram(
             operands=("inputs", "weights"),
             buffer_bytes=(float(p.input_buffer_bytes), float(p.weight_buffer_bytes)),
             streams=(tuple(steps),), mem_bandwidth_Bps=bw, mem_latency_s=mem_latency_s,
             unit=f"{p.rows}x{p.cols} PEs ({p.serial}-serial)",
-            source=f"bitserial: M={spec[0]} N={spec[1]} K={spec[2]} groups={spec[3]}, "
+            source=f"bitserial: M={spec.M} N={spec.N} K={spec.K} groups={spec.groups}, "
                    f"{sum(s.count for s in steps)} chunk steps"))
     return out

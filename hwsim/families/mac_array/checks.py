@@ -40,7 +40,7 @@ def hwsim_cycles(label: str) -> float:
     hw = load_arch(ZIGZAG / "tpu_like_hwsim.yaml")
     rep = evaluate(workload(label), hw)
     return sum(r.cost.latency_s for r in rep.rows
-               if r.op.type in ("Gemm", "Conv2d")) * hw.params.frequency_hz
+               if r.op.type in ("Gemm", "Conv2d")) * hw.params.clock_hz
 
 
 _MISSES = {"resnet18": "hwsim's mapping search finds fewer cycles than ZigZag's LOMA on ResNet-18 "

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -31,7 +32,8 @@ from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...tech import load as load_tech
 from ...workload.ops import Attention, Gemm, Op
-from ...contract import LegacyDetail, AcceleratorBase, Cost, Params
+from ...contract import (AcceleratorBase, Bound, Cost, CostDetail, EnergyParts, HardwareSummary,
+                         Params, TimeParts)
 from ..tile import acc_format, adder
 
 ORDERS = list(itertools.permutations("mnk"))
@@ -39,8 +41,10 @@ INDEX = {"A": set("mk"), "B": set("kn"), "C": set("mn")}
 
 
 class MACArrayParams(Params):
+    renamed: ClassVar[dict[str, str]] = {"frequency_hz": "clock_hz"}
+
     technology: str
-    frequency_hz: float = Field(gt=0)
+    clock_hz: float = Field(gt=0, description="array clock (Hz)")
     rows: int = Field(gt=0)
     cols: int = Field(gt=0)
     dataflow: Literal["weight_stationary", "output_stationary", "input_stationary"]
@@ -52,6 +56,34 @@ class MACArrayParams(Params):
     mem_bandwidth_Bps: float = Field(gt=0)
     dram_kind: str = "hbm2"
     vector_ops_per_s: float = Field(gt=0, description="elementwise / norm / softmax rate")
+
+
+@dataclass(frozen=True)
+class MACGemmSpec:
+    """One GEMM that ``cost(op)`` maps (:meth:`MACArray.gemm_specs`): ``groups`` independent
+    products (M x K) . (K x N)."""
+
+    M: int
+    N: int
+    K: int
+    groups: int         # independent GEMMs of this shape (attention: batch x heads)
+    activations: str    # format of the M x K operand
+    weights: str        # format of the K x N operand (attention: the K or V cache)
+    out: str            # format of the M x N result
+    total_bytes: float  # the op's bytes this GEMM moves at least once (the memory floor)
+
+
+@dataclass(frozen=True)
+class MACArrayCostDetail(CostDetail):
+    """The MAC array's own numbers about one GEMM (or convolution) and the mapping it chose."""
+
+    cycles: float      # array cycles: folds x (streamed dimension + fill/drain), all groups
+    dram_bytes: float  # DRAM traffic of the chosen tiling and loop order (refetches included)
+    tile_m: int        # temporal tile sizes the mapping search chose
+    tile_n: int
+    tile_k: int
+    pe_reg_j: float    # PE operand/accumulator register traffic, one access per MAC (J)
+    sram_j: float      # input / weight / output buffer accesses at the array (J)
 
 
 class MACArray(AcceleratorBase):
@@ -96,9 +128,23 @@ class MACArray(AcceleratorBase):
     def area_mm2(self) -> float:
         return sum(self.area_breakdown_um2().values()) / 1e6
 
-    def peak_ops_per_s(self) -> float:
+    def summary(self) -> HardwareSummary:
+        """Clock and off-chip bandwidth; DRAM capacity and static power are not modelled."""
         p = self.params
-        return 2 * p.rows * p.cols * p.frequency_hz
+        return HardwareSummary(name=self.name, family=self.family, clock_hz=p.clock_hz,
+                               mem_bandwidth_Bps=p.mem_bandwidth_Bps, mem_capacity_bytes=None,
+                               idle_power_w=0.0)
+
+    def peak_ops_per_s(self, activations: str, weights: str) -> float:
+        """2 x MACs per second of the array; UnsupportedError for operand formats wider than
+        (or of another kind than) the PE's multiplier."""
+        self._check(f"{self.name}: peak_ops_per_s", activations, weights)
+        return self._peak_ops_per_s()
+
+    def _peak_ops_per_s(self) -> float:
+        """2 x PEs x clock: every PE does one MAC per cycle, whatever the operand formats."""
+        p = self.params
+        return 2 * p.rows * p.cols * p.clock_hz
 
     # ------------------------------------------------------------------ mapping
 
@@ -185,78 +231,98 @@ class MACArray(AcceleratorBase):
                                        f"multiplier; use formats of at most {fp.bits} bits "
                                        f"({'float' if fp.is_float else 'integer'})")
 
-    def _gemm(self, op: Op, M, N, K, groups, act, weights, out, total_bytes) -> Cost:
+    def _gemm(self, op: Op, spec: MACGemmSpec) -> Cost:
+        """The cost of one GEMM of :meth:`gemm_specs` under its best mapping."""
         p = self.params
-        self._check(f"{self.name}: {op.name or op.type}", act, weights)
-        m = self.map_gemm(M, N, K, groups, _formats.get(act).storage_bits / 8,
-                          _formats.get(weights).storage_bits / 8, _formats.get(out).storage_bits / 8)
-        t_c = m["cycles"] / p.frequency_hz
-        t_m = max(m["dram_bytes"], total_bytes) / p.mem_bandwidth_Bps
+        self._check(f"{self.name}: {op.name or op.type}", spec.activations, spec.weights)
+        m = self.map_gemm(spec.M, spec.N, spec.K, spec.groups,
+                          _formats.get(spec.activations).storage_bits / 8,
+                          _formats.get(spec.weights).storage_bits / 8,
+                          _formats.get(spec.out).storage_bits / 8)
+        t_c = m["cycles"] / p.clock_hz
+        t_m = max(m["dram_bytes"], spec.total_bytes) / p.mem_bandwidth_Bps
         t = max(t_c, t_m)
-        e = sum(m["energy"].values())
-        return Cost(latency_s=t, energy_j=e, bound="compute" if t_c >= t_m else "memory",
-                    utilization=2 * groups * M * N * K / t / self.peak_ops_per_s(),
+        en = m["energy"]
+        macs = spec.groups * spec.M * spec.N * spec.K
+        return Cost(latency_s=t, energy_j=sum(en.values()),
+                    bound=Bound.COMPUTE if t_c >= t_m else Bound.MEMORY,
+                    utilization=2 * macs / t / self._peak_ops_per_s(),
                     compute_path=f"mac-{p.dataflow}",
-                    detail=LegacyDetail({"compute_s": t_c, "memory_s": t_m, **m["energy"],
-                               "tile_m": m["tile"][0], "tile_n": m["tile"][1],
-                               "tile_k": m["tile"][2]}))
+                    time=TimeParts(compute_s=t_c, memory_s=t_m),
+                    # PE registers count as on-chip storage (the innermost memory level, as in
+                    # ZigZag / Timeloop), the MAC units alone as compute
+                    energy=EnergyParts(compute_j=en["mac_j"],
+                                       onchip_j=en["pe_reg_j"] + en["sram_j"],
+                                       offchip_j=en["dram_j"]),
+                    detail=MACArrayCostDetail(
+                        cycles=float(m["cycles"]), dram_bytes=float(m["dram_bytes"]),
+                        tile_m=m["tile"][0], tile_n=m["tile"][1], tile_k=m["tile"][2],
+                        pe_reg_j=en["pe_reg_j"], sram_j=en["sram_j"]))
 
     def cost_gemm(self, op: Gemm) -> Cost:
-        return self._gemm(op, op.M, op.N, op.K, op.groups, op.activations, op.weights, op.out,
-                          op.bytes)
+        return self._gemm(op, self.gemm_specs(op)[0])
 
     def cost_conv2d(self, op: Op) -> Cost:
-        g = op.as_gemm()
-        return self._gemm(op, g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out, op.bytes)
+        return self._gemm(op, self.gemm_specs(op)[0])
 
-    def gemm_specs(self, op: Op) -> list[tuple]:
-        """The GEMMs ``cost(op)`` maps, as ``(M, N, K, groups, act, weights, out, total_bytes)``
-        (attention: QK^T then PV, causal masking skipped at block granularity). Read-only."""
+    def gemm_specs(self, op: Op) -> list[MACGemmSpec]:
+        """The GEMMs ``cost(op)`` maps (attention: QK^T then PV, causal masking skipped at block
+        granularity, each with half the op's bytes as its memory floor). Read-only."""
         if isinstance(op, Attention):
             bh = op.batch * op.heads
             frac = op.score_pairs / (op.q_len * op.kv_len)
             kv_eff = max(1, round(op.kv_len * frac))
-            return [(op.q_len, kv_eff, op.head_dim, bh, op.activations, op.kv, op.out,
-                     op.bytes / 2),
-                    (op.q_len, op.head_dim, kv_eff, bh, op.activations, op.kv, op.out,
-                     op.bytes / 2)]
+            return [MACGemmSpec(op.q_len, kv_eff, op.head_dim, bh, op.activations, op.kv, op.out,
+                                op.bytes / 2),
+                    MACGemmSpec(op.q_len, op.head_dim, kv_eff, bh, op.activations, op.kv, op.out,
+                                op.bytes / 2)]
         g = op if isinstance(op, Gemm) else op.as_gemm()
-        return [(g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out, op.bytes)]
+        return [MACGemmSpec(g.M, g.N, g.K, g.groups, op.activations, op.weights, op.out,
+                            op.bytes)]
 
     def mapping(self, op: Op) -> list[dict]:
         """The mapping(s) ``cost(op)`` chose, one per GEMM of :meth:`gemm_specs`: the
         :meth:`map_gemm` dict plus ``M, N, K, groups``, bytes per element of each operand
         (``a_bytes, w_bytes, o_bytes``) and ``total_bytes``. Read-only (used by ``hwsim.sim``)."""
         out = []
-        for M, N, K, groups, act, weights, o, total in self.gemm_specs(op):
-            self._check(f"{self.name}: {op.name or op.type}", act, weights)
+        for sp in self.gemm_specs(op):
+            self._check(f"{self.name}: {op.name or op.type}", sp.activations, sp.weights)
             eb = {r: _formats.get(f).storage_bits / 8 for r, f in
-                  (("a_bytes", act), ("w_bytes", weights), ("o_bytes", o))}
-            m = self.map_gemm(M, N, K, groups, eb["a_bytes"], eb["w_bytes"], eb["o_bytes"])
-            out.append({**m, "M": M, "N": N, "K": K, "groups": groups, **eb,
-                        "total_bytes": total})
+                  (("a_bytes", sp.activations), ("w_bytes", sp.weights), ("o_bytes", sp.out))}
+            m = self.map_gemm(sp.M, sp.N, sp.K, sp.groups, eb["a_bytes"], eb["w_bytes"],
+                              eb["o_bytes"])
+            out.append({**m, "M": sp.M, "N": sp.N, "K": sp.K, "groups": sp.groups, **eb,
+                        "total_bytes": sp.total_bytes})
         return out
 
     def cost_attention(self, op: Attention) -> Cost:
-        """QK^T and PV as batched GEMMs (causal masking skipped at block granularity)."""
-        qk, pv = (self._gemm(op, *spec) for spec in self.gemm_specs(op))
+        """QK^T and PV as batched GEMMs run one after the other: times and energies add (no
+        family detail: the two GEMMs map differently, see :meth:`mapping`)."""
+        qk, pv = (self._gemm(op, spec) for spec in self.gemm_specs(op))
         return Cost(latency_s=qk.latency_s + pv.latency_s, energy_j=qk.energy_j + pv.energy_j,
                     bound=qk.bound if qk.latency_s >= pv.latency_s else pv.bound,
                     utilization=(qk.utilization * qk.latency_s + pv.utilization * pv.latency_s)
-                    / (qk.latency_s + pv.latency_s), compute_path=qk.compute_path)
+                    / (qk.latency_s + pv.latency_s), compute_path=qk.compute_path,
+                    time=TimeParts(compute_s=qk.time.compute_s + pv.time.compute_s,
+                                   memory_s=qk.time.memory_s + pv.time.memory_s),
+                    energy=EnergyParts(compute_j=qk.energy.compute_j + pv.energy.compute_j,
+                                       onchip_j=qk.energy.onchip_j + pv.energy.onchip_j,
+                                       offchip_j=qk.energy.offchip_j + pv.energy.offchip_j))
 
-    def _vector(self, op: Op) -> Cost:
+    def cost_vector(self, op: Op) -> Cost:
+        """Elementwise / norm / softmax / embedding on the vector unit: max(compute at
+        ``vector_ops_per_s``, DRAM traffic), fp32 adder energy per flop."""
         p = self.params
         t_c = op.flops / p.vector_ops_per_s
         t_m = op.bytes / p.mem_bandwidth_Bps
-        e = (op.flops * adder(self.tech, "fp32", "energy")
-             + self.tech.energy_pj("dram", bits=8 * op.bytes, kind=p.dram_kind)) * 1e-12
+        e_c = op.flops * adder(self.tech, "fp32", "energy")
+        e_m = self.tech.energy_pj("dram", bits=8 * op.bytes, kind=p.dram_kind)
+        e = (e_c + e_m) * 1e-12
         t = max(t_c, t_m)
-        return Cost(latency_s=t, energy_j=e, bound="compute" if t_c >= t_m else "memory",
+        return Cost(latency_s=t, energy_j=e, bound=Bound.COMPUTE if t_c >= t_m else Bound.MEMORY,
                     utilization=op.flops / t / p.vector_ops_per_s if t else 0.0,
-                    compute_path="vector", detail=LegacyDetail({"compute_s": t_c, "memory_s": t_m}))
-
-    cost_vector = _vector
+                    compute_path="vector", time=TimeParts(compute_s=t_c, memory_s=t_m),
+                    energy=EnergyParts(compute_j=e_c * 1e-12, offchip_j=e_m * 1e-12))
 
 
 def _candidates(dim: int, unit: int) -> np.ndarray:

@@ -28,7 +28,7 @@ from ...sim.program import Step, TileProgram, compress
 OPERANDS = ("A", "B", "C")
 
 
-def gemm_steps(m: dict, frequency_hz: float) -> list[Step]:
+def gemm_steps(m: dict, clock_hz: float) -> list[Step]:
     """Steps of one group of a mapped GEMM (``m``: one dict of ``MACArray.mapping``).
 
     Built loop body by loop body: inside the innermost loop the tiles are identical except the
@@ -50,7 +50,7 @@ def gemm_steps(m: dict, frequency_hz: float) -> list[Step]:
         if c is None:
             sz = {"m": sm, "n": sn, "k": sk}
             c = compute_cache[(sm, sn, sk)] = (math.ceil(sz[d1] / s1) * math.ceil(sz[d2] / s2)
-                                               * sz[tdim] * scale / frequency_hz)
+                                               * sz[tdim] * scale / clock_hz)
         return c
 
     o0, o1, inner = order
@@ -118,7 +118,7 @@ def programs(hw, op: Op, mem_latency_s: float = 0.0) -> list | None:
     p = hw.params
     out = []
     for m in hw.mapping(op):
-        one = gemm_steps(m, p.frequency_hz)
+        one = gemm_steps(m, p.clock_hz)
         steps = compress(one * m["groups"])
         steps = _floor_bytes(steps, m["total_bytes"] - m["dram_bytes"])
         out.append(TileProgram(

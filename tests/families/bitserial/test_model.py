@@ -72,8 +72,12 @@ def test_cost_of_ops_and_memory_bound_decode(bitmod):
 
 def test_energy_components_and_pe_sources(bitmod):
     c = bitmod.cost(ops.Gemm(M=64, N=1024, K=1024, weights="bitmod4_g128", activations="fp16"))
-    assert c.energy_j == pytest.approx(sum(c.breakdown[k] for k in
-                                           ("pe_j", "sram_read_j", "sram_write_j", "dram_j")))
+    assert c.energy_j == pytest.approx(c.energy.total_j, rel=1e-12)
+    assert c.energy.onchip_j == pytest.approx(c.detail.sram_read_j + c.detail.sram_write_j)
+    op = ops.Gemm(M=64, N=1024, K=1024, weights="bitmod4_g128", activations="fp16")
+    lc = bitmod.spec_cycles(bitmod.gemm_specs(op)[0])
+    e = bitmod.layer_energy_j(lc, hwsim.formats.get("bitmod4_g128").storage_bits, 16, 16)
+    assert (c.energy.compute_j, c.energy.offchip_j) == (e["pe_j"], e["dram_j"])
     pub = bitmod.pe_breakdown("published")["energy_pj"]["pe"]
     assert pub == pytest.approx(0.56 * 1.5)
     tech = hwsim.load_arch("bitmod", pe_cost="tech")
@@ -198,7 +202,7 @@ def test_mixpe_presets_follow_the_artifact_mapping():
     layer at batch 64 on 64 x 64 units of 8/4 bits = ceil(64/128) * ceil(12288/128) * 4096."""
     for n in MIXPE:
         hw = hwsim.load_arch(n)
-        assert hw.area_mm2 > 0 and hw.params.frequency_hz == 5e8
+        assert hw.area_mm2 > 0 and hw.params.clock_hz == 5e8
     w4a8 = hwsim.load_arch("mixpe-w4a8")
     lc = w4a8.layer_cycles(64, 12288, 4096, w_bits=4, a_bits=4, o_bits=4)
     assert lc.compute_cycles == 1 * 96 * 4096
@@ -211,10 +215,9 @@ def test_mixpe_presets_follow_the_artifact_mapping():
                            o_bits=4).compute_cycles == lc.compute_cycles // 2
     # static power is charged for the whole latency
     c = w4a8.cost(ops.Gemm(M=64, N=1024, K=1024, weights="int4", activations="int4"))
-    assert c.breakdown["static_j"] == pytest.approx(0.4846 * c.latency_s)
-    assert c.energy_j == pytest.approx(sum(c.breakdown[k] for k in
-                                           ("pe_j", "sram_read_j", "sram_write_j", "dram_j",
-                                            "static_j")))
+    assert c.energy.static_j == pytest.approx(0.4846 * c.latency_s)
+    assert c.energy_j == pytest.approx(c.energy.total_j, rel=1e-12)
+    assert w4a8.summary().idle_power_w == 0.4846
 
 
 def test_output_buffer_opens_output_stationary_refetch():
@@ -224,7 +227,7 @@ def test_output_buffer_opens_output_stationary_refetch():
 
 
 def test_mixpe_reproduction_and_published_pe_energy():
-    from hwsim.families.bitserial import checks as B
+    from hwsim.families.bitserial import checks_layers as B
     for accel, refs in B.MIXPE_TIME.items():
         for m, ref in zip(B.MIXPE_MODELS, refs):
             assert B.mixpe_time(accel, m) == pytest.approx(ref, rel=0.15)
@@ -281,7 +284,7 @@ def test_bitfusion_compute_cycles_match_the_artifact():
     """hwsim's compute cycles of the Bit Fusion benchmarks equal those in the artifact's sweep
     CSV where that CSV was made from the committed layer definitions; time per image then differs
     only by the memory stalls the artifact adds (hwsim is never slower)."""
-    from hwsim.families.bitserial import checks as B
+    from hwsim.families.bitserial import checks_layers as B
     for bench in ("SVHN", "CIFAR10", "LeNet-5", "VGG-7", "RNN"):
         assert B.bitfusion_compute_cycles(bench) == B.BITFUSION_COMPUTE[bench]
     for bench in B.BITFUSION_BENCH:
@@ -321,3 +324,67 @@ def test_mixpe_bitfusion_experiment_writes_results(tmp_path):
     assert (tmp_path / "mixpe_bitfusion.png").stat().st_size > 1000
     assert len(res["mixpe"]) == 20 and len(res["bitfusion"]) == 8
     assert all(abs(r["hwsim_time"] / r["artifact_time"] - 1) < 0.15 for r in res["mixpe"])
+
+
+def test_peak_rate_by_operand_formats(bitmod):
+    """2 ops per product: 32 x 32 PEs x 4 lanes at 1 GHz, over the serial cycles of the weight
+    format's element bits (BitMoD: 2 bits per cycle)."""
+    full = 2 * 32 * 32 * 4 * 1e9
+    assert bitmod.peak_ops_per_s("fp16", "bitmod4_g128") == full / 2
+    assert bitmod.peak_ops_per_s("fp16", "bitmod3_g128") == full / 2
+    assert bitmod.peak_ops_per_s("fp16", "fp16") == full / 8
+    assert bitmod.peak_ops_per_s("fp16", "int8") == bitmod._peak_ops_per_s_bits(8, 16)
+    with pytest.raises(UnsupportedError, match="activations = int8: this PE has no datapath"):
+        bitmod.peak_ops_per_s("int8", "int4")
+    bf = hwsim.load_arch("bitfusion")  # fused 2-bit bricks: 16 products per lane at 2 x 2 bits
+    assert bf.peak_ops_per_s("int2", "int2") == 16 * bf.peak_ops_per_s("int8", "int8")
+
+
+def test_summary_and_gemm_specs(bitmod):
+    s = bitmod.summary()
+    assert (s.name, s.family, s.clock_hz) == ("bitmod", "bitserial", 1e9)
+    assert s.mem_bandwidth_Bps == 128 * 2 * 1e9 / 8 == bitmod.mem_bandwidth_Bps
+    assert s.mem_capacity_bytes is None and s.idle_power_w == 0.0
+    att = ops.Attention(batch=2, heads=32, kv_heads=8, q_len=1, kv_len=512, head_dim=128,
+                        activations="fp16", kv="int8")
+    qk, pv = bitmod.gemm_specs(att)
+    assert (qk.M, qk.N, qk.K, qk.groups, qk.kv) == (4, 512, 128, 16, True)
+    assert (pv.M, pv.N, pv.K, pv.weights) == (4, 128, 512, "int8")
+    assert bitmod.gemm_specs(ops.Elementwise(numel=64, activations="fp16")) is None
+
+
+@pytest.mark.parametrize("arch", ["bitmod", "bitmod-gen", "mixpe-w4a16", "bitfusion", "loom"])
+def test_typed_parts_follow_the_contract(arch):
+    hw = hwsim.load_arch(arch)
+    w, a = hw.params.weight_formats[0], hw.params.activation_formats[0]
+    kv = next(f for f in hw.kv_formats if not getattr(hwsim.formats.get(f), "group", None))
+    for op in (ops.Gemm(M=64, N=1024, K=1024, weights=w, activations=a),
+               ops.Gemm(M=1, N=4096, K=4096, weights=w, activations=a),
+               ops.Attention(batch=1, heads=8, q_len=64, kv_len=256, head_dim=128, activations=a,
+                             kv=kv),
+               ops.Norm(rows=64, cols=1024, activations=a)):
+        c = hw.cost(op)
+        t = c.time
+        assert max(t.compute_s, t.memory_s) + t.overhead_s <= c.latency_s * (1 + 1e-12)
+        assert c.latency_s <= (t.compute_s + t.memory_s + t.overhead_s) * (1 + 1e-12)
+        assert c.energy.total_j == pytest.approx(c.energy_j, rel=1e-12)
+        assert min(vars(c.energy).values()) >= 0 and 0 < c.utilization <= 1.0001
+        if isinstance(op, ops.Gemm):
+            assert c.latency_s == c.detail.compute_cycles / hw.params.clock_hz or \
+                c.latency_s == c.detail.dram_cycles / hw.params.clock_hz
+
+
+def test_old_parameter_name_loads_with_a_warning(bitmod, tmp_path):
+    import copy
+
+    import yaml
+
+    from hwsim.arch import resolved_spec
+    spec = copy.deepcopy(resolved_spec("bitmod")[0])
+    spec["params"]["frequency_hz"] = spec["params"].pop("clock_hz")
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.warns(DeprecationWarning, match="'frequency_hz' is now 'clock_hz'"):
+        old = hwsim.load_arch(tmp_path / "old.yaml")
+    assert old.params == bitmod.params
+    op = ops.Gemm(M=64, N=1024, K=1024, weights="bitmod4_g128", activations="fp16")
+    assert old.cost(op) == bitmod.cost(op)

@@ -1,6 +1,11 @@
+import copy
+import dataclasses
+
 import pytest
+import yaml
 
 import hwsim
+from hwsim.arch import resolved_spec
 from hwsim import ops
 from hwsim.errors import ConfigError, UnsupportedError
 from hwsim.families import MACArray
@@ -13,7 +18,41 @@ def mac():
 
 def test_preset(mac):
     assert isinstance(mac, MACArray) and mac.area_mm2 > 0
-    assert mac.peak_ops_per_s() == 2 * 32 * 32 * 1e9
+    # one MAC per PE per cycle, whatever formats fit the fp16 multiplier
+    assert mac.peak_ops_per_s("fp16", "fp16") == 2 * 32 * 32 * 1e9
+    assert mac.peak_ops_per_s("fp16", "int4") == 2 * 32 * 32 * 1e9
+    with pytest.raises(UnsupportedError, match="fp32 do not fit"):
+        mac.peak_ops_per_s("fp32", "fp16")
+    s = mac.summary()
+    assert (s.name, s.family, s.clock_hz, s.mem_bandwidth_Bps) == ("mac-tc", "mac_array", 1e9,
+                                                                   1.6e10)
+    assert s.mem_capacity_bytes is None and s.idle_power_w == 0.0
+
+
+def test_typed_parts_add_up(mac):
+    g = mac.cost(ops.Gemm(M=1, N=4096, K=4096, weights="int4", activations="fp16"))
+    assert g.latency_s == max(g.time.compute_s, g.time.memory_s) and g.time.overhead_s == 0
+    assert g.energy_j == pytest.approx(g.energy.total_j, rel=1e-12)
+    d = g.detail
+    assert g.energy.onchip_j == pytest.approx(d.pe_reg_j + d.sram_j)
+    assert d.cycles / mac.params.clock_hz == g.time.compute_s
+    att = ops.Attention(batch=1, heads=8, q_len=128, kv_len=128, head_dim=64)
+    a = mac.cost(att)
+    qk, pv = (mac._gemm(att, spec) for spec in mac.gemm_specs(att))
+    assert a.latency_s == qk.latency_s + pv.latency_s
+    assert a.time.memory_s == qk.time.memory_s + pv.time.memory_s
+    assert a.energy.total_j == pytest.approx(a.energy_j, rel=1e-12)
+
+
+def test_old_parameter_name_loads_with_a_warning(mac, tmp_path):
+    spec = copy.deepcopy(resolved_spec("mac-tc")[0])
+    spec["params"]["frequency_hz"] = spec["params"].pop("clock_hz")
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.warns(DeprecationWarning, match="'frequency_hz' is now 'clock_hz'"):
+        old = hwsim.load_arch(tmp_path / "old.yaml")
+    assert old.params == mac.params
+    op = ops.Gemm(M=64, N=512, K=512)
+    assert dataclasses.astuple(old.cost(op)) == dataclasses.astuple(mac.cost(op))
 
 
 def test_mapping_fits_buffers_and_reuses(mac):

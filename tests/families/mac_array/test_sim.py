@@ -24,7 +24,7 @@ def test_program_moves_the_mappings_dram_bytes_and_cycles(mac, M, N, K, groups):
     op = gemm(M, N, K, groups=groups)
     (prog,), (m,) = op_programs(mac, op), mac.mapping(op)
     assert prog.load_bytes + prog.store_bytes == pytest.approx(m["dram_bytes"], rel=1e-9)
-    assert prog.compute_s == pytest.approx(m["cycles"] / mac.params.frequency_hz, rel=1e-9)
+    assert prog.compute_s == pytest.approx(m["cycles"] / mac.params.clock_hz, rel=1e-9)
     assert prog.source.endswith(f"tile={m['tile']} order={m['order']} weight_stationary")
 
 
