@@ -8,6 +8,7 @@ An arch YAML has ``name``, ``family`` (which model reads it), ``description``, `
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 from ._paths import preset_names, resolve_preset
@@ -46,8 +47,21 @@ def resolved_spec(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Pa
     return {**spec, "params": {**base.get("params", {}), **spec.get("params", {})}}, src
 
 
+def _new_names(cls, overrides: dict) -> dict:
+    """Overrides with parameters' former names mapped to the shared vocabulary (a deprecation
+    warning each), so an old name overrides a preset that already uses the new one."""
+    out = dict(overrides)
+    for old, new in cls.Params.renamed.items():
+        if old in out:
+            warnings.warn(f"parameter '{old}' is now '{new}'; the old name is accepted until "
+                          "hwsim 0.3", DeprecationWarning, stacklevel=3)
+            out[new] = out.pop(old)
+    return out
+
+
 def _imported_spec(name_or_path, overrides: dict) -> tuple[dict, Path] | None:
     """The mac_array spec of a ZigZag or Timeloop YAML path, None for hwsim's own YAML."""
+    overrides = _new_names(FAMILIES["mac_array"]["default"], overrides)
     p = Path(name_or_path)
     if p.suffix not in (".yaml", ".yml") or not p.is_file():
         return None
@@ -73,7 +87,7 @@ def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> 
     roofline). Keyword ``overrides`` replace entries of the preset's ``params`` (validated like
     the file). A ZigZag hardware YAML or a Timeloop v0.4 architecture YAML is imported as a
     ``mac_array`` design (:mod:`hwsim.importers.zigzag`, :mod:`hwsim.importers.timeloop`);
-    overrides give what those files do not say (``frequency_hz``, ``technology``, ``dataflow``).
+    overrides give what those files do not say (``clock_hz``, ``technology``, ``dataflow``).
 
     >>> hw = load_arch("h100-sxm")
     >>> hw.family
@@ -94,6 +108,7 @@ def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> 
     if model not in models:
         raise ConfigError(f"model = {model!r}: the {family} family has {', '.join(sorted(models))}")
     cls = models[model]
+    overrides = _new_names(cls, overrides)
     # a simpler model reads only the fields of its own schema from a richer preset
     params = {k: v for k, v in {**params, **overrides}.items()
               if k in cls.Params.model_fields or k in overrides or model == "default"}

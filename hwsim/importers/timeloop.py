@@ -20,7 +20,7 @@ Mapping onto ``mac_array``:
   (Weights -> weight stationary, Outputs -> output stationary, Inputs -> input stationary), else
   the caller passes ``dataflow``.
 * ``mem_bandwidth_Bps``: the DRAM's ``read_bandwidth`` (else its ``width``) bits per cycle x
-  ``frequency_hz`` / 8; ``frequency_hz`` from ``global_cycle_seconds`` if an attribute sets it,
+  ``clock_hz`` / 8; ``clock_hz`` from ``global_cycle_seconds`` if an attribute sets it,
   else 1 GHz (said so in the description).
 * ``technology``: the ``technology`` attribute (e.g. ``45nm``), else 45 nm (said so).
 * formats: the MAC's ``multiplier_width`` (``datawidth``) -> ``intN`` for ``intmac``-like
@@ -148,7 +148,7 @@ def timeloop_spec(path: str | Path, given: dict | None = None) -> dict:
         defaulted.append("technology (45nm)")
     fmt = _mac_format(p, mac, mac_attrs)
     dram_kind = _dram_kind(dram["attrs"], notes)
-    params = dict(technology=tech, frequency_hz=freq, rows=mesh_y, cols=mesh_x,
+    params = dict(technology=tech, clock_hz=freq, rows=mesh_y, cols=mesh_x,
                   dataflow=dataflow, activation_format=fmt, weight_format=fmt,
                   input_buffer_bytes=buffers["Inputs"], weight_buffer_bytes=buffers["Weights"],
                   output_buffer_bytes=buffers["Outputs"], mem_bandwidth_Bps=bw_bits * freq / 8,
@@ -255,11 +255,11 @@ def _dataflow(p: Path, onchip: list[dict], mesh: tuple) -> tuple[str, str]:
 
 def _frequency(p: Path, given: dict, mac_attrs: dict, defaulted: list[str]) -> float:
     cyc = mac_attrs.get("global_cycle_seconds")
-    if "frequency_hz" in given:
-        return given["frequency_hz"]
+    if "clock_hz" in given:
+        return given["clock_hz"]
     if cyc:
         return 1.0 / _num(cyc, f"{p}: global_cycle_seconds")
-    defaulted.append("frequency_hz (1 GHz)")
+    defaulted.append("clock_hz (1 GHz)")
     return 1.0e9
 
 

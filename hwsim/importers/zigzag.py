@@ -22,9 +22,9 @@ Mapping onto ``mac_array`` (:mod:`hwsim.families.mac_array.model`):
   times its instances; a memory shared by several operands is split equally among them (as the
   hand-written mirror ``hwsim/families/mac_array/data/tpu_like_hwsim.yaml`` does). Off-chip: the largest
   memory (or ``mem_type: dram``).
-* ``mem_bandwidth_Bps``: the off-chip memory's widest port (bits per cycle) x ``frequency_hz`` / 8.
+* ``mem_bandwidth_Bps``: the off-chip memory's widest port (bits per cycle) x ``clock_hz`` / 8.
 * Not in a ZigZag file, so taken from the caller or defaulted (and said so in the spec's
-  description): ``frequency_hz`` (1 GHz: ZigZag counts cycles), ``technology`` (28 nm),
+  description): ``clock_hz`` (1 GHz: ZigZag counts cycles), ``technology`` (28 nm),
   ``activation_format``/``weight_format`` (``int{input_precision}``, else int8 -- ZigZag's
   precisions live in the workload), ``dram_kind`` (ddr3), ``vector_ops_per_s`` (one op per
   column per cycle).
@@ -100,16 +100,16 @@ def zigzag_spec(path: str | Path, given: dict | None = None) -> dict:
     else:
         dataflow, held = _dataflow_from_memories(onchip, where)
         notes.append(f"dataflow {dataflow}: the largest per-MAC memory holds {held}")
-    freq = given.get("frequency_hz", 1.0e9)
+    freq = given.get("clock_hz", 1.0e9)
     prec = oa.get("input_precision")
     fmt_a, fmt_w = (f"int{prec[0]}", f"int{prec[1]}") if prec else ("int8", "int8")
-    params = dict(technology="28nm", frequency_hz=freq, rows=rows, cols=cols, dataflow=dataflow,
+    params = dict(technology="28nm", clock_hz=freq, rows=rows, cols=cols, dataflow=dataflow,
                   activation_format=fmt_a, weight_format=fmt_w,
                   input_buffer_bytes=buffers["I1"], weight_buffer_bytes=buffers["I2"],
                   output_buffer_bytes=buffers["O"],
                   mem_bandwidth_Bps=offchip["bw_bits"] * freq / 8, dram_kind="ddr3",
                   vector_ops_per_s=cols * freq)
-    defaulted = [k for k in ("technology", "frequency_hz", "dram_kind", "vector_ops_per_s")
+    defaulted = [k for k in ("technology", "clock_hz", "dram_kind", "vector_ops_per_s")
                  if k not in given] + ([] if prec else ["activation_format", "weight_format"])
     energies = _energies(oa, levels)
     desc = (f"imported from ZigZag {p.name}: {rows}x{cols} MACs, buffers from "

@@ -221,57 +221,30 @@ def _bits(fmt: str | None) -> int | None:
 
 
 def _bandwidth_Bps(hw) -> float | None:
-    for get in (lambda: hw.params.mem_bandwidth_Bps, lambda: hw.mem_bandwidth_Bps,
-                lambda: hw.bandwidth_Bps()):
-        try:
-            v = get()
-        except (AttributeError, TypeError, HwsimError):
-            continue
-        if callable(v):
-            v = v()
-        if isinstance(v, (int, float)) and v > 0:
-            return float(v)
-    return None
+    bw = hw.summary().mem_bandwidth_Bps
+    return float(bw) if bw and bw > 0 else None
 
 
-def compute_roofs(hw, ops=(), paths=()) -> dict[str, float]:
-    """Peak ops/s of each datapath ``ops`` use on ``hw`` (1 MAC = 2 ops), keyed by a label.
+def roof_label(op) -> str | None:
+    """The roof an op sits under: its (activations x weights) formats; None for ops without
+    both (vector ops, attention), which have no compute roof of their own."""
+    a, w = getattr(op, "activations", None), getattr(op, "weights", None)
+    return f"{a} x {w}" if a and w else None
 
-    GPUs: one roof per tensor-core/SIMT datapath; LUT cores: per weight bit-width; bit-serial PEs:
-    per (weight, activation) bit-width; MCUs: per operand-format pair (inner-loop MACs per
-    cycle x clock); other families: their single peak. A family without a
-    peak figure yields none (the plot then shows the memory roof only)."""
-    gemms = [op for op in ops if hasattr(op, "weights") and hasattr(op, "activations")]
+
+def compute_roofs(hw, ops=()) -> dict[str, float]:
+    """Peak ops/s (1 MAC = 2 ops) for each distinct (activations x weights) pair of ``ops``
+    (:meth:`~hwsim.contract.Accelerator.peak_ops_per_s`), keyed by :func:`roof_label`. A pair
+    the design states no peak for is left out (the plot then shows the memory roof only)."""
     roofs: dict[str, float] = {}
-    macs = getattr(hw, "peak_macs_per_cycle", None)  # MCUs: MACs per cycle by operand formats
-    if macs is not None and hasattr(getattr(hw, "params", None), "frequency_hz"):
-        for a, w in sorted({(op.activations, op.weights) for op in gemms}):
-            try:
-                roofs[f"{a} x {w}"] = 2 * macs(a, w) * hw.params.frequency_hz
-            except (UnsupportedError, ConfigError, KeyError, ValueError):
-                pass
-        return roofs
-    fn = getattr(hw, "peak_ops_per_s", None)
-    if fn is None:
-        return {}
-    try:
-        if hasattr(hw, "supported_paths"):
-            for p in sorted(set(paths) or hw.supported_paths()):
-                if p in hw.supported_paths():
-                    roofs[p] = hw.path_peak_ops_per_s(p)
-            return roofs
-        params = inspect.signature(fn).parameters
-        if "weight_bits" in params:
-            for b in sorted({_bits(op.weights) for op in gemms} - {None}):
-                roofs[f"W{b}"] = fn(b)
-        elif "w_bits" in params:
-            for w, a in sorted({(_bits(op.weights), _bits(op.activations)) for op in gemms}
-                               - {(None, None)}, key=str):
-                roofs[f"W{w}A{a}"] = fn(w, a)
-        elif all(p.default is not inspect.Parameter.empty for p in params.values()):
-            roofs["peak"] = fn()
-    except (UnsupportedError, ConfigError, TypeError, ValueError):
-        pass
+    for op in ops:
+        label = roof_label(op)
+        if label is None or label in roofs:
+            continue
+        try:
+            roofs[label] = hw.peak_ops_per_s(op.activations, op.weights)
+        except HwsimError:
+            continue
     return roofs
 
 
@@ -288,8 +261,7 @@ def roofline(report, peaks: dict[str, float] | None = None,
     rows = report.rows
     bw = bandwidth_Bps or _bandwidth_Bps(report.hw)
     if peaks is None:
-        peaks = compute_roofs(report.hw, [r.op for r in rows],
-                              {r.cost.compute_path for r in rows})
+        peaks = compute_roofs(report.hw, [r.op for r in rows])
     total = report.latency_s or 1.0
     agg: dict[tuple, dict] = {}
     skipped = 0
@@ -299,7 +271,7 @@ def roofline(report, peaks: dict[str, float] | None = None,
             continue
         fmts = " ".join(f"{k}={v}" for k, v in r.op.formats().items())
         key = (r.op.type, r.op.group or r.op.name, r.cost.compute_path, fmts, r.op.flops,
-               r.op.bytes)
+               r.op.bytes, roof_label(r.op))
         a = agg.setdefault(key, {"flops": r.op.flops, "bytes": r.op.bytes,
                                  "lat": r.cost.latency_s, "share": 0.0})
         a["share"] += r.cost.latency_s / total
@@ -323,7 +295,7 @@ def roofline(report, peaks: dict[str, float] | None = None,
     for p in sorted({k[2] for k in agg}):
         path_col.setdefault(p, color(len(path_col)))
     fmt_mark = {f: MARKERS[i % len(MARKERS)] for i, f in enumerate(sorted({k[3] for k in agg}))}
-    for (typ, grp, path, fmts, _, _), a in agg.items():
+    for (typ, grp, path, fmts, _, _, _), a in agg.items():
         ax.scatter(a["flops"] / a["bytes"], a["flops"] / a["lat"], marker=fmt_mark[fmts],
                    s=20 + 400 * a["share"], color=path_col[path], edgecolors="black",
                    linewidths=0.4, alpha=0.85, zorder=3)
@@ -343,7 +315,7 @@ def roofline(report, peaks: dict[str, float] | None = None,
               title_fontsize=6.5)
     fig.tight_layout()
     fig.roofline_points = [dict(type=k[0], group=k[1], compute_path=k[2], formats=k[3],
-                                intensity=a["flops"] / a["bytes"],
+                                roof=k[6], intensity=a["flops"] / a["bytes"],
                                 flops_per_s=a["flops"] / a["lat"],
                                 latency_share=a["share"]) for k, a in agg.items()]
     fig.roofs = dict(peaks, **({"memory_Bps": bw} if bw else {}))
@@ -359,12 +331,15 @@ def _si(v: float) -> str:
 
 # ------------------------------------------------------------------ breakdowns
 
+ENERGY_ROLES = ("compute", "onchip", "offchip", "static")
+
+
 def group_breakdown(report, metric: str = "latency_s", by: str = "bound") -> dict[str, dict]:
     """``{group: {part: value}}`` of ``report``: ``metric`` (``latency_s`` or ``energy_j``) of
     each layer group split by ``by``: ``"bound"`` (what limits each op: compute, memory ...),
-    ``"path"`` (datapath) or ``"component"`` (energy only: the model's ``*_j`` breakdown terms;
-    the remainder the model does not itemize is ``not itemized``). Parts sum to the group's
-    total."""
+    ``"path"`` (datapath) or ``"component"`` (energy only: the roles of
+    :class:`~hwsim.contract.EnergyParts`: compute, onchip, offchip, static). Parts sum to the
+    group's total."""
     if metric not in ("latency_s", "energy_j"):
         raise ConfigError(f"breakdown: metric = {metric!r}: expected latency_s or energy_j")
     if by not in ("bound", "path", "component"):
@@ -377,11 +352,11 @@ def group_breakdown(report, metric: str = "latency_s", by: str = "bound") -> dic
         g = out.setdefault(r.op.group or r.op.type, {})
         v = getattr(r.cost, metric)
         if by == "component":
-            parts = {k[:-2]: x for k, x in r.cost.breakdown.items() if k.endswith("_j") and x > 0}
+            e = r.cost.energy
+            parts = {} if e is None else {k: getattr(e, k + "_j") for k in ENERGY_ROLES
+                                          if getattr(e, k + "_j") > 0}
             s = sum(parts.values())
-            if s > v * (1 + 1e-9):  # terms that overlap: scale to the op's energy
-                parts = {k: x * v / s for k, x in parts.items()}
-            elif v - s > 1e-12 * max(v, 1e-30):
+            if v - s > 1e-12 * max(v, 1e-30):
                 parts["not itemized"] = v - s
         else:
             parts = {(r.cost.bound if by == "bound" else r.cost.compute_path) or "—": v}
@@ -441,11 +416,7 @@ def area_breakdown(hws, labels: Sequence[str] | None = None) -> Figure:
     hws = [hws] if not isinstance(hws, (list, tuple)) else list(hws)
     data = []
     for hw in hws:
-        fn = getattr(hw, "area_breakdown_um2", None)
-        if fn is None:
-            raise UnsupportedError(f"{hw.name}: the {hw.family} model has no area breakdown "
-                                   "(families with one: lut, mac_array, bitserial)")
-        data.append({k: v / 1e6 for k, v in fn().items()})
+        data.append({k: v / 1e6 for k, v in hw.area_breakdown_um2().items()})
     parts = list(dict.fromkeys(k for d in data for k in d))
     names = list(labels or [hw.name for hw in hws])
     fig, ax = plt.subplots(figsize=(4 + 1.1 * len(hws), 4))

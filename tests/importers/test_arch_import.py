@@ -57,7 +57,7 @@ def test_zigzag_tpu_like_matches_the_hand_written_mirror(tmp_path):
     spec = zigzag_spec(_write(tmp_path, TPU_LIKE))
     mirror = read_yaml(ROOT / "hwsim/families/mac_array/data/tpu_like_hwsim.yaml")["params"]
     for k in ("rows", "cols", "dataflow", "input_buffer_bytes", "weight_buffer_bytes",
-              "output_buffer_bytes", "mem_bandwidth_Bps", "frequency_hz", "activation_format",
+              "output_buffer_bytes", "mem_bandwidth_Bps", "clock_hz", "activation_format",
               "weight_format", "technology", "dram_kind"):
         assert spec["params"][k] == mirror[k], k
     e = spec["energies_pj"]
@@ -67,7 +67,7 @@ def test_zigzag_tpu_like_matches_the_hand_written_mirror(tmp_path):
 
 def test_zigzag_load_arch_and_cost(tmp_path):
     p = _write(tmp_path, TPU_LIKE)
-    hw = hwsim.load_arch(p, frequency_hz=2e9)
+    hw = hwsim.load_arch(p, clock_hz=2e9)
     assert hw.family == "mac_array" and hw.params.rows == 32 and hw.params.clock_hz == 2e9
     assert hw.params.mem_bandwidth_Bps == 64 * 2e9 / 8
     c = hw.cost(Gemm(M=512, N=512, K=512, weights="int8", activations="int8"))
@@ -162,7 +162,7 @@ def test_timeloop_simple_weight_stationary(tmp_path):
     assert q.input_buffer_bytes == q.output_buffer_bytes == 16384 * 64 // 8 // 3  # shared glb
     assert (q.activation_format, q.weight_format) == ("int8", "int8")
     assert q.mem_bandwidth_Bps == 64 * 1e9 / 8
-    assert "defaulted: frequency_hz (1 GHz)" in hw.description
+    assert "defaulted: clock_hz (1 GHz)" in hw.description
     assert hw.cost(Gemm(M=64, N=64, K=64, weights="int8", activations="int8")).latency_s > 0
 
 
