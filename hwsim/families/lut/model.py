@@ -13,19 +13,18 @@ the tiles' compute time and the operands' DRAM time; energy adds SRAM/DRAM traff
 from __future__ import annotations
 
 import math
-from functools import cached_property
 from dataclasses import dataclass
+from functools import cached_property
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...tech import load as load_tech
 from ...workload.ops import Gemm, Op
 from ...contract import (Accelerator, Cost, CostDetail, EnergyParts, HardwareSummary, Params,
                         roofline_cost)
-from ..tile import Breakdown, adder, lut_tile, table_entry_bits
+from ..tile import Breakdown, adder, lut_tile, table_entry_bits, weight_planes
 
 
 class LUTParams(Params):
@@ -51,19 +50,6 @@ class LUTParams(Params):
                                   "LUT core cannot: attention and activation x activation GEMMs")
     host_format: str = Field(default="fp16", description="format of the host datapath")
     vector_ops_per_s: float = Field(gt=0, description="elementwise / norm / softmax rate")
-
-
-def weight_planes(fmt_name: str) -> int:
-    """Bit-planes a LUT core needs for a weight format (ternary: 2, binary: 1, intN: N)."""
-    f = _formats.get(fmt_name)
-    if f.kind in ("binary",):
-        return 1
-    if f.kind in ("ternary",):
-        return 2
-    if f.kind in ("int", "group", "bipolar"):
-        return f.bits
-    raise UnsupportedError(f"LUT core: weights {fmt_name} are not integer/binary/ternary; a LUT "
-                           "core looks up sums for integer weight bit patterns")
 
 
 @dataclass(frozen=True)

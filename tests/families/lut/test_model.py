@@ -113,3 +113,18 @@ def test_unsupported_inputs_are_named(lut):
         small.cost(g(16, 64, 64, "int2"))
     with pytest.raises(ConfigError, match="tile_k"):
         hwsim.load_arch("lut-tc", tile_k=0)
+
+
+def test_model_module_imports_no_upper_layer():
+    import ast
+    import inspect
+    from hwsim.families.lut import model
+    mods = set()
+    for node in ast.walk(ast.parse(inspect.getsource(model))):
+        if isinstance(node, ast.ImportFrom):
+            mods.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            mods.update(a.name for a in node.names)
+    allowed = {"...errors", "...tech", "...workload.ops", "...contract", "..tile", ".sim",
+               "__future__", "math", "dataclasses", "functools", "typing", "pydantic"}
+    assert mods <= allowed, mods - allowed
