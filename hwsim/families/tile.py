@@ -69,6 +69,20 @@ def table_entry_bits(act: str, k: int, table_format: str | None) -> tuple[str, i
     return f"int{bits}", bits
 
 
+def weight_planes(fmt_name: str) -> int:
+    """Bit-planes a LUT datapath needs for a weight format (ternary: 2, binary: 1, intN: N);
+    shared by the LUT core (``lut``) and the LUT GPU (``lut_gpu``)."""
+    f = _formats.get(fmt_name)
+    if f.kind in ("binary",):
+        return 1
+    if f.kind in ("ternary",):
+        return 2
+    if f.kind in ("int", "group", "bipolar"):
+        return f.bits
+    raise UnsupportedError(f"LUT core: weights {fmt_name} are not integer/binary/ternary; a LUT "
+                           "core looks up sums for integer weight bit patterns")
+
+
 def mac_tile(tech, m: int, n: int, k: int, act: str, weight: str) -> Breakdown:
     """M x N dot-product units of length K (a tensor-core-like MAC tile): K multipliers and a
     K-input adder tree per output, then the accumulator adder and register. Mixed formats

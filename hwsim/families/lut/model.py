@@ -13,22 +13,25 @@ the tiles' compute time and the operands' DRAM time; energy adds SRAM/DRAM traff
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...tech import load as load_tech
 from ...workload.ops import Gemm, Op
-from ...contract import LegacyDetail, AcceleratorBase, Cost, Params
-from ..tile import Breakdown, adder, lut_tile, table_entry_bits
+from ...contract import (Accelerator, Cost, CostDetail, EnergyParts, HardwareSummary, Params,
+                        roofline_cost)
+from ..tile import Breakdown, adder, lut_tile, table_entry_bits, weight_planes
 
 
 class LUTParams(Params):
+    renamed: ClassVar[dict[str, str]] = {"frequency_hz": "clock_hz"}
+
     technology: str = Field(description="tech node name or table path, e.g. 28nm")
-    frequency_hz: float = Field(gt=0)
+    clock_hz: float = Field(gt=0, description="clock of the LUT tiles")
     tile_m: int = Field(gt=0)
     tile_n: int = Field(gt=0)
     tile_k: int = Field(gt=0, le=8, description="weights per lookup group (table: 2^K entries)")
@@ -49,20 +52,17 @@ class LUTParams(Params):
     vector_ops_per_s: float = Field(gt=0, description="elementwise / norm / softmax rate")
 
 
-def weight_planes(fmt_name: str) -> int:
-    """Bit-planes a LUT core needs for a weight format (ternary: 2, binary: 1, intN: N)."""
-    f = _formats.get(fmt_name)
-    if f.kind in ("binary",):
-        return 1
-    if f.kind in ("ternary",):
-        return 2
-    if f.kind in ("int", "group", "bipolar"):
-        return f.bits
-    raise UnsupportedError(f"LUT core: weights {fmt_name} are not integer/binary/ternary; a LUT "
-                           "core looks up sums for integer weight bit patterns")
+@dataclass(frozen=True)
+class LUTCostDetail(CostDetail):
+    """The LUT core's own numbers for a weight GEMM on its tiles (the split of ``compute_j``)."""
+
+    cycles: float        # clock cycles of the parallel LUT tiles (schedule's ``cycles``)
+    weight_planes: float  # weight bit-planes each lookup step walks (ternary 2, intN N)
+    tiles_j: float       # lookups and accumulation in the LUT tiles
+    precompute_j: float  # table precompute fused into the previous operator (0 when in-unit)
 
 
-class LUTCore(AcceleratorBase):
+class LUTCore(Accelerator):
     family = "lut"
     Params = LUTParams
 
@@ -124,19 +124,41 @@ class LUTCore(AcceleratorBase):
         """Area of the LUT tiles alone (the tensor-core area papers compare)."""
         return sum(v for k, v in self.area_breakdown_um2().items() if k != "sram") / 1e6
 
-    def peak_ops_per_s(self, weight_bits: int) -> float:
+    def summary(self) -> HardwareSummary:
+        """No memory capacity (weights stream from an unmodelled host memory) and no static
+        power term (the tile and SRAM energies are per access)."""
         p = self.params
-        return (2 * p.tile_m * p.tile_n * p.tile_k * p.tiles * p.frequency_hz
+        return HardwareSummary(name=self.name, family=self.family, clock_hz=p.clock_hz,
+                               mem_bandwidth_Bps=p.mem_bandwidth_Bps, mem_capacity_bytes=None,
+                               idle_power_w=0.0)
+
+    def peak_ops_per_s(self, activations: str, weights: str) -> float:
+        """The LUT tiles' peak for formats they take (by the weights' bit-planes); a GEMM of two
+        ``host_format`` operands (attention, activation x activation) runs at ``host_ops_per_s``;
+        UnsupportedError otherwise (naming why the LUT tiles cannot take it)."""
+        p = self.params
+        try:
+            wb = self._check(f"{self.name}: peak", activations, weights)
+        except UnsupportedError:
+            if activations == weights == p.host_format:
+                return p.host_ops_per_s
+            raise
+        return self._peak_ops_per_s(wb)
+
+    def _peak_ops_per_s(self, weight_bits: int) -> float:
+        """Peak of the LUT tiles for ``weight_bits``-bit weights (one bit-plane per lookup)."""
+        p = self.params
+        return (2 * p.tile_m * p.tile_n * p.tile_k * p.tiles * p.clock_hz
                 / math.ceil(weight_bits / p.planes_per_cycle))
 
     def tops_per_mm2(self, act: str, weight_bits: int) -> float:
-        return self.peak_ops_per_s(weight_bits) / 1e12 / self.compute_area_mm2
+        return self._peak_ops_per_s(weight_bits) / 1e12 / self.compute_area_mm2
 
     def tops_per_w(self, act: str, weight_bits: int) -> float:
         """Peak ops per joule of the tiles at full utilization (no SRAM/DRAM traffic)."""
         p = self.params
         e_cycle = self.tile(act, weight_bits).total_energy_pj * 1e-12 * p.tiles
-        ops_cycle = self.peak_ops_per_s(weight_bits) / p.frequency_hz
+        ops_cycle = self._peak_ops_per_s(weight_bits) / p.clock_hz
         return ops_cycle / e_cycle / 1e12
 
     # ------------------------------------------------------------------ cost
@@ -170,7 +192,7 @@ class LUTCore(AcceleratorBase):
         wb, entries, tbits = sch["wb"], sch["entries"], sch["tbits"]
         tk, tn = p.tile_k, p.tile_n
         steps, cyc_per_step = sch["steps"], sch["cyc_per_step"]
-        t_c = sch["cycles"] / p.frequency_hz
+        t_c = sch["cycles"] / p.clock_hz
         t_m = op.bytes / p.mem_bandwidth_Bps
         tile = self.tile(op.activations, wb)
         e_tiles = steps * cyc_per_step * tile.total_energy_pj * 1e-12
@@ -186,12 +208,14 @@ class LUTCore(AcceleratorBase):
                                      capacity_bytes=p.sram_bytes) * 1e-12
         e_dram = self.tech.energy_pj("dram", bits=8 * op.bytes, kind=p.dram_kind) * 1e-12
         t = max(t_c, t_m)
-        return Cost(latency_s=t, energy_j=e_tiles + e_pre + e_sram + e_dram,
-                    bound="compute" if t_c >= t_m else "memory",
-                    utilization=op.flops / t / self.peak_ops_per_s(wb) if t else 0.0,
-                    compute_path=f"lut-w{wb}-{op.activations}",
-                    detail=LegacyDetail({"compute_s": t_c, "memory_s": t_m, "tiles_j": e_tiles,
-                               "precompute_j": e_pre, "sram_j": e_sram, "dram_j": e_dram}))
+        # no static term: the tiles' and SRAM's energies are per access (tech tables)
+        return roofline_cost(
+            compute_s=t_c, memory_s=t_m,
+            energy=EnergyParts(compute_j=e_tiles + e_pre, onchip_j=e_sram, offchip_j=e_dram),
+            utilization=op.flops / t / self._peak_ops_per_s(wb) if t else 0.0,
+            compute_path=f"lut-w{wb}-{op.activations}",
+            detail=LUTCostDetail(cycles=sch["cycles"], weight_planes=wb, tiles_j=e_tiles,
+                                 precompute_j=e_pre))
 
     def cost_conv2d(self, op: Op) -> Cost:
         return self.cost_gemm(op.as_gemm())
@@ -202,12 +226,12 @@ class LUTCore(AcceleratorBase):
         p = self.params
         t_c = op.flops / peak
         t_m = op.bytes / p.mem_bandwidth_Bps
-        e = op.flops / 2 * e_op_pj * 1e-12 + self.tech.energy_pj(
-            "dram", bits=8 * op.bytes, kind=p.dram_kind) * 1e-12
+        e_ops = op.flops / 2 * e_op_pj * 1e-12
+        e_dram = self.tech.energy_pj("dram", bits=8 * op.bytes, kind=p.dram_kind) * 1e-12
         t = max(t_c, t_m)
-        return Cost(latency_s=t, energy_j=e, bound="compute" if t_c >= t_m else "memory",
-                    utilization=op.flops / t / peak if t else 0.0, compute_path=path,
-                    detail=LegacyDetail({"compute_s": t_c, "memory_s": t_m}))
+        return roofline_cost(compute_s=t_c, memory_s=t_m,
+                             energy=EnergyParts(compute_j=e_ops, offchip_j=e_dram),
+                             utilization=op.flops / t / peak if t else 0.0, compute_path=path)
 
     def cost_attention(self, op: Op) -> Cost:
         f = self.params.host_format

@@ -53,7 +53,7 @@ def programs(hw, op: Op, mem_latency_s: float = 0.0) -> list | None:
     if rows < p.tile_m:
         return None                                # not even one row block fits: generic
     rows = min(rows, -(-M // p.tile_m) * p.tile_m)
-    cyc_s = sch["cycles"] / p.frequency_hz / G      # compute time of one group
+    cyc_s = sch["cycles"] / p.clock_hz / G          # compute time of one group
     m_pad = -(-M // p.tile_m)
     steps = []
     m_blocks = [min(rows, M - i) for i in range(0, M, rows)]

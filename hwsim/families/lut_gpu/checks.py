@@ -59,11 +59,10 @@ def table1_latency_s(arch: str, workload: str, weights: str, activations: str, b
     return evaluate(wl, load_arch(arch, attention_kernel=attention_kernel)).latency_s
 
 
-def _peak(arch: str, act: str) -> float:
-    hw = table1_arch(arch)
-    if hw.params.tensor_core == "lut":
-        return hw.peak_ops_per_s(weight_bits=2) / 1e12  # Table 1 LUT rows: W_INT2
-    return hw.peak_ops_per_s(act) / 1e12
+def _peak(arch: str, act: str, weights: str) -> float:
+    """Peak (TOPS) of the datapath the row's GEMMs run on: the LUT rows' arrays at W_INT2, the
+    INT8 row's int8 tensor cores (W_INT2 dequantized), the FP16 row's fp16 tensor cores."""
+    return table1_arch(arch).peak_ops_per_s(act, weights) / 1e12
 
 
 def _area(arch: str, act: str) -> float:
@@ -97,7 +96,7 @@ def _lut_gpu_checks() -> list[Check]:
             0.20))
         out.append(Check(
             "lut_gpu", f"table1.{row}.peak_tops", f"{arch} peak ({'W_INT2' if lut else a})", SRC,
-            peak, "TOPS", (lambda a_=arch, x_=a: _peak(a_, x_)), 0.01, kind="consistency",
+            peak, "TOPS", (lambda a_=arch, x_=a, w_=w: _peak(a_, x_, w_)), 0.01, kind="consistency",
             fitted_on=("lut_tiles_per_sm from the 4X/8X definition the peak column encodes" if lut
                        else "arch/a100-sxm.yaml datasheet rates at 1.41 GHz")))
         out.append(Check(

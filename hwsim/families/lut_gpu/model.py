@@ -5,9 +5,10 @@ paper-claims.md §1) compares whole LLM passes on an A100 whose tensor cores are
 arrays, every configuration normalized to 28 nm and 1.41 GHz (its Table 1). This family builds
 that GPU by composing two existing models instead of writing a third:
 
-* the **host GPU** (:class:`hwsim.families.gpu.model.GPU`, an arch preset such as ``a100-sxm``): SM count,
-  HBM system, CTA tile / wave quantization, kernel overheads, attention, norm and elementwise
-  kernels, all as calibrated there, re-clocked to ``clock_hz``;
+* the **host GPU** (:class:`hwsim.families.gpu.model.GPU`, an arch preset such as ``a100-sxm``,
+  named by ``host``; :func:`hwsim.load_arch` builds it and passes it in as ``refs["host"]``): SM
+  count, HBM system, CTA tile / wave quantization, kernel overheads, attention, norm and
+  elementwise kernels, all as calibrated there, re-clocked to ``clock_hz``;
 * the **tensor-core datapath** of each SM:
 
   - ``tensor_core: mac``: the host's own MAC tensor cores. Area per SM comes from
@@ -34,11 +35,18 @@ Assumptions stated where they are made: one ``tensor_efficiency`` for every tens
 paper's tile simulator scales every configuration alike; the value is the host family's measured
 fp16 fit), and ``attention_kernel`` (``flash``: hwsim's fused kernel; ``unfused``: score matrix
 materialized, as PyTorch eager attention runs it).
+
+What this model reads of the host beyond the contract (the GPU family's own API): its parameters
+``sms``, ``ops_per_clk_per_sm``, ``tc_efficiency``, ``mem_bandwidth_Bps``, ``mem_efficiency``,
+``kernel_overhead_s``, ``hbm_energy_pj_per_byte``, ``idle_power_w`` (and, to re-clock it,
+``clock_hz``, ``max_clock_hz``, ``path_clock_hz``), and its methods ``gemm_time``,
+``ops_per_clk_per_sm`` and ``_e_op``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
@@ -48,9 +56,9 @@ from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...tech import load as load_tech
 from ...workload.ops import Attention, Gemm, Op, Softmax
-from ...contract import LegacyDetail, AcceleratorBase, Cost, Params
-from ..lut.model import weight_planes
-from ..tile import lut_tile, mac_tile
+from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, HardwareSummary, Params,
+                        TimeParts, pick_compute_path)
+from ..tile import lut_tile, mac_tile, weight_planes
 
 # datapaths of a GPU that are tensor cores (the rest, fp32/fp64, are SIMT cores)
 TENSOR_PATHS = ("tf32", "fp16", "bf16", "fp8", "fp6", "fp4", "int8", "int4", "int1")
@@ -93,11 +101,40 @@ class LUTGPUParams(Params):
         return self
 
 
-class LUTGPU(AcceleratorBase):
+@dataclass(frozen=True)
+class LUTGPUCostDetail(CostDetail):
+    """A weight GEMM on a tensor datapath (LUT arrays or MAC tensor cores) of the LUT GPU."""
+
+    datapath_peak_ops_per_s: float  # the datapath's peak at clock_hz (utilization's denominator)
+    energy_pj_per_op: float         # datapath energy per op (LUT: host's x LUT/MAC tile ratio)
+
+
+@dataclass(frozen=True)
+class UnfusedAttentionDetail(CostDetail):
+    """Eager attention as three host kernels run one after another (:meth:`LUTGPU.attention_ops`)."""
+
+    qk_s: float       # S = Q K^T GEMM
+    softmax_s: float  # softmax over the materialized score matrix
+    pv_s: float       # O = P V GEMM
+
+
+def _sum_energy(parts: list[Cost]) -> EnergyParts | None:
+    """Energy roles of kernels run one after another; None if a part has no roles (a host
+    family that does not report them yet)."""
+    if any(c.energy is None for c in parts):
+        return None
+    return EnergyParts(compute_j=sum(c.energy.compute_j for c in parts),
+                       onchip_j=sum(c.energy.onchip_j for c in parts),
+                       offchip_j=sum(c.energy.offchip_j for c in parts),
+                       static_j=sum(c.energy.static_j for c in parts))
+
+
+class LUTGPU(Accelerator):
     """GPU with MAC or LUT tensor cores, normalized as the LUT Tensor Core paper's Table 1."""
 
     family = "lut_gpu"
     Params = LUTGPUParams
+    arch_refs = ("host",)  # the host GPU preset; load_arch builds it (refs["host"])
 
     # ------------------------------------------------------------------ composition
 
@@ -109,21 +146,25 @@ class LUTGPU(AcceleratorBase):
     def host(self):
         """The host GPU model re-clocked to ``clock_hz``, every tensor datapath at
         ``tensor_efficiency`` (its SIMT efficiencies as fitted)."""
-        from ...arch import load_arch
-        base = load_arch(self.params.host)
+        base = self.refs["host"]
         if base.family != "gpu":
             raise UnsupportedError(f"{self.name}: host = {self.params.host!r} is a {base.family} "
                                    "preset; expected a GPU (family gpu)")
         return self._host_variant(base, {})
 
     def _host_variant(self, base, rates: dict[str, float]):
-        from ...arch import load_arch
+        """``base`` (the host preset's model) with these parameters replaced: every datapath at
+        ``clock_hz``, ``rates`` (ops/clk/SM) and the tensor datapaths' efficiency."""
         p, hp = self.params, base.params
         ops = {**hp.ops_per_clk_per_sm, **rates}
         eff = {k: v for k, v in hp.tc_efficiency.items() if k not in TENSOR_PATHS}
         eff.update({k: p.tensor_efficiency for k in ops if k in TENSOR_PATHS})
-        return load_arch(p.host, clock_hz=p.clock_hz, max_clock_hz=p.clock_hz, path_clock_hz={},
-                         ops_per_clk_per_sm=ops, tc_efficiency=eff)
+        over = dict(clock_hz=p.clock_hz, max_clock_hz=p.clock_hz, path_clock_hz={},
+                    ops_per_clk_per_sm=ops, tc_efficiency=eff)
+        return type(base).from_spec(
+            base.name, {**hp.model_dump(), **over},
+            f"{self.name}: host {base.name} (with overrides {sorted(over)})",
+            source=base.source, description=base.description, refs=base.refs)
 
     @cached_property
     def _lut_hosts(self) -> dict:
@@ -142,6 +183,17 @@ class LUTGPU(AcceleratorBase):
     def sms(self) -> int:
         return self.host.params.sms
 
+    def summary(self) -> HardwareSummary:
+        """The host's memory system and idle power at the normalization clock ``clock_hz``."""
+        try:
+            hs = self.host.summary()
+            bw, cap, idle = hs.mem_bandwidth_Bps, hs.mem_capacity_bytes, hs.idle_power_w
+        except NotImplementedError:  # TRANSITIONAL: a host family without summary() yet
+            hp = self.host.params
+            bw, cap, idle = hp.mem_bandwidth_Bps, hp.mem_capacity_bytes, hp.idle_power_w
+        return HardwareSummary(name=self.name, family=self.family, clock_hz=self.params.clock_hz,
+                               mem_bandwidth_Bps=bw, mem_capacity_bytes=cap, idle_power_w=idle)
+
     # ------------------------------------------------------------------ tensor-core figures
 
     def lut_tile_breakdown(self, act: str, weight_bits: int = 2):
@@ -159,13 +211,24 @@ class LUTGPU(AcceleratorBase):
         return (2 * p.lut_tiles_per_sm * p.lut_tile_m * p.lut_tile_n * p.lut_tile_k
                 / math.ceil(weight_bits / p.lut_planes_per_cycle))
 
-    def peak_ops_per_s(self, path: str = "int8", weight_bits: int | None = None) -> float:
-        """Peak of a tensor datapath: a MAC ``path`` (``fp16``, ``int8`` ...), or on a LUT GPU the
-        LUT arrays for ``weight_bits``-bit weights (the paper's Table 1 quotes W_INT2)."""
-        p = self.params
-        if weight_bits is not None:
-            return self.lut_ops_per_clk_per_sm(weight_bits) * self.sms * p.clock_hz
-        return self.host.ops_per_clk_per_sm(path) * self.sms * p.clock_hz
+    def peak_ops_per_s(self, activations: str, weights: str) -> float:
+        """Peak of the datapath a weight GEMM of these formats runs on: the LUT arrays where they
+        take it (by the weights' bit-planes), else the host datapath :meth:`cost` uses (the
+        activations' integer path for dequantized low-bit weights), at ``clock_hz``."""
+        wb = self._lut_planes(activations, weights)
+        if wb is not None:
+            return self._lut_peak_ops_per_s(wb)
+        path = pick_compute_path(f"{self.name}: peak", activations, weights,
+                                 self.host.params.ops_per_clk_per_sm)
+        return self._path_peak_ops_per_s(path)
+
+    def _lut_peak_ops_per_s(self, weight_bits: int) -> float:
+        """Peak of the LUT arrays for ``weight_bits``-bit weights (the paper's Table 1: W_INT2)."""
+        return self.lut_ops_per_clk_per_sm(weight_bits) * self.sms * self.params.clock_hz
+
+    def _path_peak_ops_per_s(self, path: str) -> float:
+        """Peak of the host's ``path`` datapath (``fp16``, ``int8`` ...) at ``clock_hz``."""
+        return self.host.ops_per_clk_per_sm(path) * self.sms * self.params.clock_hz
 
     def tc_area_per_sm_mm2(self, path: str | None = None) -> float:
         """Tensor-core area of one SM at ``technology``. LUT GPU: the LUT tiles, built for the
@@ -191,9 +254,8 @@ class LUTGPU(AcceleratorBase):
         """Peak / tensor-core area of the whole GPU (TOPS per mm² at ``technology``)."""
         if self.params.tensor_core == "lut":
             wb = weight_bits or 2
-            return self.peak_ops_per_s(weight_bits=wb) / 1e12 / (self.tc_area_per_sm_mm2()
-                                                                   * self.sms)
-        return self.peak_ops_per_s(path) / 1e12 / (self.tc_area_per_sm_mm2(path) * self.sms)
+            return self._lut_peak_ops_per_s(wb) / 1e12 / (self.tc_area_per_sm_mm2() * self.sms)
+        return self._path_peak_ops_per_s(path) / 1e12 / (self.tc_area_per_sm_mm2(path) * self.sms)
 
     @property
     def area_mm2(self) -> float:
@@ -204,13 +266,17 @@ class LUTGPU(AcceleratorBase):
 
     def _lut_ok(self, op: Op) -> int | None:
         """Weight bit-planes if the LUT arrays take this weight GEMM, else None."""
-        p = self.params
-        if p.tensor_core != "lut" or not getattr(op, "b_is_weight", True):
+        if not getattr(op, "b_is_weight", True):
             return None
-        if op.activations not in p.lut_activation_formats:
+        return self._lut_planes(op.activations, op.weights)
+
+    def _lut_planes(self, activations: str, weights: str) -> int | None:
+        """Weight bit-planes if the LUT arrays take a weight GEMM of these formats, else None."""
+        p = self.params
+        if p.tensor_core != "lut" or activations not in p.lut_activation_formats:
             return None
         try:
-            wb = weight_planes(op.weights)
+            wb = weight_planes(weights)
         except UnsupportedError:
             return None
         return wb if wb <= p.lut_max_weight_bits else None
@@ -225,15 +291,21 @@ class LUTGPU(AcceleratorBase):
         body = max(t_tiles, t_mem)
         t = body + hp.kernel_overhead_s
         ops = op.flops
-        e_dyn = ops * e_op_pj * 1e-12 + hp.hbm_energy_pj_per_byte * 1e-12 * nbytes
+        e_ops = ops * e_op_pj * 1e-12
+        e_hbm = hp.hbm_energy_pj_per_byte * 1e-12 * nbytes
+        e_static = hp.idle_power_w * t
         peak = hp.sms * hp.ops_per_clk_per_sm[path] * self.params.clock_hz
-        bound = "compute" if t_tiles >= t_mem else "memory"
+        bound = Bound.COMPUTE if t_tiles >= t_mem else Bound.MEMORY
         if body < hp.kernel_overhead_s:
-            bound = "overhead"
-        return Cost(latency_s=t, energy_j=hp.idle_power_w * t + e_dyn, bound=bound,
+            bound = Bound.OVERHEAD
+        # energy_j summed as before the typed parts (static + dynamic): unchanged to the bit
+        return Cost(latency_s=t, energy_j=e_static + (e_ops + e_hbm), bound=bound,
                     utilization=ops / t / peak if t > 0 else 0.0, compute_path=compute_path,
-                    detail=LegacyDetail({"tiles_s": t_tiles, "memory_s": t_mem,
-                               "overhead_s": hp.kernel_overhead_s, "dynamic_j": e_dyn}))
+                    time=TimeParts(compute_s=t_tiles, memory_s=t_mem,
+                                   overhead_s=hp.kernel_overhead_s),
+                    energy=EnergyParts(compute_j=e_ops, offchip_j=e_hbm, static_j=e_static),
+                    detail=LUTGPUCostDetail(datapath_peak_ops_per_s=peak,
+                                            energy_pj_per_op=e_op_pj))
 
     def lut_energy_pj_per_op(self, act: str, wb: int) -> float:
         """Host's measured energy per op of the ``act`` datapath x (LUT tile / MAC tile energy per
@@ -251,7 +323,12 @@ class LUTGPU(AcceleratorBase):
                                            / math.ceil(wb / p.lut_planes_per_cycle))
         m, n, k = p.mac_shapes.get(act_path, (8, 4, 16))
         mac_pj_op = mac_tile(self.tech, m, n, k, act, act).total_energy_pj / (2 * m * n * k)
-        return self.host._e_op(act_path) * 1e12 * lut_pj_op / mac_pj_op
+        return self._host_e_op(act_path) * 1e12 * lut_pj_op / mac_pj_op
+
+    def _host_e_op(self, path: str, host=None) -> float:
+        """The host's measured energy per op of ``path`` (joules): the GPU family's ``_e_op``,
+        the one place this model reads it."""
+        return (host or self.host)._e_op(path)
 
     def _weight_gemm(self, op: Op) -> Cost:
         wb = self._lut_ok(op)
@@ -267,7 +344,8 @@ class LUTGPU(AcceleratorBase):
                 and w.bits < a.bits and a.compute_key in host.params.ops_per_clk_per_sm):
             # low-bit integer weights dequantized to the activation's integer datapath in the
             # kernel (Ladder/BitBLAS style): int8 tensor rate, packed weight bytes
-            return self._tensor_gemm(op, host, a.compute_key, host._e_op(a.compute_key) * 1e12,
+            return self._tensor_gemm(op, host, a.compute_key,
+                                     self._host_e_op(a.compute_key, host) * 1e12,
                                      f"{a.compute_key}-dequant-w{w.bits}")
         return host.cost(op)
 
@@ -295,15 +373,19 @@ class LUTGPU(AcceleratorBase):
     def cost_attention(self, op: Attention) -> Cost:
         if self.params.attention_kernel == "flash" or op.q_len == 1:
             return self.host.cost(op)
-        ops = self.attention_ops(op)
-        parts = [self.host.cost(o) for o in ops]
+        qk, sm, pv = parts = [self.host.cost(o) for o in self.attention_ops(op)]
         lat = sum(c.latency_s for c in parts)
+        # kernels in sequence: each part's time parts bound its latency, so their sums bound the sum
+        time = TimeParts(compute_s=sum(c.time.compute_s for c in parts),
+                         memory_s=sum(c.time.memory_s for c in parts),
+                         overhead_s=sum(c.time.overhead_s for c in parts))
         return Cost(latency_s=lat, energy_j=sum(c.energy_j for c in parts),
                     bound=max(parts, key=lambda c: c.latency_s).bound,
-                    utilization=op.flops / lat / self.host.peak_ops_per_s(parts[0].compute_path),
-                    compute_path=f"unfused-{parts[0].compute_path}",
-                    detail=LegacyDetail({f"{o.name.rsplit('.', 1)[-1]}_s": c.latency_s
-                               for o, c in zip(ops, parts)}))
+                    utilization=op.flops / lat / self._path_peak_ops_per_s(qk.compute_path),
+                    compute_path=f"unfused-{qk.compute_path}", time=time,
+                    energy=_sum_energy(parts),
+                    detail=UnfusedAttentionDetail(qk_s=qk.latency_s, softmax_s=sm.latency_s,
+                                                  pv_s=pv.latency_s))
 
     def _host_op(self, op: Op) -> Cost:
         return self.host.cost(op)

@@ -26,7 +26,7 @@ def test_compute_adds_up_to_the_schedule():
     hw = hwsim.load_arch("lut-tc")
     (prog,) = op_programs(hw, op(512))
     sch = hw.gemm_schedule(op(512))
-    assert prog.compute_s == pytest.approx(sch["cycles"] / hw.params.frequency_hz, rel=1e-6)
+    assert prog.compute_s == pytest.approx(sch["cycles"] / hw.params.clock_hz, rel=1e-6)
 
 
 def test_weights_restreamed_per_row_block_when_activations_do_not_fit():

@@ -26,14 +26,24 @@ def test_presets_are_normalized_lut_gpus(hw):
 
 def test_lut_peak_follows_arrays_and_bit_planes(hw):
     a4, a8, h4 = hw["a100-lut-4x"], hw["a100-lut-8x"], hw["h100-lut-4x"]
-    assert a8.peak_ops_per_s(weight_bits=2) == pytest.approx(2 * a4.peak_ops_per_s(weight_bits=2))
-    assert a4.peak_ops_per_s(weight_bits=1) == pytest.approx(2 * a4.peak_ops_per_s(weight_bits=2))
-    assert a4.peak_ops_per_s(weight_bits=3) == pytest.approx(a4.peak_ops_per_s(weight_bits=2) * 2 / 3)
+    peak = lambda m, w: m.peak_ops_per_s("int8", w)  # noqa: E731
+    assert peak(a8, "int2") == pytest.approx(2 * peak(a4, "int2"))
+    assert peak(a4, "binary") == pytest.approx(2 * peak(a4, "int2"))
+    assert peak(a4, "int3") == pytest.approx(peak(a4, "int2") * 2 / 3)
+    assert peak(a4, "ternary") == peak(a4, "int2") == a4._lut_peak_ops_per_s(2)
     # "4X": four times the host's FP16 tensor-core rate at W_INT2, on either host
     for lut, tc in ((a4, hw["a100-tc"]), (h4, hw["h100-tc"])):
-        assert lut.peak_ops_per_s(weight_bits=2) == pytest.approx(4 * tc.peak_ops_per_s("fp16"))
+        assert peak(lut, "int2") == pytest.approx(4 * tc.peak_ops_per_s("fp16", "fp16"))
+    # formats the arrays do not take: the host datapath cost() runs them on
+    assert a4.peak_ops_per_s("fp16", "fp16") == hw["a100-tc"].peak_ops_per_s("fp16", "fp16")
+    assert a4.peak_ops_per_s("int8", "int8") == hw["a100-tc"].peak_ops_per_s("int8", "int8")
+    tc = hw["a100-tc"]
+    assert tc.peak_ops_per_s("int8", "int2") == tc._path_peak_ops_per_s("int8")  # dequantized
+    assert tc.peak_ops_per_s("fp16", "fp16") * 2 == tc.peak_ops_per_s("int8", "int8")
     with pytest.raises(UnsupportedError, match="no LUT arrays"):
-        hw["a100-tc"].peak_ops_per_s(weight_bits=2)
+        tc._lut_peak_ops_per_s(2)
+    with pytest.raises(UnsupportedError, match="no datapath"):
+        tc.peak_ops_per_s("fp8_e4m3", "fp8_e4m3")  # A100 has no fp8 tensor cores
 
 
 def test_weight_gemms_run_on_the_lut_arrays_and_attention_on_the_host(hw):
@@ -121,3 +131,77 @@ def test_table1_forward_passes_order_as_the_paper():
     assert t == sorted(t, reverse=True)
     wl = hwsim.load_workload("llama-3b", phase="prefill", batch=1, context=2048)
     assert 3.3e9 < wl.num_params < 3.5e9
+
+
+def _params(name):
+    from hwsim.arch import resolved_spec
+    return resolved_spec(name)[0]["params"]
+
+
+def test_host_comes_from_refs_not_from_loading_presets(monkeypatch):
+    import hwsim.arch
+    base = hwsim.load_arch("a100-sxm")
+    op = g(2048, 8640, 3200)
+    expected = hwsim.load_arch("a100-lut-4x").cost(op)
+    with pytest.raises(ConfigError, match="needs the model"):
+        LUTGPU.from_spec("x", _params("a100-lut-4x"), "test")
+    monkeypatch.setattr(hwsim.arch, "load_arch", lambda *a, **k: pytest.fail("model loaded a preset"))
+    m = LUTGPU.from_spec("x", _params("a100-lut-4x"), "test", refs={"host": base})
+    assert m.cost(op) == expected and m.host.params.clock_hz == 1.41e9
+    # the variant re-rates the tensor datapaths; the preset's own model is left as it was
+    assert m.host.params.tc_efficiency["int8"] == 0.7596 != base.params.tc_efficiency["int8"]
+
+
+def test_summary(hw):
+    for name, m in hw.items():
+        s = m.summary()
+        assert (s.name, s.family, s.clock_hz) == (name, "lut_gpu", 1.41e9)
+        hp = m.host.params
+        assert s.mem_bandwidth_Bps == hp.mem_bandwidth_Bps
+        assert s.mem_capacity_bytes == hp.mem_capacity_bytes and s.idle_power_w == hp.idle_power_w
+
+
+def _assert_parts(c):
+    t = c.time
+    assert c.latency_s > 0 and c.energy_j >= 0 and 0 <= c.utilization <= 1.0001
+    assert max(t.compute_s, t.memory_s) + t.overhead_s <= c.latency_s * (1 + 1e-6)
+    assert c.latency_s <= (t.compute_s + t.memory_s + t.overhead_s) * (1 + 1e-6)
+    assert c.energy.total_j == pytest.approx(c.energy_j, rel=1e-9)
+    assert min(c.energy.compute_j, c.energy.onchip_j, c.energy.offchip_j, c.energy.static_j) >= 0
+
+
+@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("op", [g(2048, 8640, 3200), g(1, 8640, 3200), g(512, 4096, 4096, "int4"),
+                                g(8, 64, 64)])
+def test_tensor_gemms_report_typed_parts(hw, name, op):
+    c = hw[name].cost(op)
+    _assert_parts(c)
+    assert c.detail.datapath_peak_ops_per_s == hw[name].peak_ops_per_s(op.activations, op.weights)
+    assert c.utilization == pytest.approx(op.flops / c.latency_s / c.detail.datapath_peak_ops_per_s)
+
+
+def test_unfused_attention_parts_are_its_kernels():
+    eager = hwsim.load_arch("a100-lut-8x", attention_kernel="unfused")
+    long = ops.Attention(batch=1, heads=32, q_len=2048, kv_len=2048, head_dim=100)
+    c = eager.cost(long)
+    d = c.detail
+    assert d.qk_s + d.softmax_s + d.pv_s == pytest.approx(c.latency_s, rel=1e-12)
+    if eager.host.cost(eager.attention_ops(long)[0]).energy is None:
+        pytest.skip("the host GPU family does not report typed parts yet")
+    _assert_parts(c)
+
+
+def test_model_module_imports_no_upper_layer():
+    """The model reads its host from refs: no hwsim.arch / evaluate / validate imports."""
+    import ast
+    import inspect
+    from hwsim.families.lut_gpu import model
+    mods = set()
+    for node in ast.walk(ast.parse(inspect.getsource(model))):
+        if isinstance(node, ast.ImportFrom):
+            mods.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            mods.update(a.name for a in node.names)
+    allowed = {"...", "...errors", "...tech", "...workload.ops", "...contract", "..tile",
+               "__future__", "math", "dataclasses", "functools", "typing", "pydantic"}
+    assert mods <= allowed, mods - allowed
