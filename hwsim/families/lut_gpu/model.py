@@ -185,14 +185,11 @@ class LUTGPU(Accelerator):
 
     def summary(self) -> HardwareSummary:
         """The host's memory system and idle power at the normalization clock ``clock_hz``."""
-        try:
-            hs = self.host.summary()
-            bw, cap, idle = hs.mem_bandwidth_Bps, hs.mem_capacity_bytes, hs.idle_power_w
-        except NotImplementedError:  # TRANSITIONAL: a host family without summary() yet
-            hp = self.host.params
-            bw, cap, idle = hp.mem_bandwidth_Bps, hp.mem_capacity_bytes, hp.idle_power_w
+        hs = self.host.summary()
         return HardwareSummary(name=self.name, family=self.family, clock_hz=self.params.clock_hz,
-                               mem_bandwidth_Bps=bw, mem_capacity_bytes=cap, idle_power_w=idle)
+                               mem_bandwidth_Bps=hs.mem_bandwidth_Bps,
+                               mem_capacity_bytes=hs.mem_capacity_bytes,
+                               idle_power_w=hs.idle_power_w)
 
     # ------------------------------------------------------------------ tensor-core figures
 
