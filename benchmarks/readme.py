@@ -1,4 +1,4 @@
-"""README.md's numbers are generated: every block between ``<!-- begin:NAME -->`` and
+"""README.md's and docs/validation.md's numbers are generated: every block between ``<!-- begin:NAME -->`` and
 ``<!-- end:NAME -->`` is the output of the function ``NAME`` below, computed from the models or
 read from a committed result file that a benchmark or experiment script wrote.
 
@@ -20,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+# files whose <!-- begin/end --> blocks this script generates
+FILES = (README, ROOT / "docs" / "validation.md")
 BLOCK = re.compile(r"(<!-- begin:([\w-]+) -->\n)(.*?)(<!-- end:\2 -->)", re.S)
 
 
@@ -414,15 +416,17 @@ def main() -> int:
     ap.add_argument("--check", action="store_true")
     ap.add_argument("blocks", nargs="*")
     a = ap.parse_args()
-    text = README.read_text()
-    new, changed = render(text, set(a.blocks) or None)
-    if a.check:
-        if changed:
-            print("stale README blocks: " + ", ".join(changed))
-            return 1
-        return 0
-    README.write_text(new)
-    print(f"updated {README}: " + (", ".join(changed) or "nothing changed"))
+    stale = []
+    for path in FILES:
+        text = path.read_text()
+        new, changed = render(text, set(a.blocks) or None)
+        stale += [f"{path.name}:{c}" for c in changed]
+        if not a.check:
+            path.write_text(new)
+            print(f"updated {path}: " + (", ".join(changed) or "nothing changed"))
+    if a.check and stale:
+        print("stale blocks: " + ", ".join(stale))
+        return 1
     return 0
 
 
