@@ -35,7 +35,7 @@ used core is busy the whole time) + lane-instructions x ``lane_op_energy_pj`` + 
 >>> import hwsim
 >>> hw = hwsim.load_arch("m2-ultra", threads=1, kernel="lut")
 >>> c = hw.cost(hwsim.ops.Gemm(M=1, N=4096, K=4096, weights="int2_g128", activations="int8"))
->>> c.bound
+>>> str(c.bound)
 'compute'
 """
 
