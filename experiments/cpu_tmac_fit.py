@@ -4,14 +4,12 @@ docs/profiling_data.md and README).
 
     python experiments/cpu_tmac_fit.py [--out experiments/results/cpu_tmac_fit]
 
-Fitted per device (``FIT``): ``kernel_efficiency['dequant']`` on its llama.cpp W4 (Q4_0) 1-thread
-row, ``kernel_efficiency['lut']`` on its T-MAC W4 1-thread row (Surface Laptop 7 has no W4 1-thread
-row: its T-MAC W2 1-thread row), and, where the table has a multi-thread row, the CPU's achievable
-bandwidth on the llama.cpp W4 row at the most threads (M2-Ultra: its per-cluster bandwidth, two
-clusters at 8 threads). Each is solved with brentq so that hwsim reproduces that one row; the arch
-YAMLs carry the values printed here. Every other row of the tables is held out (validation in
-``hwsim validate cpu``). Writes ``fit.csv`` (the fitted values), ``rows.csv`` (every row: published,
-hwsim, error, fit or held-out) and ``model_vs_published.png``.
+The fitting is :mod:`hwsim.families.cpu.fit` (the family's calibration entry point): per device,
+the kernel efficiencies and, where the table has a multi-thread row, the achievable bandwidth, each
+solved with brentq on its own row; the arch YAMLs carry the values printed here. Every other row
+of the tables is held out (validation in ``hwsim validate cpu``). Writes ``fit.csv`` (the fitted
+values), ``rows.csv`` (every row: published, hwsim, error, fit or held-out) and
+``model_vs_published.png``.
 """
 
 from __future__ import annotations
@@ -24,68 +22,23 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from scipy.optimize import brentq  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from hwsim.families.cpu import checks as V  # noqa: E402
+from hwsim.families.cpu import fit as F  # noqa: E402
 from hwsim.plot import save  # noqa: E402
-
-FIT = V.FIT_PARAMS   # device -> [(parameter, (threads, system, model))], solved in order
-BOUNDS = {"kernel_efficiency": (0.02, 1.0), "cpu_bandwidth_Bps": (1e9, 1e12),
-          "cluster_bandwidth_Bps": (1e9, 1e12)}
-
-
-def _overrides(values: dict) -> dict:
-    """``{"kernel_efficiency.lut": x, "cpu_bandwidth_Bps": y}`` -> load_arch keyword overrides."""
-    ov: dict = {}
-    for k, v in values.items():
-        if k.startswith("kernel_efficiency."):
-            ov.setdefault("kernel_efficiency", {})[k.split(".", 1)[1]] = v
-        else:
-            ov[k] = v
-    return ov
-
-
-def published(device: str, threads: int, system: str, model: str) -> float:
-    if (device, threads) in V.TABLE and (system, model) in V.TABLE[(device, threads)]:
-        return V.TABLE[(device, threads)][(system, model)]
-    for d, th, s, m, ref, src in V.README_ROWS:
-        if (d, th, s, m) == (device, threads, system, model) and "abstract" not in src:
-            return ref
-    raise KeyError((device, threads, system, model))
-
-
-def fit_device(device: str) -> dict:
-    """Solve the device's fitted parameters one by one (each on its own row)."""
-    values: dict = {}
-    for param, (th, s, m) in FIT[device]:
-        ref = published(device, th, s, m)
-        lo, hi = BOUNDS[param.split(".")[0]]
-
-        def f(x, param=param, th=th, s=s, m=m):
-            ov = _overrides({**values, param: x})
-            return V.decode_with(device, th, s, m, ov)["tokens_per_s"] - ref
-        values[param] = brentq(f, lo, hi, xtol=1e-6 * hi if "Bps" in param else 1e-5)
-    return values
 
 
 def run(out: Path) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
-    fits = {d: fit_device(d) for d in tqdm(FIT, desc="fit")}
+    fits = {d: F.fit_device(d) for d in tqdm(F.FIT, desc="fit")}
     with open(out / "fit.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["device", "parameter", "value", "fit_row"])
-        for d, params in FIT.items():
+        for d, params in F.FIT.items():
             for p, row in params:
                 w.writerow([d, p, f"{fits[d][p]:.4g}", "%dt %s %s" % row])
-    rows = []
-    for d, th, s, m in tqdm(V.all_rows(), desc="rows"):
-        ref = published(d, th, s, m)
-        got = V.decode_with(d, th, s, m, _overrides(fits.get(d, {})))["tokens_per_s"]
-        fitted = (th, s, m) in [r for _, r in FIT.get(d, [])]
-        rows.append({"device": d, "threads": th, "system": s, "model": m, "published": ref,
-                     "hwsim": round(got, 3), "error": round(got / ref - 1, 4),
-                     "kind": "fit (consistency)" if fitted else "held out (validation)"})
+    rows = [F.row(d, th, s, m, fits) for d, th, s, m in tqdm(V.all_rows(), desc="rows")]
     with open(out / "rows.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()

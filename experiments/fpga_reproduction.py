@@ -26,7 +26,7 @@ PRESETS = ("flightllm-u280", "flightllm-vhk158", "fpga-int8-systolic", "fpga-min
 
 def run(out: Path = OUT) -> dict:
     from hwsim import load_arch, validate
-    from hwsim.families.fpga import compare
+    from hwsim.families.fpga import study as compare
     from hwsim.families.fpga.devices import RESOURCES
     from hwsim.families.fpga import checks as V
 

@@ -12,5 +12,5 @@ FAMILY = Family(
     description="Multi-core CPUs running quantized LLM kernels (llama.cpp, T-MAC)",
     models={"default": CPU},
     check_modules=('checks',),
-    fit="",
+    fit="hwsim.families.cpu.fit:fit_all",
 )

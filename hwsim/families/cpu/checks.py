@@ -5,7 +5,7 @@ generation, llama.cpp b2794 vs T-MAC, per device and thread count), README (Surf
 abstract numbers) and ``assets/e2e_power.png`` (figure-read M2-Ultra power).
 
 Fitted (kind="consistency"), per device (:data:`FIT_PARAMS`, solved by
-``experiments/cpu_tmac_fit.py``): ``kernel_efficiency`` of each kernel on the device's W4 1-thread
+``hwsim.families.cpu.fit``): ``kernel_efficiency`` of each kernel on the device's W4 1-thread
 row of that kernel (Surface Laptop 7: T-MAC W2 1 thread), the achieved bandwidth on the llama.cpp
 W4 row at the most threads (M2-Ultra per cluster, Orin and Surface Book 3 for the CPU); M2-Ultra's
 ``core_power_w`` and ``lane_op_energy_pj`` on the M2-Ultra W4 power pair. Every other row is
@@ -65,7 +65,7 @@ def decode_with(arch: str, threads: int, system: str, model: str,
                          kernel="lut" if system == "t-mac" else "dequant", **(overrides or {}))
     rep = hwsim.evaluate(_workload(system, model), hw)
     t = rep.latency_s
-    e_cpu = sum(r.cost.breakdown.get("static_j", 0) + r.cost.breakdown.get("dynamic_j", 0)
+    e_cpu = sum(r.cost.energy.static_j + r.cost.energy.compute_j
                 for r in rep.rows)
     return {"tokens_per_s": 1 / t, "power_w": e_cpu / t, "j_per_token": e_cpu}
 
@@ -115,7 +115,7 @@ def all_rows() -> list[tuple[str, int, str, str]]:
     return rows + [(d, th, s, m) for d, th, s, m, _, src in README_ROWS if "abstract" not in src]
 
 
-# Fitted per device by experiments/cpu_tmac_fit.py (values in the arch YAMLs), each parameter on
+# Fitted per device by hwsim.families.cpu.fit (values in the arch YAMLs), each parameter on
 # one row; every other row is held out. device -> [(parameter, (threads, system, model))]
 FIT_PARAMS = {
     "m2-ultra": [("kernel_efficiency.dequant", (1, "llama.cpp", "w4")),

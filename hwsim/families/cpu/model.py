@@ -18,7 +18,7 @@ Per op, with ``threads`` cores splitting the output rows:
   our count of the kernels' inner loops, split into dot-product, table-lookup and other vector
   instructions), executed by ``simd_pipes`` pipes of ``simd_bits`` each (lookups only on
   ``lookup_pipes``, dot products only on ``dot_pipes``, x86 AVX2 needs ``dot_instructions = 2`` per
-  dot) at ``frequency_hz``, times 1 / ``kernel_efficiency[kernel]`` (the fraction of that ideal
+  dot) at ``clock_hz``, times 1 / ``kernel_efficiency[kernel]`` (the fraction of that ideal
   issue rate the real end-to-end run achieves: stalls, scalar work, the loop overhead the count
   leaves out). The efficiency is the only fitted quantity of the speed model: see
   ``KERNEL_EFFICIENCY`` and the presets' ``kernel_efficiency`` for the rows that fitted it.
@@ -35,21 +35,23 @@ used core is busy the whole time) + lane-instructions x ``lane_op_energy_pj`` + 
 >>> import hwsim
 >>> hw = hwsim.load_arch("m2-ultra", threads=1, kernel="lut")
 >>> c = hw.cost(hwsim.ops.Gemm(M=1, N=4096, K=4096, weights="int2_g128", activations="int8"))
->>> c.bound
+>>> str(c.bound)
 'compute'
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...workload.ops import Attention, Conv2d, Gemm, Op
-from ...contract import LegacyDetail, AcceleratorBase, Cost, Params
+from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, HardwareSummary,
+                         Params, TimeParts)
 
 # Vector work of one kernel per 32 weights of a dot product, in 128-bit lane-instructions:
 # (dot-product, table-lookup, other). Our count of the inner loops of llama.cpp's NEON
@@ -78,7 +80,7 @@ LUT_GROUP = 4  # activations per table (T-MAC g = 4: 16 entries fit one 128-bit 
 
 # Default for presets without their own fit (xeon-8480, and dequant on surface-laptop-7): the
 # M2-Ultra fit. Each T-MAC device preset carries its own kernel_efficiency, solved by
-# experiments/cpu_tmac_fit.py on that device's W4 1-thread row of each kernel (T-MAC
+# hwsim/families/cpu/fit.py on that device's W4 1-thread row of each kernel (T-MAC
 # docs/profiling_data.md; rows in hwsim/families/cpu/checks.py FIT_PARAMS, kind="consistency"); every
 # other row of the table is a validation check.
 KERNEL_EFFICIENCY = {"dequant": 0.93, "lut": 0.94}
@@ -91,12 +93,24 @@ _LUT_KINDS = ("int", "group", "ternary", "binary", "gguf")
 _LUT_SUPPORTED = ("intN / uintN / intN_gK with N <= 4, ternary, binary, q2_k, q3_k, q4_0, q4_k")
 
 
+@dataclass(frozen=True)
+class CPUCostDetail(CostDetail):
+    """The CPU model's own numbers about one op."""
+
+    lane_instructions: float  # 128-bit vector lane-instructions issued (dynamic energy's count)
+    dram_bytes: float         # operand bytes read from / written to DRAM, each once
+    bandwidth_Bps: float      # achievable DRAM bandwidth at this thread count
+    barrier_s: float          # the thread barrier's share of overhead_s (0 on one thread)
+
+
 class CPUParams(Params):
+    renamed: ClassVar[dict[str, str]] = {"frequency_hz": "clock_hz"}
+
     isa: Literal["neon", "avx2", "avx512"]
     cores: int = Field(gt=0, description="cores the threads run on (performance cores)")
     threads: int = Field(default=1, gt=0, description="worker threads, one per core")
     kernel: Literal["dequant", "lut"] = "dequant"
-    frequency_hz: float = Field(gt=0, description="sustained core clock")
+    clock_hz: float = Field(gt=0, description="sustained core clock")
     simd_bits: Literal[128, 256, 512]
     simd_pipes: int = Field(gt=0, description="vector instructions issued per cycle per core")
     lookup_pipes: int = Field(gt=0, description="pipes executing TBL / PSHUFB")
@@ -137,7 +151,7 @@ class CPUParams(Params):
         return v
 
 
-class CPU(AcceleratorBase):
+class CPU(Accelerator):
     """Analytical multi-core SIMD CPU. See the module docstring for the equations."""
 
     family = "cpu"
@@ -147,10 +161,28 @@ class CPU(AcceleratorBase):
     def _lanes(self) -> float:
         return self.params.simd_bits / 128  # 128-bit lane-instructions per vector instruction
 
-    def peak_ops_per_s(self) -> float:
-        """int8 dot-product ops/s of all used cores (1 MAC = 2 ops; 16 MACs per 128-bit SDOT)."""
+    def summary(self) -> HardwareSummary:
+        """DRAM peak (datasheet) as the memory bandwidth; the model bounds no memory capacity."""
         p = self.params
-        return 2 * 16 * self._lanes * p.dot_pipes / p.dot_instructions * p.frequency_hz * p.threads
+        return HardwareSummary(name=self.name, family=self.family, clock_hz=p.clock_hz,
+                               mem_bandwidth_Bps=p.mem_bandwidth_Bps, mem_capacity_bytes=None,
+                               idle_power_w=p.idle_power_w)
+
+    def int8_dot_ops_per_s(self) -> float:
+        """int8 dot-product instruction ops/s of all used cores (1 MAC = 2 ops; 16 MACs per
+        128-bit SDOT): the ISA's figure, not what a quantized kernel reaches."""
+        p = self.params
+        return 2 * 16 * self._lanes * p.dot_pipes / p.dot_instructions * p.clock_hz * p.threads
+
+    def peak_ops_per_s(self, activations: str, weights: str) -> float:
+        """Peak ops/s (2 per MAC) of a GEMM with these weights on the preset's kernel and
+        threads: the kernel's ideal issue rate (:meth:`cycles_per_weight` without the fitted
+        ``kernel_efficiency``, and without T-MAC's per-token table precompute). Activations do
+        not change it: both kernels quantize them to int8 on the fly. UnsupportedError where the
+        kernel has no code for the weights."""
+        _formats.get(activations)  # an unknown name is an error, as elsewhere
+        p = self.params
+        return 2 * p.clock_hz * p.threads / self._ideal_cycles_per_weight(weights)
 
     # ------------------------------------------------------------------ kernel work
 
@@ -173,14 +205,19 @@ class CPU(AcceleratorBase):
                 "ternary, binary (as the nearest llama.cpp type)")
         return tuple(x / 32 for x in KERNELS[key]), f"dequant-{key}"
 
-    def cycles_per_weight(self, weights: str) -> float:
-        """Core cycles per weight of one token's dot products, at the kernel's fitted efficiency."""
+    def _ideal_cycles_per_weight(self, weights: str) -> float:
+        """Core cycles per weight at the pipes' full issue rate (the busiest pipe class)."""
         p = self.params
         (dot, look, other), _ = self.kernel_work(weights)
         dot *= p.dot_instructions
         lanes = self._lanes
-        ideal = max((dot + look + other) / (p.simd_pipes * lanes), dot / (p.dot_pipes * lanes),
-                    look / (p.lookup_pipes * lanes))
+        return max((dot + look + other) / (p.simd_pipes * lanes), dot / (p.dot_pipes * lanes),
+                   look / (p.lookup_pipes * lanes))
+
+    def cycles_per_weight(self, weights: str) -> float:
+        """Core cycles per weight of one token's dot products, at the kernel's fitted efficiency."""
+        p = self.params
+        ideal = self._ideal_cycles_per_weight(weights)
         return ideal / p.kernel_efficiency.get(p.kernel, KERNEL_EFFICIENCY[p.kernel])
 
     def bandwidth_Bps(self) -> float:
@@ -192,33 +229,38 @@ class CPU(AcceleratorBase):
     # ------------------------------------------------------------------ costs
 
     def _finish(self, t_c: float, nbytes: float, lane_ops: float, ops: float, path: str,
-                parallel: bool = True) -> Cost:
+                peak: float, parallel: bool = True) -> Cost:
+        """Roofline plus fixed overheads; ``peak``: ops/s of the datapath the op ran on."""
         p = self.params
-        t_m = nbytes / self.bandwidth_Bps()
-        over = p.op_overhead_s + (p.barrier_s if p.threads > 1 and parallel else 0.0)
+        bw = self.bandwidth_Bps()
+        t_m = nbytes / bw
+        barrier = p.barrier_s if p.threads > 1 and parallel else 0.0
+        over = p.op_overhead_s + barrier
         t = max(t_c, t_m) + over
-        bound = "compute" if t_c >= t_m else "memory"
+        bound = Bound.COMPUTE if t_c >= t_m else Bound.MEMORY
         if max(t_c, t_m) < over:
-            bound = "overhead"
+            bound = Bound.OVERHEAD
         e_static = t * (p.idle_power_w + p.threads * p.core_power_w)
         e_dyn = lane_ops * p.lane_op_energy_pj * 1e-12
         e_dram = nbytes * 8 * p.dram_pj_per_bit * 1e-12
-        peak = self.peak_ops_per_s()
         return Cost(latency_s=t, energy_j=e_static + e_dyn + e_dram, bound=bound,
                     utilization=ops / t / peak if t > 0 else 0.0, compute_path=path,
-                    detail=LegacyDetail({"compute_s": t_c, "memory_s": t_m, "overhead_s": over,
-                               "static_j": e_static, "dynamic_j": e_dyn, "dram_j": e_dram}))
+                    time=TimeParts(compute_s=t_c, memory_s=t_m, overhead_s=over),
+                    energy=EnergyParts(compute_j=e_dyn, offchip_j=e_dram, static_j=e_static),
+                    detail=CPUCostDetail(lane_instructions=lane_ops, dram_bytes=nbytes,
+                                         bandwidth_Bps=bw, barrier_s=barrier))
 
     def _gemm(self, op: Op, M: int, N: int, K: int, groups: int, weights: str) -> Cost:
         p = self.params
         work, path = self.kernel_work(weights)
         cyc = self.cycles_per_weight(weights)
         rows_per_thread = -(-groups * N // p.threads)  # output rows split over the threads
-        t_c = M * rows_per_thread * K * cyc / p.frequency_hz
+        t_c = M * rows_per_thread * K * cyc / p.clock_hz
         if p.kernel == "lut":  # tables: per token, K/g groups x 16 int8 entries (~2 ops each / 16 lanes)
-            t_c += M * K / LUT_GROUP * 2 / (p.simd_pipes * self._lanes) / p.frequency_hz
+            t_c += M * K / LUT_GROUP * 2 / (p.simd_pipes * self._lanes) / p.clock_hz
         lane_ops = M * groups * N * K * sum(work)
-        return self._finish(t_c, op.bytes, lane_ops, 2 * M * N * K * groups, path)
+        return self._finish(t_c, op.bytes, lane_ops, 2 * M * N * K * groups, path,
+                            self.peak_ops_per_s(op.activations, weights))
 
     def cost_gemm(self, op: Gemm) -> Cost:
         return self._gemm(op, op.M, op.N, op.K, op.groups, op.weights)
@@ -230,19 +272,20 @@ class CPU(AcceleratorBase):
     def _fp32_rate(self) -> float:
         """fp32 FMA flops/s of the used cores (simd_pipes FMA pipes of simd_bits)."""
         p = self.params
-        return p.simd_pipes * p.simd_bits / 32 * 2 * p.frequency_hz * p.threads
+        return p.simd_pipes * p.simd_bits / 32 * 2 * p.clock_hz * p.threads
 
     def cost_attention(self, op: Attention) -> Cost:
         """QK^T, softmax and PV at the fp32 vector rate, KV cache streamed once."""
         t_c = op.flops / self._fp32_rate()
         lane_ops = op.flops / 8  # 4 fp32 lanes x 2 flops per 128-bit FMA
-        return self._finish(t_c, op.bytes, lane_ops, op.flops, "fp32-vector")
+        return self._finish(t_c, op.bytes, lane_ops, op.flops, "fp32-vector", self._fp32_rate())
 
     def _vector(self, op: Op) -> Cost:
         t_c = op.flops / self._fp32_rate()
-        return self._finish(t_c, op.bytes, op.flops / 4, op.flops, "fp32-vector")
+        return self._finish(t_c, op.bytes, op.flops / 4, op.flops, "fp32-vector", self._fp32_rate())
 
     cost_vector = _vector
 
     def cost_embedding(self, op: Op) -> Cost:  # a row copy on one thread
-        return self._finish(0.0, op.bytes, op.bytes / 16, 0, "copy", parallel=False)
+        return self._finish(0.0, op.bytes, op.bytes / 16, 0, "copy", self._fp32_rate(),
+                            parallel=False)

@@ -145,7 +145,7 @@ def _flightllm() -> list[Check]:
 
 def _fpl24() -> list[Check]:
     from . import accumulator_bits
-    from . import compare as cmp
+    from . import study as cmp
     derived = ("FPL'24 Kulisch formula 2^ea + ma + 2^eb + mb + ceil(log2 n) - 1 at n = 4608; the "
                "audit's worked examples")
     out = [Check("fpga", f"fpl24.accumulator_bits.{fmt}",

@@ -40,6 +40,7 @@ HBM2/DDR energy per bit. Energy = power x time.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
@@ -49,7 +50,8 @@ from ... import formats as _formats
 from ...errors import ConfigError, UnsupportedError
 from ...tech import load as load_tech
 from ...workload.ops import Attention, Gemm, Op
-from ...contract import LegacyDetail, AcceleratorBase, Cost, Params
+from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, HardwareSummary,
+                         Params, TimeParts)
 from . import arithmetic as ar
 from .devices import RESOURCES, get_device
 
@@ -59,6 +61,17 @@ UTIL_KNEE = {"dsp": 0.8, "lut": 0.7, "ff": 0.5, "bram36": 0.8, "uram": 0.8}
 GAP_HARD, GAP_LOGIC = 7.1, 14.0
 RESOURCE_LABEL = {"dsp": "DSP", "lut": "LUT", "ff": "FF", "bram36": "BRAM36", "uram": "URAM"}
 _MEM_KIND = {"hbm2": "hbm2", "hbm2e": "hbm2", "ddr4": "ddr3"}  # tech library rows (DDR4: DDR3 row, upper bound)
+
+
+@dataclass(frozen=True)
+class FPGACostDetail(CostDetail):
+    """The FPGA model's own numbers about one op."""
+
+    compute_cycles: float       # datapath cycles (MM/MV engine or vector unit) at the achieved clock
+    offchip_bytes: float        # bytes streamed from off-chip memory (weights, KV, spilled activations)
+    channel_efficiency: float   # fraction of the memory bandwidth this stream achieves
+    macs: float                 # multiply-accumulates (products) on the DSP/LUT datapath
+    vector_ops: float           # element operations on the vector unit
 
 
 class Engine(Params):
@@ -110,7 +123,7 @@ class FPGAParams(Params):
         return self
 
 
-class FPGA(AcceleratorBase):
+class FPGA(Accelerator):
     """An FPGA design on a device (module docstring)."""
 
     family = "fpga"
@@ -224,6 +237,7 @@ class FPGA(AcceleratorBase):
         return f0 * max(0.5, 1.0 - p.clock_derate_slope * over)
 
     def resource_table(self) -> str:
+        """Used / available resources and the achieved clock, one printable table."""
         dev, used = self.device, self.resources
         lines = [f"{self.name} on {dev.name} ({dev.part}, {dev.dsp_type}): clock "
                  f"{self.clock_hz / 1e6:.0f} MHz (target {self.params.clock_hz / 1e6:.0f} MHz)",
@@ -242,10 +256,28 @@ class FPGA(AcceleratorBase):
     def mem_bandwidth_Bps(self) -> float:
         return self.params.mem_bandwidth_Bps or self.device.mem_bandwidth_Bps
 
-    def peak_ops_per_s(self, sparse: bool = False) -> float:
+    def summary(self) -> HardwareSummary:
+        """The achieved clock (derated), the memory the design streams from (its bandwidth
+        override or the device's) and the board's memory capacity; idle power = static power."""
+        return HardwareSummary(name=self.name, family=self.family, clock_hz=self.clock_hz,
+                               mem_bandwidth_Bps=self.mem_bandwidth_Bps,
+                               mem_capacity_bytes=self.device.mem_bytes,
+                               idle_power_w=self.params.static_power_w)
+
+    def dense_peak_ops_per_s(self, sparse: bool = False) -> float:
+        """Ops/s of the widest engine (MM, or MV where it has more lanes) at the achieved clock,
+        2 per product; ``sparse``: times the N:M sparse chains' ``sparsity_speedup``."""
         p = self.params
-        return (2 * p.mm.lanes * p.products_per_lane * self.clock_hz
+        lanes = max(p.mm.lanes, p.mv.lanes if p.mv is not None else 0)
+        return (2 * lanes * p.products_per_lane * self.clock_hz
                 * (p.sparsity_speedup if sparse else 1.0))
+
+    def peak_ops_per_s(self, activations: str, weights: str) -> float:
+        """Peak ops/s of a GEMM with these operand formats: the widest engine on the sparse chains
+        (every GEMM the model costs runs there, :meth:`cost_gemm`); UnsupportedError when the
+        formats do not fit the datapath."""
+        self._check_formats(f"{self.name}: peak_ops_per_s", activations, weights)
+        return self.dense_peak_ops_per_s(sparse=True)
 
     @cached_property
     def _energy(self) -> dict:
@@ -292,17 +324,26 @@ class FPGA(AcceleratorBase):
         return work / rate / self.clock_hz
 
     def _finish(self, t_c: float, mem_bytes: float, eff: float, products: float, vec_ops: float,
-                flops: float, path: str, extra: dict | None = None) -> Cost:
+                flops: float, path: str, peak: float) -> Cost:
+        """Double-buffered: latency = max(compute, memory); energy = static power x latency +
+        MAC, vector and off-chip energies. ``peak``: ops/s of the datapath the op ran on."""
         p, e = self.params, self._energy
         t_m = mem_bytes / (self.mem_bandwidth_Bps * eff)
         t = max(t_c, t_m)
-        dyn = (products * e["mac_pj"] + vec_ops * e["vec_pj"] + mem_bytes * e["mem_pj_per_byte"]) * 1e-12
-        peak = self.peak_ops_per_s()
-        return Cost(latency_s=t, energy_j=p.static_power_w * t + dyn,
-                    bound="compute" if t_c >= t_m else "memory",
+        mac_j, vec_j = products * e["mac_pj"], vec_ops * e["vec_pj"]
+        mem_j = mem_bytes * e["mem_pj_per_byte"]
+        # energy_j in the pre-typed summation order (bit-identical); the parts sum to it to ~1 ulp
+        dyn = (mac_j + vec_j + mem_j) * 1e-12
+        static = p.static_power_w * t
+        return Cost(latency_s=t, energy_j=static + dyn,
+                    bound=Bound.COMPUTE if t_c >= t_m else Bound.MEMORY,
                     utilization=flops / t / peak if t > 0 else 0.0, compute_path=path,
-                    detail=LegacyDetail({"compute_s": t_c, "memory_s": t_m, "dynamic_j": dyn,
-                               "static_j": p.static_power_w * t, **(extra or {})}))
+                    time=TimeParts(compute_s=t_c, memory_s=t_m),
+                    energy=EnergyParts(compute_j=(mac_j + vec_j) * 1e-12, offchip_j=mem_j * 1e-12,
+                                       static_j=static),
+                    detail=FPGACostDetail(compute_cycles=t_c * self.clock_hz,
+                                          offchip_bytes=mem_bytes, channel_efficiency=eff,
+                                          macs=products, vector_ops=vec_ops))
 
     def _gemm(self, op: Op, M, N, K, groups, act, w, weight_bytes, act_bytes) -> Cost:
         where = f"{self.name}: {op.name or op.type}"
@@ -312,7 +353,8 @@ class FPGA(AcceleratorBase):
         off_chip = weight_bytes + (act_bytes if act_bytes > p.buffer_bytes else 0.0)
         eng = "mv" if self._engine(M) is p.mv else "mm"
         return self._finish(t_c, off_chip, p.weight_channel_efficiency, groups * M * N * K, 0.0,
-                            2.0 * groups * M * N * K, f"{eng}-{p.arithmetic}")
+                            2.0 * groups * M * N * K, f"{eng}-{p.arithmetic}",
+                            self.dense_peak_ops_per_s(sparse=True))
 
     def cost_gemm(self, op: Gemm) -> Cost:
         ob = op.operand_bytes()
@@ -339,7 +381,7 @@ class FPGA(AcceleratorBase):
         ob = op.operand_bytes()
         kv_bytes = ob["K"] + ob["V"]
         return self._finish(t_c, kv_bytes, p.kv_channel_efficiency, op.macs, 3.0 * bh * op.score_pairs,
-                            op.flops, f"attention-{p.arithmetic}")
+                            op.flops, f"attention-{p.arithmetic}", self.dense_peak_ops_per_s())
 
     def _vector(self, op: Op, passes: int = 1) -> Cost:
         p = self.params
@@ -347,7 +389,10 @@ class FPGA(AcceleratorBase):
         t_c = passes * elems / p.vector_lanes / self.clock_hz
         nbytes = op.bytes
         off_chip = nbytes if nbytes > p.buffer_bytes else 0.0
-        return self._finish(t_c, off_chip, p.weight_channel_efficiency, 0.0, op.flops, 0.0, "vector")
+        # utilization against the engines' dense peak, as before the typed contract (the
+        # vector unit's own rate would be the datapath's; kept for unchanged reports)
+        return self._finish(t_c, off_chip, p.weight_channel_efficiency, 0.0, op.flops, 0.0, "vector",
+                            self.dense_peak_ops_per_s())
 
     def cost_vector(self, op: Op) -> Cost:
         return self._vector(op)
@@ -360,7 +405,7 @@ class FPGA(AcceleratorBase):
     def cost_embedding(self, op: Op) -> Cost:
         p = self.params
         return self._finish(0.0, op.operand_bytes()["table_rows"], p.weight_channel_efficiency,
-                            0.0, 0.0, 0.0, "embedding")
+                            0.0, 0.0, 0.0, "embedding", self.dense_peak_ops_per_s())
 
 
 def _engine_overrides(params: dict, where: str) -> dict:

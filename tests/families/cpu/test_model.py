@@ -134,14 +134,9 @@ def test_presets_carry_their_own_fitted_efficiency():
 
 
 @pytest.mark.slow
-def test_fit_script_reproduces_the_preset_values():
-    import importlib.util
-    from pathlib import Path
+def test_fit_reproduces_the_preset_values():
+    from hwsim.families.cpu import fit as mod
 
-    path = Path(__file__).resolve().parents[3] / "experiments" / "cpu_tmac_fit.py"
-    spec = importlib.util.spec_from_file_location("cpu_tmac_fit", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
     got = mod.fit_device("rpi5")
     eff = hwsim.load_arch("rpi5").params.kernel_efficiency
     assert got["kernel_efficiency.dequant"] == pytest.approx(eff["dequant"], rel=1e-3)
@@ -168,3 +163,63 @@ def test_kernel_and_threads_space_on_rpi5():
     assert one > 2.0 and 1.0 < four < one
     # lut work grows with the bits
     assert m("int4_g128", "lut", 1)["latency_s"] > m("int2_g128", "lut", 1)["latency_s"]
+
+
+# ----------------------------------------------------------------------------- typed contract
+
+def test_cost_has_typed_time_energy_and_detail():
+    from hwsim.contract import Bound
+    from hwsim.families.cpu.model import CPUCostDetail
+
+    hw = hwsim.load_arch("m2-ultra", threads=4)
+    c = hw.cost(gemv("q4_0"))
+    assert isinstance(c.detail, CPUCostDetail) and c.bound is Bound.MEMORY
+    t = c.time
+    assert c.latency_s == max(t.compute_s, t.memory_s) + t.overhead_s
+    assert t.overhead_s == hw.params.op_overhead_s + hw.params.barrier_s == \
+        hw.params.op_overhead_s + c.detail.barrier_s
+    assert c.energy.total_j == pytest.approx(c.energy_j, rel=1e-12) and c.energy.onchip_j == 0
+    assert c.energy.static_j == pytest.approx(
+        c.latency_s * (hw.params.idle_power_w + 4 * hw.params.core_power_w))
+    assert c.detail.dram_bytes == gemv("q4_0").bytes
+    assert t.memory_s == pytest.approx(c.detail.dram_bytes / c.detail.bandwidth_Bps)
+
+
+def test_summary_in_the_shared_vocabulary():
+    s = hwsim.load_arch("m2-ultra").summary()
+    assert (s.family, s.name, s.clock_hz, s.mem_bandwidth_Bps) == ("cpu", "m2-ultra", 3.49e9, 8.0e11)
+    assert s.mem_capacity_bytes is None and s.idle_power_w == hwsim.load_arch(
+        "m2-ultra").params.idle_power_w
+
+
+def test_peak_is_the_kernels_ideal_rate_and_bounds_utilization():
+    hw = hwsim.load_arch("m2-ultra", threads=2, kernel="lut")
+    # int2 on T-MAC: 2 bit-planes x 3.5/64 lane-instructions per weight over 4 pipes
+    assert hw.peak_ops_per_s("int8", "int2_g128") == pytest.approx(
+        2 * 3.49e9 * 2 / (2 * 3.5 / 64 / 4))
+    assert hw.peak_ops_per_s("int8", "int2_g128") == pytest.approx(
+        2 * hw.peak_ops_per_s("int8", "int4_g128"))
+    with pytest.raises(UnsupportedError, match="fp16"):
+        hw.peak_ops_per_s("int8", "fp16")
+    # a compute-bound GEMM reaches the fitted efficiency of that peak, less the table precompute
+    c = hw.cost(gemv("binary", m=256))
+    assert c.bound == "compute" and c.utilization <= hw.params.kernel_efficiency["lut"]
+    deq = hwsim.load_arch("m2-ultra")
+    assert deq.peak_ops_per_s("int8", "q4_0") < deq.int8_dot_ops_per_s()
+
+
+def test_old_frequency_name_loads_with_a_deprecation_warning_and_same_cost(tmp_path):
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[3] / "arch" / "rpi5.yaml"
+    text = src.read_text()
+    assert "\n  clock_hz:" in text
+    old_yaml = tmp_path / "rpi5.yaml"
+    old_yaml.write_text(text.replace("\n  clock_hz:", "\n  frequency_hz:"))
+    with pytest.warns(DeprecationWarning, match="'frequency_hz' is now 'clock_hz'"):
+        old = hwsim.load_arch(old_yaml)
+    new = hwsim.load_arch("rpi5")
+    assert old.params.clock_hz == new.params.clock_hz == 2.4e9
+    for op in (gemv("q4_0"), gemv("q8_0", m=64)):
+        assert old.cost(op).latency_s == new.cost(op).latency_s
+        assert old.cost(op).energy_j == new.cost(op).energy_j

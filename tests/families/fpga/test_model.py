@@ -181,8 +181,9 @@ def test_gemv_compute_bound_time_by_hand():
 def test_energy_is_static_plus_dynamic():
     hw = hwsim.load_arch("flightllm-u280")
     c = hw.cost(hwsim.ops.Gemm(M=1, N=4096, K=4096, weights="int4_g128", activations="int8"))
-    assert c.energy_j == pytest.approx(c.breakdown["static_j"] + c.breakdown["dynamic_j"])
-    assert c.breakdown["static_j"] == pytest.approx(hw.params.static_power_w * c.latency_s)
+    assert c.energy_j == pytest.approx(c.energy.total_j, rel=1e-12)
+    assert c.energy.onchip_j == 0.0 and c.energy.compute_j > 0 and c.energy.offchip_j > 0
+    assert c.energy.static_j == pytest.approx(hw.params.static_power_w * c.latency_s)
 
 
 def test_formats_the_datapath_cannot_multiply_are_unsupported():
@@ -232,7 +233,7 @@ def test_per_layer_precision_policy_runs():
 # ----------------------------------------------------------------------------- FPL'24 comparison
 
 def test_fpl24_design_space_lists_every_finite_minifloat_and_the_integer():
-    from hwsim.families.fpga import compare
+    from hwsim.families.fpga import study as compare
     assert compare.formats_of(6) == ["int6", "fp6_e1m4", "fp6_e2m3", "fp6_e3m2", "fp6_e4m1"]
     pts = compare.design_points(range(3, 9))
     assert len(pts) == sum(b - 1 for b in range(3, 9))
@@ -242,14 +243,14 @@ def test_fpl24_design_space_lists_every_finite_minifloat_and_the_integer():
 
 
 def test_pareto_keeps_only_undominated_points():
-    from hwsim.families.fpga.compare import pareto
+    from hwsim.families.fpga.study import pareto
     pts = [{"luts": 1, "proxy": 5}, {"luts": 2, "proxy": 2}, {"luts": 3, "proxy": 2},
            {"luts": 4, "proxy": 1}, {"luts": 1, "proxy": 6}]
     assert pareto(pts) == [pts[0], pts[1], pts[3]]
 
 
 def test_minifloat_accuracy_proxy_beats_int_at_4_bits_and_ties_with_e1():
-    from hwsim.families.fpga import compare
+    from hwsim.families.fpga import study as compare
     # E1My is an integer grid with a scale: same proxy as INTb; E2M1 resolves small values better
     assert compare.accuracy_proxy("fp4_e1m2") == pytest.approx(compare.accuracy_proxy("int4"))
     assert compare.accuracy_proxy("fp4_e2m1") < compare.accuracy_proxy("int4")
@@ -257,7 +258,7 @@ def test_minifloat_accuracy_proxy_beats_int_at_4_bits_and_ties_with_e1():
 
 
 def test_minifloat_overheads_grow_with_exponent_bits():
-    from hwsim.families.fpga import compare
+    from hwsim.families.fpga import study as compare
     o = compare.minifloat_overheads()
     assert o["fp8_e5m2/int8"] > o["fp8_e4m3/int8"] > 0
     assert 0 < compare.int_pareto_share() <= 1
@@ -350,3 +351,39 @@ def test_u280_preset_holds_what_fit_py_fits():
     p = hwsim.load_arch("flightllm-u280").params
     assert got["weight_channel_efficiency"] == pytest.approx(p.weight_channel_efficiency, abs=1e-4)
     assert got["static_power_w"] == pytest.approx(p.static_power_w, abs=0.01)
+
+
+# ----------------------------------------------------------------------------- typed contract
+
+def test_cost_has_typed_time_energy_and_detail():
+    from hwsim.contract import Bound
+    from hwsim.families.fpga.model import FPGACostDetail
+
+    hw = hwsim.load_arch("flightllm-u280")
+    c = hw.cost(hwsim.ops.Gemm(M=1, N=4096, K=4096, weights="int4_g128", activations="int8"))
+    assert isinstance(c.detail, FPGACostDetail) and isinstance(c.bound, Bound)
+    assert c.latency_s == max(c.time.compute_s, c.time.memory_s) and c.time.overhead_s == 0
+    assert c.detail.compute_cycles == pytest.approx(c.time.compute_s * hw.clock_hz)
+    assert c.time.memory_s == pytest.approx(
+        c.detail.offchip_bytes / (hw.mem_bandwidth_Bps * c.detail.channel_efficiency))
+    assert c.detail.macs == 4096 * 4096 and c.detail.vector_ops == 0
+    assert set(c.breakdown) >= {"compute_s", "memory_s", "static_j", "offchip_j", "macs"}
+
+
+def test_summary_in_the_shared_vocabulary():
+    hw = hwsim.load_arch("flightllm-u280")
+    s = hw.summary()
+    assert (s.family, s.name) == ("fpga", "flightllm-u280")
+    assert s.clock_hz == hw.clock_hz and s.mem_bandwidth_Bps == hw.mem_bandwidth_Bps
+    assert s.mem_capacity_bytes == hw.device.mem_bytes and s.idle_power_w == hw.params.static_power_w
+
+
+def test_peak_is_the_sparse_engine_rate_and_bounds_gemm_utilization():
+    hw = hwsim.load_arch("flightllm-vhk158")
+    peak = hw.peak_ops_per_s("int8", "int4_g128")
+    assert peak == pytest.approx(2 * 4096 * 2 * hw.clock_hz * 1.6)  # 2x16x128 lanes, 2 products
+    assert peak == hw.dense_peak_ops_per_s(sparse=True) == 1.6 * hw.dense_peak_ops_per_s()
+    with pytest.raises(UnsupportedError, match="fp16"):
+        hw.peak_ops_per_s("fp16", "int8")
+    c = hw.cost(hwsim.ops.Gemm(M=128, N=4096, K=4096, weights="int8", activations="int8"))
+    assert c.bound == "compute" and c.utilization == pytest.approx(1.0)
