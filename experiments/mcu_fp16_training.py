@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import hwsim  # noqa: E402
-from hwsim.families.mcu.model import training_macs_per_cycle  # noqa: E402
+from hwsim.families.mcu import training_macs_per_cycle  # noqa: E402
 from hwsim.families.mcu.checks import conv_train_step_cycles  # noqa: E402
 from hwsim.plot import save  # noqa: E402
 
@@ -44,7 +44,7 @@ def run(out: Path, arch: str = "gap9") -> tuple[list[dict], list[dict]]:
             wl = hwsim.load_workload(name, phase="train", weights=fmt, activations=fmt)
             rep = hwsim.evaluate(wl, hw)
             e2e.append({"workload": name, "format": fmt, "train_macs": wl.macs,
-                        "cycles": round(rep.latency_s * hw.params.frequency_hz),
+                        "cycles": round(rep.latency_s * hw.params.clock_hz),
                         "macs_per_clk": training_macs_per_cycle(wl, hw),
                         "latency_s": rep.latency_s, "energy_j": rep.energy_j,
                         "paper_macs_per_clk": PAPER[name] if fmt == "fp16" else ""})

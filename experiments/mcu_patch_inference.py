@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import hwsim  # noqa: E402
 from hwsim.errors import ConfigError  # noqa: E402
-from hwsim.families.mcu.model import PatchPrecision, patch_bitops, patch_plan  # noqa: E402
+from hwsim.families.mcu import PatchPrecision, patch_bitops, patch_plan  # noqa: E402
 from hwsim.plot import save  # noqa: E402
 
 STAGES = ("features.3.project", "features.6.project", "features.10.project")

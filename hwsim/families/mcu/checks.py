@@ -41,7 +41,7 @@ def fp16_speedup_max(hw_name: str = "gap9", workload: str = "resnet8") -> float:
 
 def train_macs_per_clk(workload: str, fmt: str = "fp16", hw_name: str = "gap9") -> float:
     from ... import load_arch, load_workload
-    from .model import training_macs_per_cycle
+    from .planning import training_macs_per_cycle
 
     wl = load_workload(workload, phase="train", weights=fmt, activations=fmt)
     return training_macs_per_cycle(wl, load_arch(hw_name))
@@ -72,7 +72,7 @@ def quantmcu_best_case_reduction(low: str = "int4") -> float:
     """BitOPs of int8 patch-based MobileNetV2 (4x4 patches through features.6) over the same
     plan with every patch's stage in ``low`` activations (the upper bound of per-patch precision)."""
     from ... import load_workload
-    from .model import PatchPrecision, patch_bitops, patch_plan
+    from .planning import PatchPrecision, patch_bitops, patch_plan
 
     pp = patch_plan(load_workload("mobilenetv2", weights="int8", activations="int8"),
                     "features.6.project", 4)

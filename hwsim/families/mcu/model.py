@@ -23,9 +23,8 @@ core) and a fork/barrier per kernel. PULP operands stream between L2 and L1 by D
 buffered (latency = max(compute, DMA)).
 
 Memory: weights live in ``weight_memory`` (flash or L2), activations in SRAM (L2 for PULP). Each
-op checks that its working set fits (UnsupportedError naming memory, need and size);
-:func:`memory_plan` computes the peak of a whole schedule (live tensors, skip connections) and
-:func:`check_fit` raises ConfigError when a workload does not fit.
+op checks that its working set fits (UnsupportedError naming memory, need and size); whole
+schedules (peak live memory, patch-based inference) are in :mod:`hwsim.families.mcu.planning`.
 
 Energy: datasheet run-mode current per MHz times supply voltage times time (the MCU draws that
 current whatever its kernels do, a datasheet-level model).
@@ -33,27 +32,29 @@ current whatever its kernels do, a datasheet-level model).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from ... import formats as _formats
-from ...errors import ConfigError, UnsupportedError
+from ...errors import UnsupportedError
 from ...workload.ops import Attention, Conv2d, Gemm, Op
-from ...contract import LegacyDetail, AcceleratorBase, Cost, Params
+from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, HardwareSummary,
+                         Params, TimeParts)
 
 KiB = 1024
 
 
 class MCUParams(Params):
+    renamed: ClassVar[dict[str, str]] = {"frequency_hz": "clock_hz"}
+
     isa: Literal["dsp", "mve", "xpulp"] = Field(
         description="dsp: Armv7E-M/Armv8-M DSP extension (M4, M7, M33); mve: Helium (M55, M85); "
                     "xpulp: PULP RISC-V cluster (RI5CY/CV32E40P with XpulpV2 + FP16 SIMD)")
     core: str = Field(description="core name, for reports (cortex-m7, ri5cy ...)")
-    frequency_hz: float = Field(gt=0)
+    clock_hz: float = Field(gt=0, description="core (cluster) clock")
     cores: int = Field(default=1, ge=1, description="cores running a kernel in parallel")
     fpus: int = Field(default=1, ge=0, description="FPUs (shared by the cores on PULP); 0: none")
     fp_formats: list[Literal["fp32", "fp16"]] = Field(
@@ -176,7 +177,20 @@ class KernelCycles:
         return max(self.compute, self.dma)
 
 
-class MCU(AcceleratorBase):
+@dataclass(frozen=True)
+class MCUCostDetail(CostDetail):
+    """An op's cycles on the MCU by kernel component (:class:`KernelCycles`), whole core/cluster."""
+
+    inner_cycles: float      # inner-loop iterations of the kernel's register tiles
+    output_cycles: float     # per-output work: requantize / store / lane reduction; vector loops
+    im2col_cycles: float     # copying inputs into the im2col buffer
+    overhead_cycles: float   # parallel fork + barrier per kernel (multi-core)
+    dma_cycles: float        # L2 <-> L1 DMA (PULP), overlapped with compute (double-buffered)
+    cycles: float            # max(compute, DMA): the op's cycles
+    macs_per_cycle: float    # the op's MACs over its cycles (0 for ops without MACs)
+
+
+class MCU(Accelerator):
     family = "mcu"
     Params = MCUParams
 
@@ -185,12 +199,38 @@ class MCU(AcceleratorBase):
     @cached_property
     def power_w(self) -> float:
         p = self.params
-        return p.supply_v * p.run_current_a_per_hz * p.frequency_hz
+        return p.supply_v * p.run_current_a_per_hz * p.clock_hz
+
+    def summary(self) -> HardwareSummary:
+        """Bandwidth: PULP's L2 -> L1 DMA; a Cortex-M core's loads (4 bytes per ``load_cycles``,
+        16 bytes per 4 / beats cycles on Helium), the only path to memory its kernels model.
+        Capacity: activation SRAM plus the weight memory (one L2 when weights live there).
+        No idle power term: the run-mode power is drawn while kernels run."""
+        p = self.params
+        if p.dma_bytes_per_cycle:
+            per_cycle = p.dma_bytes_per_cycle
+        elif p.isa == "mve":
+            per_cycle = p.cores * 4.0 * p.mve_beats_per_cycle
+        else:
+            per_cycle = p.cores * 4.0 / p.load_cycles
+        shared = p.weight_memory == "l2"
+        cap = max(p.sram_bytes, p.weight_memory_bytes) if shared else (
+            p.sram_bytes + p.weight_memory_bytes)
+        return HardwareSummary(name=self.name, family=self.family, clock_hz=p.clock_hz,
+                               mem_bandwidth_Bps=per_cycle * p.clock_hz,
+                               mem_capacity_bytes=float(cap), idle_power_w=0.0)
 
     def peak_macs_per_cycle(self, activations: str = "int8", weights: str = "int8") -> float:
-        """Inner-loop MACs per cycle of the whole core/cluster (no tails, no overheads)."""
+        """Inner-loop MACs per cycle of the whole core/cluster (no tails, no overheads): the
+        kernel's rate for these operand formats (MCU-specific; the contract's rate is
+        :meth:`peak_ops_per_s`)."""
         r = self._recipe_for(activations, weights, "peak")
         return self.params.cores * r.macs / self._iter_cycles(r)
+
+    def peak_ops_per_s(self, activations: str, weights: str) -> float:
+        """2 ops per MAC x :meth:`peak_macs_per_cycle` x clock; UnsupportedError for formats
+        the core has no kernel for (fp16 on an fp32-only FPU, > 16-bit integers)."""
+        return 2 * self.peak_macs_per_cycle(activations, weights) * self.params.clock_hz
 
     # ------------------------------------------------------------------ kernels
 
@@ -240,7 +280,7 @@ class MCU(AcceleratorBase):
         """Cycles of ``groups`` GEMMs C[M x N] = A[M x K] . B[K x N] (A: activations / im2col
         buffer, B: weights), plus ``im2col_elems`` elements copied into the im2col buffer.
 
-        >>> hw = MCU.from_spec("m4", dict(isa="dsp", core="cortex-m4", frequency_hz=1e8,
+        >>> hw = MCU.from_spec("m4", dict(isa="dsp", core="cortex-m4", clock_hz=1e8,
         ...     sram_bytes=1 << 17, weight_memory_bytes=1 << 20, supply_v=3.3,
         ...     run_current_a_per_hz=1e-10, load_run_extra_cycles=1, branch_cycles=1), "doc")
         >>> hw.kernel_cycles(2, 2, 4, 1, "int8", "int8").inner   # 6 LDR+1, 4 SXTB16, 8 SMLAD, loop
@@ -294,18 +334,25 @@ class MCU(AcceleratorBase):
     # ------------------------------------------------------------------ cost
 
     def _finish(self, op: Op, kc: KernelCycles) -> Cost:
+        """Compute and DMA overlap (double-buffered), so latency is the larger; the fork/barrier
+        overhead counts in compute_s because the DMA runs during it too. Energy is run-mode power
+        over that time, not split by role: it all lies in compute_j."""
         p = self.params
-        t = kc.total / p.frequency_hz
+        f = p.clock_hz
+        t = kc.total / f
         peak = self.params.cores * _recipe(p.isa, 8, 8, None).macs / self._iter_cycles(
             _recipe(p.isa, 8, 8, None))
-        return Cost(latency_s=t, energy_j=self.power_w * t,
-                    bound="memory" if kc.dma > kc.compute else "compute",
+        e = self.power_w * t
+        return Cost(latency_s=t, energy_j=e,
+                    bound=Bound.MEMORY if kc.dma > kc.compute else Bound.COMPUTE,
                     utilization=kc.macs / max(kc.total, 1e-30) / peak if kc.macs else 0.0,
                     compute_path=kc.recipe,
-                    detail=LegacyDetail({"inner_cycles": kc.inner, "output_cycles": kc.output,
-                               "im2col_cycles": kc.im2col, "overhead_cycles": kc.overhead,
-                               "dma_cycles": kc.dma, "cycles": kc.total,
-                               "macs_per_cycle": kc.macs / kc.total if kc.total else 0.0}))
+                    time=TimeParts(compute_s=kc.compute / f, memory_s=kc.dma / f),
+                    energy=EnergyParts(compute_j=e),
+                    detail=MCUCostDetail(
+                        inner_cycles=kc.inner, output_cycles=kc.output, im2col_cycles=kc.im2col,
+                        overhead_cycles=kc.overhead, dma_cycles=kc.dma, cycles=kc.total,
+                        macs_per_cycle=kc.macs / kc.total if kc.total else 0.0))
 
     def cost_gemm(self, op: Gemm) -> Cost:
         self._fit(op)
@@ -379,328 +426,4 @@ class MCU(AcceleratorBase):
     cost_vector = _vector
 
 
-# ---------------------------------------------------------------------- schedules
-
-
-@dataclass(frozen=True)
-class MemoryPlan:
-    """Peak memory of running a workload's ops in order: activations live from their producer to
-    their last consumer; weights stay resident in the weight memory."""
-
-    peak_activation_bytes: float
-    peak_op: str
-    weight_bytes: float
-    per_op_bytes: tuple[tuple[str, float], ...]
-
-
-def _out_bytes(op: Op) -> float:
-    ob = op.operand_bytes()
-    return ob.get("C", ob.get("out", ob.get("O", 0.0)))
-
-
-def memory_plan(workload) -> MemoryPlan:
-    """Live activation bytes at each op of ``workload`` (in its topological order).
-
-    A single-input elementwise or norm op whose input dies there runs in place (its output
-    overwrites the input, as TFLM/CMSIS-NN fuse or fold BN and activations), the same rule the
-    per-op SRAM check uses."""
-    g, ops = workload.graph, workload.ops
-    order = {op.name: i for i, op in enumerate(ops)}
-    last_use = {n: max((order[s] for s in g.successors(n)), default=order[n]) for n in order}
-    live: dict[str, float] = {}
-    rows, peak, peak_op = [], 0.0, ""
-    first = ops[0].name if ops else ""
-    for i, op in enumerate(ops):
-        ob = op.operand_bytes()
-        preds = list(g.predecessors(op.name))
-        ext_in = ob.get("A", ob.get("in", 0.0)) if op.name == first or not preds else 0.0
-        out = _out_bytes(op)
-        if ("in" in ob and getattr(op, "inputs", 1) == 1 and len(preds) == 1
-                and last_use.get(preds[0]) == i and live.get(preds[0], -1.0) >= out):
-            del live[preds[0]]   # in place: the output takes the input's buffer
-            ext_in = 0.0
-        live[op.name] = out
-        need = sum(live.values()) + ext_in
-        rows.append((op.name, need))
-        if need > peak:
-            peak, peak_op = need, op.name
-        for n in [n for n in live if last_use[n] <= i]:
-            del live[n]
-    return MemoryPlan(peak, peak_op, workload.weight_bytes, tuple(rows))
-
-
-def check_fit(workload, hw: MCU) -> MemoryPlan:
-    """The memory plan of ``workload`` on ``hw``; ConfigError when it does not fit."""
-    plan = memory_plan(workload)
-    p = hw.params
-    if plan.peak_activation_bytes > p.sram_bytes:
-        raise ConfigError(f"{hw.name}: {workload.name} needs {plan.peak_activation_bytes / KiB:.1f}"
-                          f" KiB of SRAM for activations (peak at {plan.peak_op}), sram_bytes = "
-                          f"{p.sram_bytes / KiB:.0f} KiB")
-    if plan.weight_bytes > p.weight_memory_bytes:
-        raise ConfigError(f"{hw.name}: {workload.name} needs {plan.weight_bytes / KiB:.1f} KiB of "
-                          f"{p.weight_memory} for weights, weight_memory_bytes = "
-                          f"{p.weight_memory_bytes / KiB:.0f} KiB")
-    return plan
-
-
-@dataclass(frozen=True)
-class PatchCost:
-    """Cost of a patch-based schedule on one MCU."""
-
-    latency_s: float
-    energy_j: float
-    macs: int
-
-
-@dataclass(frozen=True)
-class PatchPlan:
-    """Patch-based inference (MCUNetV2, Lin et al., NeurIPS 2021) of a workload's first stage: the
-    stage's output split into ``patches`` x ``patches`` spatial tiles, each computed through the
-    whole stage from an input tile grown by the receptive-field halo (recomputed where tiles
-    overlap, clipped at the image border), then the rest of the network layer by layer."""
-
-    workload: object
-    patches: int
-    stage_groups: tuple         # ((patch count, one such patch's ops), ...): patches of one size
-    rest_ops: tuple             # the ops after the stage, unchanged
-    stage_macs: int             # MACs of the stage layer by layer
-    recompute_macs: int         # MACs above stage_macs of running every patch
-    peak_activation_bytes: float
-    peak_where: str             # "patch stage" or the op of the rest with the peak
-    layer_peak_activation_bytes: float
-
-    @property
-    def n_patches(self) -> int:
-        return sum(n for n, _ in self.stage_groups)
-
-    @property
-    def stage_ops(self) -> tuple:
-        """The ops of the largest patch (an interior one when there is one)."""
-        return max(self.stage_groups, key=lambda g: sum(o.macs for o in g[1]))[1]
-
-    @property
-    def recompute_fraction(self) -> float:
-        """Extra MACs over the stage's own MACs."""
-        return self.recompute_macs / self.stage_macs if self.stage_macs else 0.0
-
-    @property
-    def network_overhead(self) -> float:
-        """Extra MACs over the whole network's MACs (the figure MCUNetV2 reports)."""
-        return self.recompute_macs / self.workload.macs if self.workload.macs else 0.0
-
-    def check_fit(self, hw: "MCU") -> None:
-        """ConfigError naming the memory, the need and the size when the plan does not fit."""
-        p = hw.params
-        if self.peak_activation_bytes > p.sram_bytes:
-            raise ConfigError(
-                f"{hw.name}: {self.workload.name} with {self.patches}x{self.patches} patches needs "
-                f"{self.peak_activation_bytes / KiB:.1f} KiB of SRAM for activations (peak at "
-                f"{self.peak_where}), sram_bytes = {p.sram_bytes / KiB:.0f} KiB")
-        if self.workload.weight_bytes > p.weight_memory_bytes:
-            raise ConfigError(
-                f"{hw.name}: {self.workload.name} needs {self.workload.weight_bytes / KiB:.1f} KiB "
-                f"of {p.weight_memory} for weights, weight_memory_bytes = "
-                f"{p.weight_memory_bytes / KiB:.0f} KiB")
-
-    def cost(self, hw: "MCU", precision: "PatchPrecision | None" = None) -> PatchCost:
-        """Latency and energy on ``hw``: every patch's stage ops, then the rest; checks the fit
-        first (ConfigError), so the per-op SRAM checks see one patch's working set. With
-        ``precision`` (QuantMCU), a fraction outlier_patches / n_patches of every patch size runs
-        the stage in ``high`` activations and the rest in ``low`` (at the kernels' cost of
-        narrower activations: none on CMSIS-NN, which widens int4 activations to the int8 loop)."""
-        self.check_fit(hw)
-        costs = []
-        if precision is None:
-            shares = ((1.0, None),)
-        else:
-            _check_precision(self, precision)
-            f = precision.outlier_patches / self.n_patches
-            shares = ((f, precision.high), (1.0 - f, precision.low))
-        for n, ops in self.stage_groups:
-            for share, fmt in shares:
-                if share:
-                    costs += [(n * share, hw.cost(_with_activations(o, fmt) if fmt else o))
-                              for o in ops]
-        costs += [(1, hw.cost(o)) for o in self.rest_ops]
-        macs = sum(n * sum(o.macs for o in ops) for n, ops in self.stage_groups)
-        return PatchCost(sum(k * c.latency_s for k, c in costs),
-                         sum(k * c.energy_j for k, c in costs),
-                         macs + sum(o.macs for o in self.rest_ops))
-
-
-@dataclass(frozen=True)
-class PatchPrecision:
-    """Value-driven mixed precision per patch (QuantMCU, Tao et al., DATE 2024): the
-    ``outlier_patches`` patches whose feature maps hold outliers keep ``high`` activations through
-    the stage; the others run it with ``low`` activations. Everything after the stage is unchanged.
-    Which patches hold outliers is data-dependent: they are taken as average-sized patches."""
-
-    outlier_patches: int
-    low: str = "int4"
-    high: str = "int8"
-
-
-def _bitops(op: Op, activations: str | None = None) -> float:
-    """MACs x weight bits x activation bits (the BitOPs QuantMCU counts)."""
-    w = getattr(op, "weights", None)
-    a = activations or getattr(op, "activations", None)
-    if not op.macs or w is None or a is None:
-        return 0.0
-    return op.macs * _formats.get(w).bits * _formats.get(a).bits
-
-
-def _check_precision(plan: "PatchPlan", precision: PatchPrecision) -> None:
-    k, n = precision.outlier_patches, plan.n_patches
-    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= n:
-        raise ConfigError(f"PatchPrecision.outlier_patches = {k!r}: expected an integer in "
-                          f"0..{n} ({plan.patches}x{plan.patches} patches)")
-    for f in (precision.low, precision.high):
-        if _formats.get(f).is_float:
-            raise ConfigError(f"PatchPrecision: activations {f!r} is a float format; per-patch "
-                              "precision takes integer activations (int2 ... int8)")
-
-
-def patch_bitops(plan: "PatchPlan", precision: PatchPrecision | None = None) -> float:
-    """BitOPs of running ``plan`` (every patch's stage ops, then the rest), with the stage's
-    activations per patch set by ``precision`` (None: the workload's formats everywhere)."""
-    rest = sum(_bitops(o) for o in plan.rest_ops)
-    if precision is None:
-        return sum(n * sum(_bitops(o) for o in ops) for n, ops in plan.stage_groups) + rest
-    _check_precision(plan, precision)
-    f = precision.outlier_patches / plan.n_patches
-    return sum(n * sum(f * _bitops(o, precision.high) + (1 - f) * _bitops(o, precision.low)
-                       for o in ops) for n, ops in plan.stage_groups) + rest
-
-
-def _with_activations(op: Op, fmt: str) -> Op:
-    fields = {f: fmt for f in ("activations", "out") if hasattr(op, f)}
-    return op.with_formats(**fields) if hasattr(op, "with_formats") else op
-
-
-def _axis_tiles(convs: list, patches: int, axis: str) -> list[dict[str, tuple[int, int]]]:
-    """Per patch index along one axis: for each conv of the stage, (output length, input length
-    with its padding rows) of that patch's tile. The stage output is cut into ``patches`` tiles
-    of ceil(out / patches) (fewer when those cover the output early: 28 rows in 8 tiles of 4 make
-    7 tiles); each conv's input range [a s - p, (b - 1) s - p + d (k - 1) + 1) is
-    clipped to the tensor (rows outside are padding, not recomputed) and is the output range the
-    conv before it must produce."""
-    last = convs[-1]
-    total = last.out_h if axis == "h" else last.out_w
-    tile = -(-total // patches)
-    out = []
-    for i in range(patches):
-        a, b = i * tile, min((i + 1) * tile, total)
-        if a >= b:
-            continue
-        sizes = {}
-        for c in reversed(convs):
-            k = c.kernel_h if axis == "h" else c.kernel_w
-            n_in = c.in_h if axis == "h" else c.in_w
-            lo = a * c.stride - c.padding
-            hi = (b - 1) * c.stride - c.padding + c.dilation * (k - 1) + 1
-            sizes[c.name] = (b - a, hi - lo)
-            a, b = max(0, lo), min(n_in, hi)
-        out.append(sizes)
-    return out
-
-
-def patch_plan(workload, last_stage_op: str, patches: int) -> PatchPlan:
-    """Run ``workload``'s ops up to ``last_stage_op`` patch by patch (``patches`` per side).
-
-    Tiles follow each conv back from the stage's output tile (:func:`_axis_tiles`), so halos
-    overlap between neighbours and stop at the image border. Peak memory in the patch phase: the
-    largest patch's schedule (:func:`memory_plan` of its ops) plus every tensor the stage hands to
-    the rest (the stage output and any skip tensor crossing the cut), held whole while patches fill
-    them; after it, the rest of the layer-by-layer schedule's rows. Only stages of Conv2d /
-    Elementwise / Norm ops can be split (UnsupportedError otherwise).
-
-    >>> import hwsim
-    >>> pp = patch_plan(hwsim.load_workload("mobilenetv2", weights="int8", activations="int8"),
-    ...                 "features.3.project", 4)
-    >>> pp.peak_activation_bytes < pp.layer_peak_activation_bytes
-    True
-    """
-    from dataclasses import replace
-
-    from ...workload.graph import Workload
-    from ...workload.ops import Elementwise, Norm
-
-    if isinstance(patches, bool) or not isinstance(patches, int) or patches < 1:
-        raise ConfigError(f"patch_plan: patches = {patches!r}, expected a positive integer "
-                          "(tiles per side)")
-    ops = list(workload.ops)
-    names = [o.name for o in ops]
-    if last_stage_op not in names:
-        raise ConfigError(f"patch_plan: last_stage_op = {last_stage_op!r} is not an op of "
-                          f"{workload.name} (first ops: {', '.join(names[:4])} ...)")
-    cut = names.index(last_stage_op) + 1
-    stage, rest = ops[:cut], ops[cut:]
-    for o in stage:
-        if not isinstance(o, (Conv2d, Elementwise, Norm)):
-            raise UnsupportedError(f"patch_plan: {o.name} ({o.type}) in the stage up to "
-                                   f"{last_stage_op}: only Conv2d, Elementwise and Norm ops can "
-                                   "run patch by patch")
-    convs = [o for o in stage if isinstance(o, Conv2d)]
-    if not convs:
-        raise ConfigError(f"patch_plan: no Conv2d up to last_stage_op = {last_stage_op!r}")
-    if not isinstance(stage[0], Conv2d):
-        raise UnsupportedError(f"patch_plan: {stage[0].name} precedes the first Conv2d of the stage")
-    last = convs[-1]
-    if patches > min(last.out_h, last.out_w):
-        raise ConfigError(f"patch_plan: patches = {patches} per side, but {last.name}'s output is "
-                          f"{last.out_h}x{last.out_w}")
-    rows, cols = _axis_tiles(convs, patches, "h"), _axis_tiles(convs, patches, "w")
-    kinds: dict[tuple, int] = {}
-    for r in rows:
-        for c in cols:
-            key = tuple((n, r[n], c[n]) for n in r)
-            kinds[key] = kinds.get(key, 0) + 1
-    groups = []
-    for key, count in kinds.items():
-        size = {n: (rh, cw) for n, rh, cw in key}
-        per_patch, frac = [], 1.0
-        for o in stage:
-            if isinstance(o, Conv2d):
-                (oh, ih), (ow, iw) = size[o.name]
-                po = replace(o, in_h=ih, in_w=iw, padding=0)
-                frac = oh * ow / (o.out_h * o.out_w)
-            else:   # elementwise / norm on the preceding conv's output tile
-                po = (replace(o, numel=max(1, round(o.numel * frac))) if isinstance(o, Elementwise)
-                      else replace(o, rows=max(1, round(o.rows * frac))))
-            per_patch.append(po)
-        groups.append((count, tuple(per_patch)))
-    stage_macs = sum(o.macs for o in stage)
-    recompute = sum(n * sum(o.macs for o in g) for n, g in groups) - stage_macs
-    # patch phase: the largest patch's schedule + the tensors crossing the cut, held whole
-    patch_mem = 0.0
-    for _, g_ops in groups:
-        g = workload.graph.subgraph(names[:cut]).copy()
-        for po in g_ops:
-            g.nodes[po.name]["op"] = po
-        patch_mem = max(patch_mem, memory_plan(Workload(workload.name, g, workload.meta))
-                        .peak_activation_bytes)
-    rest_names = set(names[cut:])
-    crossing = sum(_out_bytes(o) for o in stage
-                   if any(s in rest_names for s in workload.graph.successors(o.name))
-                   or o.name == last_stage_op)
-    full = memory_plan(workload)
-    rest_peak, rest_op = max(((b, nme) for nme, b in full.per_op_bytes[cut:]), default=(0.0, ""))
-    if patch_mem + crossing >= rest_peak:
-        peak, where = patch_mem + crossing, "patch stage"
-    else:
-        peak, where = rest_peak, rest_op
-    return PatchPlan(workload, patches, tuple(groups), tuple(rest), stage_macs, recompute,
-                     peak, where, full.peak_activation_bytes)
-
-
-def training_macs_per_cycle(workload, hw: MCU) -> float:
-    """End-to-end MACs per clock of a workload (what Nadalini et al. report for training steps)."""
-    from ...evaluate import evaluate
-
-    rep = evaluate(workload, hw)
-    return workload.macs / (rep.latency_s * hw.params.frequency_hz)
-
-
-__all__ = ["MCU", "MCUParams", "Recipe", "KernelCycles", "MemoryPlan", "memory_plan",
-           "check_fit", "PatchPlan", "PatchCost", "PatchPrecision", "patch_plan", "patch_bitops", "training_macs_per_cycle"]
+__all__ = ["MCU", "MCUCostDetail", "MCUParams", "Recipe", "KernelCycles"]

@@ -6,7 +6,7 @@ import pytest
 
 import hwsim
 from hwsim.errors import ConfigError, UnsupportedError
-from hwsim.families.mcu.model import check_fit, memory_plan, training_macs_per_cycle
+from hwsim.families.mcu import check_fit, memory_plan, training_macs_per_cycle
 from hwsim.workload.ops import Conv2d, Gemm
 
 PRESETS = ["stm32f4", "stm32h7", "alif-e7", "ra8", "gap9"]
@@ -174,7 +174,7 @@ def _two_conv_stack(c=8, hw_px=16):
 
 
 def test_patch_halo_recompute_by_hand():
-    from hwsim.families.mcu.model import patch_plan
+    from hwsim.families.mcu import patch_plan
 
     wl = _two_conv_stack()
     pp = patch_plan(wl, "c1", 2)
@@ -206,7 +206,7 @@ def test_patch_halo_recompute_by_hand():
 
 
 def test_patches_make_mobilenetv2_fit_stm32h7_at_a_compute_cost():
-    from hwsim.families.mcu.model import patch_plan
+    from hwsim.families.mcu import patch_plan
 
     # int4 weights: 1.7 MiB in the 2 MiB flash (int8 would not fit there)
     wl = hwsim.load_workload("mobilenetv2", weights="int4", activations="int8")
@@ -229,7 +229,7 @@ def test_patches_make_mobilenetv2_fit_stm32h7_at_a_compute_cost():
 
 def test_patch_plan_errors():
     from hwsim.errors import UnsupportedError
-    from hwsim.families.mcu.model import patch_plan
+    from hwsim.families.mcu import patch_plan
 
     wl = _two_conv_stack()
     for bad in (0, 2.0, True):
@@ -253,7 +253,7 @@ def test_memory_plan_runs_single_input_elementwise_in_place():
 
 
 def test_per_patch_precision_bitops_by_hand():
-    from hwsim.families.mcu.model import PatchPrecision, patch_bitops, patch_plan
+    from hwsim.families.mcu import PatchPrecision, patch_bitops, patch_plan
 
     wl = _two_conv_stack()
     pp = patch_plan(wl, "c1", 2)            # 4 patches
@@ -291,3 +291,58 @@ def test_patch_inference_experiment(tmp_path):
     assert not f6[0]["fits"] and f6[3]["fits"]
     int4 = [r["bitops_reduction"] for r in q if r["low"] == "int4"]
     assert int4 == sorted(int4, reverse=True) and int4[-1] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------- the typed contract
+
+
+def test_old_frequency_hz_name_loads_with_a_warning_and_the_same_cost():
+    from hwsim.families.mcu import MCU
+
+    base = dict(isa="dsp", core="cortex-m4", sram_bytes=1 << 17, weight_memory_bytes=1 << 20,
+                supply_v=3.3, run_current_a_per_hz=1e-10)
+    new = MCU.from_spec("m4", {**base, "clock_hz": 1e8}, "test")
+    with pytest.warns(DeprecationWarning, match="'frequency_hz' is now 'clock_hz'"):
+        old = MCU.from_spec("m4", {**base, "frequency_hz": 1e8}, "test")
+    assert old.params.clock_hz == 1e8
+    g = Gemm(M=8, N=16, K=32, weights="int8", activations="int8")
+    assert (old.cost(g).latency_s, old.cost(g).energy_j) == (new.cost(g).latency_s,
+                                                            new.cost(g).energy_j)
+    with pytest.raises(ConfigError, match="both 'frequency_hz'"):
+        MCU.from_spec("m4", {**base, "clock_hz": 1e8, "frequency_hz": 1e8}, "test")
+
+
+def test_peak_ops_per_s_is_two_ops_per_mac_at_the_clock():
+    m55 = hwsim.load_arch("alif-e7")
+    assert m55.peak_ops_per_s("int8", "int8") == pytest.approx(2 * 6.4 * 4.0e8)
+    assert m55.peak_ops_per_s("fp16", "fp16") == pytest.approx(
+        2 * m55.peak_macs_per_cycle("fp16", "fp16") * m55.params.clock_hz)
+    with pytest.raises(UnsupportedError, match="fp32"):
+        hwsim.load_arch("stm32f4").peak_ops_per_s("fp16", "fp16")
+
+
+def test_summary():
+    s = hwsim.load_arch("gap9").summary()
+    assert (s.family, s.name, s.clock_hz) == ("mcu", "gap9", 3.7e8)
+    assert s.mem_bandwidth_Bps == 8.0 * 3.7e8           # the cluster DMA
+    assert s.mem_capacity_bytes == 1572864               # weights share the L2
+    h7 = hwsim.load_arch("stm32h7").summary()
+    assert h7.mem_capacity_bytes == 512 * 1024 + 2 * 1024 * 1024 and h7.idle_power_w == 0.0
+    assert h7.mem_bandwidth_Bps == 4.0 * 4.8e8           # one 32-bit load per cycle
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_typed_cost_parts(name):
+    from hwsim.contract import Bound
+    from hwsim.families.mcu import MCUCostDetail
+
+    hw = hwsim.load_arch(name, sram_bytes=1 << 30, weight_memory_bytes=1 << 30)
+    wl = hwsim.load_workload("mobilenetv2", weights="int8", activations="int8")
+    for op in wl.ops:
+        c = hw.cost(op)
+        t, e = c.time, c.energy
+        assert isinstance(c.detail, MCUCostDetail) and isinstance(c.bound, Bound)
+        assert max(t.compute_s, t.memory_s) + t.overhead_s == c.latency_s
+        assert c.detail.cycles == pytest.approx(c.latency_s * hw.params.clock_hz)
+        assert e.total_j == c.energy_j and 0 <= c.utilization <= 1.0001
+        assert c.breakdown["cycles"] == c.detail.cycles
