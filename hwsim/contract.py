@@ -89,17 +89,6 @@ class CostDetail:
 
 
 @dataclass(frozen=True)
-class LegacyDetail(CostDetail):
-    """TRANSITIONAL (removed once every family reports typed parts): a family's untyped
-    breakdown mapping."""
-
-    values: Mapping[str, float]
-
-    def as_dict(self) -> dict[str, float]:
-        return dict(self.values)
-
-
-@dataclass(frozen=True)
 class SimDetail:
     """What the tile-level simulator adds to an analytical cost (seconds, events)."""
 
@@ -145,7 +134,7 @@ class Cost:
     def breakdown(self) -> dict[str, float]:
         """Every part as one flat mapping (report columns): time parts, energy roles, the
         family's detail and the simulator's stalls."""
-        out = {} if isinstance(self.detail, LegacyDetail) else dataclasses.asdict(self.time)
+        out = dataclasses.asdict(self.time)
         if self.energy is not None:
             out.update(dataclasses.asdict(self.energy))
         if self.detail is not None:
@@ -314,15 +303,9 @@ class Accelerator(ABC):
         return False
 
     # ---------------------------------------------------------------- what it is
+    @abstractmethod
     def summary(self) -> HardwareSummary:
         """Clock, memory and idle power in the shared vocabulary."""
-        # TRANSITIONAL: the pre-contract probes, until every family implements summary()
-        p = self.params
-        cap = getattr(p, "mem_capacity_bytes", None) or getattr(
-            getattr(self, "device", None), "mem_bytes", None)
-        return HardwareSummary(self.name, self.family, getattr(p, "clock_hz", 0.0),
-                               getattr(p, "mem_bandwidth_Bps", 0.0), cap,
-                               getattr(p, "idle_power_w", 0.0) or 0.0)
 
     def peak_ops_per_s(self, activations: str, weights: str) -> float:
         """Peak throughput (ops/s, 2 per MAC) of a GEMM with these operand formats at the

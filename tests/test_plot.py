@@ -105,7 +105,7 @@ def test_roofs_per_family():
     mcu = hwsim.load_arch("stm32h7")
     fig = hp.roofline(hwsim.evaluate(hwsim.load_workload("resnet8", phase="prefill"), mcu))
     peak = mcu.peak_ops_per_s("int8", "int8")
-    assert fig.roofs == {"int8 x int8": peak}
+    assert {k: v for k, v in fig.roofs.items() if k != "memory_Bps"} == {"int8 x int8": peak}
     assert all(p["flops_per_s"] <= peak for p in fig.roofline_points)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..contract import Accelerator, AcceleratorBase, Cost, Family, Params, pick_compute_path
+from ..contract import Accelerator, Cost, Family, Params, pick_compute_path
 from ..errors import ConfigError, UnknownNameError
 
 # package names under hwsim.families, in the order `hwsim list families` prints them
@@ -102,6 +102,6 @@ from .lut_gpu.model import LUTGPU  # noqa: E402
 from .mac_array.model import MACArray  # noqa: E402
 from .mcu.model import MCU  # noqa: E402
 
-__all__ = ["Accelerator", "AcceleratorBase", "Cost", "FAMILIES", "Family", "Params", "REGISTRY",
+__all__ = ["Accelerator", "Cost", "FAMILIES", "Family", "Params", "REGISTRY",
            "family_names", "get_family", "register", "unregister", "pick_compute_path", "BitSerialArray", "CPU", "FPGA",
            "GPU", "LUTCore", "LUTGPU", "MACArray", "MCU", "RooflineGPU"]

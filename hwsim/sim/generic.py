@@ -18,7 +18,7 @@ the op. A Cost without ``compute_s``/``memory_s`` is treated as pure compute.
 
 from __future__ import annotations
 
-from ..contract import Cost, LegacyDetail
+from ..contract import Cost
 from ..workload.ops import Op
 from .program import Step, TileProgram
 
@@ -32,18 +32,10 @@ def program(op: Op, cost: Cost, chunks: int = CHUNKS, mem_latency_s: float = 0.0
 
         prog = program(op, hw.cost(op))
     """
-    if isinstance(cost.detail, LegacyDetail):  # TRANSITIONAL
-        b = cost.breakdown
-        over = float(b.get("overhead_s", 0.0))
-        comp = max(float(b.get("compute_s", b.get("tiles_s", 0.0))), float(b.get("power_s", 0.0)))
-        mem = float(b.get("memory_s", 0.0))
-        if "compute_s" not in b and "tiles_s" not in b and "memory_s" not in b:
-            comp = max(cost.latency_s - over, 0.0)
-    else:
-        tp = cost.time
-        over, comp, mem = tp.overhead_s, tp.compute_s, tp.memory_s
-        if comp == 0.0 and mem == 0.0:  # no parts stated: all of it is compute
-            comp = max(cost.latency_s - over, 0.0)
+    tp = cost.time
+    over, comp, mem = tp.overhead_s, tp.compute_s, tp.memory_s
+    if comp == 0.0 and mem == 0.0:  # no parts stated: all of it is compute
+        comp = max(cost.latency_s - over, 0.0)
     nbytes = float(op.bytes) if mem > 0 else 0.0
     bw = nbytes / mem if mem > 0 and nbytes > 0 else 1.0
     per = nbytes / chunks

@@ -58,7 +58,7 @@ from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...tech import load as load_tech
 from ...workload.ops import Attention, Conv2d, Gemm, Op
-from ...contract import (AcceleratorBase, Bound, Cost, CostDetail, EnergyParts, HardwareSummary,
+from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, HardwareSummary,
                          Params, TimeParts)
 from ..tile import adder
 
@@ -203,7 +203,7 @@ def pow2_at_least(bits: int, floor: int) -> int:
     return max(floor, 1 << max(0, math.ceil(math.log2(bits))))
 
 
-class BitSerialArray(AcceleratorBase):
+class BitSerialArray(Accelerator):
     family = "bitserial"
     Params = BitSerialParams
 

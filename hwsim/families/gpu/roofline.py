@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from ...errors import UnsupportedError
 from ...workload.ops import Attention, Conv2d, Gemm, Op
-from ...contract import (AcceleratorBase, Cost, EnergyParts, HardwareSummary, Params,
+from ...contract import (Accelerator, Cost, EnergyParts, HardwareSummary, Params,
                          pick_compute_path, roofline_cost)
 
 PATHS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "fp6", "fp4", "int8", "int4", "int1")
@@ -46,7 +46,7 @@ class GPUParams(Params):
         return self
 
 
-class RooflineGPU(AcceleratorBase):
+class RooflineGPU(Accelerator):
     """Roofline over the datasheet peaks of a GPU preset (family ``gpu``)."""
 
     family = "gpu"

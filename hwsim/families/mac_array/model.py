@@ -32,7 +32,7 @@ from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...tech import load as load_tech
 from ...workload.ops import Attention, Gemm, Op
-from ...contract import (AcceleratorBase, Bound, Cost, CostDetail, EnergyParts, HardwareSummary,
+from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, HardwareSummary,
                          Params, TimeParts)
 from ..tile import acc_format, adder
 
@@ -86,7 +86,7 @@ class MACArrayCostDetail(CostDetail):
     sram_j: float      # input / weight / output buffer accesses at the array (J)
 
 
-class MACArray(AcceleratorBase):
+class MACArray(Accelerator):
     family = "mac_array"
     Params = MACArrayParams
 

@@ -8,7 +8,7 @@ import pytest
 
 import hwsim
 from hwsim import ops
-from hwsim.contract import Bound, EnergyParts, HardwareSummary, LegacyDetail
+from hwsim.contract import Bound, CostDetail, EnergyParts, HardwareSummary
 from hwsim.errors import UnsupportedError
 from hwsim.families.gpu.model import GPUCostDetail
 
@@ -24,7 +24,7 @@ def _check_parts(c):
     assert math.isfinite(c.latency_s) and c.latency_s > 0
     assert math.isfinite(c.energy_j) and c.energy_j >= 0
     assert 0 <= c.utilization <= 1.0001
-    assert isinstance(c.bound, Bound) and not isinstance(c.detail, LegacyDetail)
+    assert isinstance(c.bound, Bound) and (c.detail is None or isinstance(c.detail, CostDetail))
     tp = c.time
     assert max(tp.compute_s, tp.memory_s) + tp.overhead_s <= c.latency_s * (1 + 1e-6)
     assert c.latency_s <= (tp.compute_s + tp.memory_s + tp.overhead_s) * (1 + 1e-6)
