@@ -6,7 +6,7 @@ Design: an element format only knows how to round *already scaled* values onto i
 (per tensor, per group of K, per MX block). All rounding is round-to-nearest-even (``np.rint``) with
 saturation to the largest finite magnitude, as OCP's "saturating" conversion mode specifies.
 
-Sources for the format parameters: ../shared/reference/known-designs.md §6 — IEEE 754 (fp16, fp32),
+Sources for the format parameters: hwsim/reference/known-designs.md §6 — IEEE 754 (fp16, fp32),
 OCP OFP8 rev 1.0 (fp8_e4m3 max 448, no inf; fp8_e5m2 max 57344), OCP MX v1.0 (fp6/fp4 elements,
 32-element blocks, E8M0 scale, MXINT8 = int8 with implicit 2^-6), NVIDIA NVFP4 (E2M1 elements,
 16-element blocks, E4M3 block scale, FP32 tensor scale), TFLite quantization spec (affine int).

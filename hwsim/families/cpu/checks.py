@@ -1,6 +1,6 @@
 """CPU family: T-MAC (Wei et al., EuroSys'25) vs llama.cpp decode throughput and energy.
 
-Sources: ../shared/reference/paper-claims.md §4; microsoft/T-MAC ``docs/profiling_data.md`` (token
+Sources: hwsim/reference/paper-claims.md §4; microsoft/T-MAC ``docs/profiling_data.md`` (token
 generation, llama.cpp b2794 vs T-MAC, per device and thread count), README (Surface Laptop 7 rows,
 abstract numbers) and ``assets/e2e_power.png`` (figure-read M2-Ultra power).
 

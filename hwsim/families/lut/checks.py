@@ -14,7 +14,7 @@ _LUT_ABS_MISS = ("absolute: components from 45 nm Horowitz/Aladdin tables scaled
 def _lut_checks() -> list[Check]:
     """LUT Tensor Core (Mo et al., ISCA'25) figures against hwsim's component model at 28 nm,
     1 GHz (Table 2) and 28 nm normalized A100 SMs at 1.41 GHz (Table 1). Sources:
-    ../shared/reference/paper-claims.md §1."""
+    hwsim/reference/paper-claims.md §1."""
     from ..tile import lut_tile, mac_tile
     from ...tech import load
 

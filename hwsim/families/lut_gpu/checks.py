@@ -1,5 +1,5 @@
 """GPUs with LUT tensor cores (family ``lut_gpu``) against the LUT Tensor Core paper's Table 1
-(Mo et al., ISCA'25; ../shared/reference/paper-claims.md §1, [L3] Table 1, secondary source:
+(Mo et al., ISCA'25; hwsim/reference/paper-claims.md §1, [L3] Table 1, secondary source:
 a full translation of the camera-ready text).
 
 What was set from what (so the check kinds are honest):

@@ -1,6 +1,6 @@
 """A GPU whose tensor cores are MAC arrays or LUT Tensor Core arrays (family ``lut_gpu``).
 
-The LUT Tensor Core paper (Mo et al., ISCA'25, arXiv 2408.06003; ../shared/reference/
+The LUT Tensor Core paper (Mo et al., ISCA'25, arXiv 2408.06003; hwsim/reference/
 paper-claims.md §1) compares whole LLM passes on an A100 whose tensor cores are replaced by LUT
 arrays, every configuration normalized to 28 nm and 1.41 GHz (its Table 1). This family builds
 that GPU by composing two existing models instead of writing a third:
