@@ -98,7 +98,7 @@ def backward_ops(op: Op, need_input_grad: bool = True, layout_ops: bool = True) 
         return out
     if isinstance(op, Attention):
         bh = op.batch * op.heads
-        kv_eff = max(1, round(op.score_pairs / op.q_len))
+        kv_eff = op.kv_effective
         f = dict(weights=op.kv, activations=op.activations, b_is_weight=False, groups=bh, **tags)
         q, d = op.q_len, op.head_dim
         return [Gemm(name=n + ".recompute_s", M=q, N=kv_eff, K=d, **f),

@@ -491,7 +491,7 @@ class BitSerialArray(Accelerator):
         ``positions`` kernel positions under channel-wise lowering. None for vector ops."""
         if isinstance(op, Attention):
             share = op.heads // op.kv_heads
-            kv_eff = max(1, round(op.kv_len * op.score_pairs / (op.q_len * op.kv_len)))
+            kv_eff = op.kv_effective
             m, g = op.q_len * share, op.batch * op.kv_heads
             return [GemmSpec(m, kv_eff, op.head_dim, g, op.activations, op.kv, op.out, kv=True),
                     GemmSpec(m, op.head_dim, kv_eff, g, op.activations, op.kv, op.out, kv=True)]

@@ -374,7 +374,7 @@ class FPGA(Accelerator):
         self._check_formats(where, op.activations, op.kv, "kv")
         p = self.params
         bh = op.batch * op.heads
-        kv_eff = max(1, round(op.score_pairs / op.q_len))
+        kv_eff = op.kv_effective
         t_c = (self._matmul_s(op.q_len, kv_eff, op.head_dim, bh, sparse=False)
                + self._matmul_s(op.q_len, op.head_dim, kv_eff, bh, sparse=False)
                + 2 * bh * op.score_pairs / p.vector_lanes / self.clock_hz)

@@ -270,8 +270,7 @@ class MACArray(Accelerator):
         granularity, each with half the op's bytes as its memory floor). Read-only."""
         if isinstance(op, Attention):
             bh = op.batch * op.heads
-            frac = op.score_pairs / (op.q_len * op.kv_len)
-            kv_eff = max(1, round(op.kv_len * frac))
+            kv_eff = op.kv_effective
             return [MACGemmSpec(op.q_len, kv_eff, op.head_dim, bh, op.activations, op.kv, op.out,
                                 op.bytes / 2),
                     MACGemmSpec(op.q_len, op.head_dim, kv_eff, bh, op.activations, op.kv, op.out,

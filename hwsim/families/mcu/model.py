@@ -373,7 +373,7 @@ class MCU(Accelerator):
     def cost_attention(self, op: Attention) -> Cost:
         self._fit(op)
         bh = op.batch * op.heads
-        kv_eff = max(1, round(op.score_pairs / op.q_len))
+        kv_eff = op.kv_effective
         where = f"{self.name}: {op.name}"
         dma = self._dma_bytes(op) / 2
         qk = self.kernel_cycles(op.q_len, kv_eff, op.head_dim, bh, op.activations, op.kv,
