@@ -137,8 +137,14 @@ FIT_ROWS = {(d, *row): f"{d} {param}" for d, params in FIT_PARAMS.items()
 # Why rows miss (checked: each listed row fails at 20 %, every other row passes)
 _Q2K = ("llama.cpp Q2_K (its W2 and BitNet rows) runs slower than the efficiency fitted on Q4_0 "
         "predicts (1 thread on every Arm device, 4 threads on Surface Book 3): Q2_K is slower than Q4_0 per token on M2 (3.82 vs 5.65 tok/s) "
-        "although it reads fewer bytes, and our count of its inner loop (11.4 lane-instructions "
-        "per 32 weights vs 11 for Q4_0) misses its per-16-element scale and min handling")
+        "although it reads fewer bytes (token-time ratio Q2_K / Q4_0 at 1 thread: M2 1.48, Orin "
+        "1.32, Pi 5 1.29; but 0.93 on the AVX2 Surface Book 3, whose Q2_K kernel applies the "
+        "scales with VPMADDWD and has no per-sub-block reduction). The NEON ggml_vec_dot_q2_K_q8_K "
+        "reduces every 16-weight sub-block to a scalar (SDOT into a zeroed register, ADDV, move "
+        "to a general register, MADD by the 4-bit scale into one isum), 16 times per 256 weights: "
+        "a dependency chain, not issue width. Counting those instructions as vector-pipe work "
+        "cannot explain it (recounting Q4_0 the same way, 15 per 32, would need an efficiency of "
+        "1.27 on M2's fitted Q4_0 row), and no Q2_K row is in the fit to set a latency term")
 _BITNET = ("T-MAC's BitNet-3B rows run at 0.65x of its Llama-2-7B W2 per-weight rate; the "
            "BitNet sub-layer norms and per-token activation quantization are not in the workload "
            "and not in the model")

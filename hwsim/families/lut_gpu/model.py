@@ -23,9 +23,10 @@ that GPU by composing two existing models instead of writing a third:
 A weight GEMM on a tensor datapath costs ``max(t_tiles, t_hbm) + kernel_overhead_s`` where
 ``t_tiles`` is the host's tile/wave model (:meth:`GPU.gemm_time`) at the datapath's per-SM rate and
 ``tensor_efficiency``, and ``t_hbm`` moves the operands at their storage width (2-bit weights move
-2 bits). Low-bit integer weights with int8 activations on a MAC GPU run on the int8 path with the
-weights dequantized in the kernel (the paper's "A100 INT8 TC" row: W_INT2 A_INT8 on INT8 tensor
-cores). No power roof is applied to these GEMMs: the normalized designs have no measured power
+2 bits). Low-bit integer weights with wider activations that the LUT arrays do not take run on the
+activation's tensor datapath with the weights dequantized in the kernel (the paper's "A100 INT8 TC"
+row: W_INT2 A_INT8 on INT8 tensor cores; its "H100 FP8 TC" row: W_INT2 A_FP8 on FP8 tensor cores),
+never on the host's measured weight-only (tinygemm) kernel, which the normalized designs do not run. No power roof is applied to these GEMMs: the normalized designs have no measured power
 limit, and the paper's simulator models none.
 
 Energy of the LUT datapath (unvalidated): the host's measured energy per op of the activation
@@ -337,10 +338,12 @@ class LUTGPU(Accelerator):
                                      f"lut-w{wb}-{op.activations}")
         a, w = _formats.get(op.activations), _formats.get(op.weights)
         host = self.host
-        if (not a.is_float and w.kind in ("int", "ternary", "binary", "group", "bipolar")
-                and w.bits < a.bits and a.compute_key in host.params.ops_per_clk_per_sm):
-            # low-bit integer weights dequantized to the activation's integer datapath in the
-            # kernel (Ladder/BitBLAS style): int8 tensor rate, packed weight bytes
+        if (w.kind in ("int", "ternary", "binary", "group", "bipolar") and w.bits < a.bits
+                and a.compute_key in TENSOR_PATHS
+                and a.compute_key in host.params.ops_per_clk_per_sm):
+            # low-bit integer weights dequantized to the activation's tensor datapath in the
+            # kernel (Ladder/BitBLAS style; the paper's "A100 INT8 TC" and "H100 FP8 TC" rows:
+            # W_INT2 on the INT8 / FP8 tensor cores): that path's tensor rate, packed weight bytes
             return self._tensor_gemm(op, host, a.compute_key,
                                      self._host_e_op(a.compute_key, host) * 1e12,
                                      f"{a.compute_key}-dequant-w{w.bits}")

@@ -31,9 +31,12 @@ def test_lut_peak_follows_arrays_and_bit_planes(hw):
     assert peak(a4, "binary") == pytest.approx(2 * peak(a4, "int2"))
     assert peak(a4, "int3") == pytest.approx(peak(a4, "int2") * 2 / 3)
     assert peak(a4, "ternary") == peak(a4, "int2") == a4._lut_peak_ops_per_s(2)
-    # "4X": four times the host's FP16 tensor-core rate at W_INT2, on either host
-    for lut, tc in ((a4, hw["a100-tc"]), (h4, hw["h100-tc"])):
-        assert peak(lut, "int2") == pytest.approx(4 * tc.peak_ops_per_s("fp16", "fp16"))
+    # "4X": four times A100's FP16 tensor-core rate per SM at W_INT2, the same arrays on H100
+    # (Table 1's H100-LUT-8X peak: 3,048 TOPs = 2x the H100 FP8 tensor cores at 1.41 GHz)
+    assert peak(a4, "int2") == pytest.approx(4 * hw["a100-tc"].peak_ops_per_s("fp16", "fp16"))
+    assert peak(h4, "int2") / h4.sms == pytest.approx(peak(a4, "int2") / a4.sms)
+    assert h4.peak_ops_per_s("fp8_e4m3", "int2") == pytest.approx(
+        hw["h100-tc"].peak_ops_per_s("fp8_e4m3", "fp8_e4m3"))
     # formats the arrays do not take: the host datapath cost() runs them on
     assert a4.peak_ops_per_s("fp16", "fp16") == hw["a100-tc"].peak_ops_per_s("fp16", "fp16")
     assert a4.peak_ops_per_s("int8", "int8") == hw["a100-tc"].peak_ops_per_s("int8", "int8")
@@ -58,6 +61,23 @@ def test_weight_gemms_run_on_the_lut_arrays_and_attention_on_the_host(hw):
                         activations="int8", kv="fp16")
     assert lut.cost(att).latency_s == pytest.approx(tc.cost(att).latency_s)
     assert lut.cost(att).compute_path == "fp16"
+
+
+def test_narrow_weights_with_fp8_activations_stay_on_tensor_datapaths(hw):
+    """W_INT2 A_FP8 (Table 1's H100 rows): the LUT arrays take it; a MAC GPU dequantizes the
+    weights to its FP8 tensor cores instead of falling to a weight-only SIMT-rate kernel."""
+    tc, lut = hw["h100-tc"], hw["h100-lut-8x"]
+    big = g(1024, 8640, 3200, "int2", "fp8_e4m3")
+    c_tc, c_lut = tc.cost(big), lut.cost(big)
+    assert c_tc.compute_path == "fp8-dequant-w2" and c_lut.compute_path == "lut-w2-fp8_e4m3"
+    # the dequantizing GEMM is no slower than FP8 weights (fewer bytes, the same tensor rate)
+    fp8 = tc.cost(g(1024, 8640, 3200, "fp8_e4m3", "fp8_e4m3"))
+    assert c_tc.latency_s <= fp8.latency_s * (1 + 1e-9)
+    assert c_tc.utilization > 0.5  # at the fp8 tensor rate, not a 28 TFLOP/s weight-only kernel
+    # LUT-8X: 2x the FP8 tensor cores' peak, so between 1.5x and 2x faster when compute-bound
+    assert c_lut.bound == "compute" and 1.5 < c_tc.latency_s / c_lut.latency_s <= 2 + 1e-9
+    # fp16 activations with int4 weights on the MAC GPU: the fp16 tensor path, dequantized
+    assert tc.cost(g(1024, 4096, 4096, "int4", "fp16")).compute_path == "fp16-dequant-w4"
 
 
 def test_decode_gemv_is_memory_bound_and_gains_nothing(hw):
