@@ -50,7 +50,9 @@ def execute(path: Path, *, extra_source: str | None = None,
     nb = nbformat.read(path, as_version=4)
     if extra_source is not None:
         nb.cells.append(nbformat.v4.new_code_cell(extra_source))
+    # plain tracebacks: a failing cell's error reads without terminal colour codes in pytest
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=timeout_s,
+                            extra_arguments=["--InteractiveShell.colors=nocolor"],
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute(env=kernel_env(), cwd=str(path.parent))
     if extra_source is not None:

@@ -104,6 +104,12 @@ def _lut_tensor_core(ns):
     reps = ns["reps"]
     assert all(r.energy_j > 0 for r in reps)
     assert ns["fig"].results and all(r.check.family == "lut" for r in ns["results"])
+    g = ns["gpu_tops"]  # Table 1 peaks: 4x and 8x the A100's 312 FP16 TOPS, counted as W2A8 ops
+    assert g["a100-lut-8x"] == pytest.approx(2 * g["a100-lut-4x"]) and g["a100-tc"] < g["a100-lut-4x"]
+    assert g["a100-lut-4x"] == pytest.approx(1248, rel=0.01)
+    sp = ns["speedup"]
+    assert sp.check.family == "lut_gpu" and sp.check.kind == "validation" and sp.passed
+    assert sp.check.reference == pytest.approx(41.15 / 7.47)
 
 
 def _bitserial_bitmod(ns):
@@ -154,6 +160,29 @@ def _fpga_flightllm(ns):
     assert len(ns["fig"].axes[0].lines) == 4
 
 
+def _mcu_cpu_edge(ns):
+    import hwsim
+    mcu, mcus = ns["mcu"], ns["MCUS"]
+    assert len(mcu) == 2 * len(mcus) == 10
+    for n in mcus:  # int4 weights: half the flash, unpacking costs cycles on every core
+        assert mcu[n, "int4"].latency_s > mcu[n, "int8"].latency_s > 0
+        assert mcu[n, "int4"].workload.weight_bytes < 0.6 * mcu[n, "int8"].workload.weight_bytes
+    assert mcu["gap9", "int8"].latency_s == pytest.approx(
+        hwsim.evaluate(hwsim.load_workload("ds-cnn"), hwsim.load_arch("gap9")).latency_s)
+    assert "stm32h7" in ns["too_big"] and "sram_bytes" in ns["too_big"]
+    pi, th = ns["pi"], ns["threads"]
+    # one T-MAC thread beats llama.cpp on every core count; T-MAC saturates from two threads
+    assert pi["t-mac", 1] > max(pi["llama.cpp", t] for t in th)
+    assert pi["llama.cpp", 4] > pi["llama.cpp", 1]
+    assert pi["t-mac", 4] == pytest.approx(pi["t-mac", 2], rel=0.02)
+    assert ns["measured"]["t-mac", 1] == 4.40 and len(ns["measured"]) == 4
+    cpu, mcu_r = ns["reproduced"]
+    assert cpu.check.id == "rpi5.1t.t-mac.w2" and cpu.value == pytest.approx(pi["t-mac", 1])
+    assert mcu_r.check.reference == 1.72
+    assert all(r.passed and r.check.kind == "validation" for r in (cpu, mcu_r))
+    assert [len(a.collections) + len(a.lines) for a in ns["fig"].axes] == [2, 4]
+
+
 CHECKS = {"quickstart.ipynb": _quickstart, "lut_tensor_core.ipynb": _lut_tensor_core,
           "gpu_vs_measured.ipynb": _gpu_vs_measured, "formats_explorer.ipynb": _formats_explorer,
           "pareto_exploration.ipynb": _pareto_exploration,
@@ -161,8 +190,9 @@ CHECKS = {"quickstart.ipynb": _quickstart, "lut_tensor_core.ipynb": _lut_tensor_
           "mcu_cpu_edge.ipynb": _mcu_cpu_edge}
 
 
-# notebooks that take more than ~20 s in the kernel run with the slow tests (CI runs those too)
-SLOW = {"gpu_vs_measured.ipynb"}
+# notebooks that take more than ~20 s in the kernel run with the slow tests (CI runs those too);
+# none does today: gpu_vs_measured, the longest, takes ~9 s on 2 cores
+SLOW: set[str] = set()
 
 
 def check_source(check) -> str:
