@@ -1,95 +1,82 @@
-"""Run notebooks top to bottom and store their outputs (printed text, the value of a cell's last
-expression, and every matplotlib figure the cell leaves open, as PNG) in the .ipynb, so they read
-on GitHub with results, without Jupyter installed. Cells run in one namespace, in order, as a
-kernel would; a failing cell stops the run with the cell's number.
+"""Execute notebooks through a real Jupyter kernel (nbclient + ipykernel) and store their outputs
+in the .ipynb, so they read on GitHub with results, without Jupyter installed.
 
     python benchmarks/execute_notebooks.py                       # every notebooks/*.ipynb
     python benchmarks/execute_notebooks.py notebooks/formats_explorer.ipynb
 
-The test suite (tests/test_notebooks.py) executes the same cells and checks what they computed;
-this script only refreshes the stored outputs.
+`execute` is the one execution path: the test suite (tests/test_notebooks.py) runs each notebook
+through it, with the notebook's checks appended as one more cell in the same kernel, and this
+script runs the same function without the checks and writes the outputs back.
+
+The kernel is ipykernel's "python3" spec, which jupyter_client launches with the interpreter
+running this script (the project's venv); it starts in the notebook's folder, as Jupyter would,
+with this checkout first on PYTHONPATH so that it imports this checkout's hwsim.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-import base64
-import contextlib
-import io
-import json
+import os
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import nbformat
+from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+KERNEL = "python3"
+# ipykernel's inline backend turns every figure a cell leaves open into a PNG output
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
-def _run_cell(src: str, ns: dict, name: str):
-    """Execute ``src``; return (stdout text, repr of the last expression or None)."""
-    tree = ast.parse(src, name, "exec")
-    last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        exec(compile(tree, name, "exec"), ns)
-        value = eval(compile(last, name, "eval"), ns) if last is not None else None
-    return buf.getvalue(), value
+def kernel_env(root: Path = ROOT) -> dict[str, str]:
+    """The kernel's environment: ours, with ``root`` first on PYTHONPATH and inline figures."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(root)] + [p for p in env.get("PYTHONPATH", "")
+                                                       .split(os.pathsep) if p])
+    env["MPLBACKEND"] = INLINE_BACKEND
+    return env
 
 
-def _png(fig) -> str:
-    b = io.BytesIO()
-    fig.savefig(b, format="png", dpi=90, bbox_inches="tight")
-    return base64.b64encode(b.getvalue()).decode()
+def execute(path: Path, *, extra_source: str | None = None,
+            timeout_s: int = 600) -> nbformat.NotebookNode:
+    """Run every cell of ``path`` top to bottom in a fresh kernel and return the executed
+    notebook (outputs, execution counts, the kernel's language_info). ``extra_source`` runs
+    as one more cell in the same kernel after the last one (tests assert there what the
+    notebook computed) and is not part of the returned notebook. A failing cell raises
+    ``nbclient.exceptions.CellExecutionError`` with the cell's source and traceback."""
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    if extra_source is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(extra_source))
+    # plain tracebacks: a failing cell's error reads without terminal colour codes in pytest
+    client = NotebookClient(nb, kernel_name=KERNEL, timeout=timeout_s,
+                            extra_arguments=["--InteractiveShell.colors=nocolor"],
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute(env=kernel_env(), cwd=str(path.parent))
+    if extra_source is not None:
+        nb.cells.pop()
+    return nb
 
 
-def execute(path: Path) -> int:
-    """Run every code cell of ``path`` and write the outputs back; returns the cell count."""
-    nb = json.loads(path.read_text())
-    ns: dict = {"__name__": "__notebook__"}
-    n = 0
-    plt.close("all")
-    for i, cell in enumerate(nb["cells"]):
-        if cell["cell_type"] != "code":
-            continue
-        n += 1
-        src = "".join(cell["source"])
-        try:
-            text, value = _run_cell(src, ns, f"{path.name}[cell {i}]")
-        except Exception as e:
-            raise SystemExit(f"{path.name}: cell {i} failed: {type(e).__name__}: {e}") from e
-        outs = []
-        if text:
-            outs.append({"output_type": "stream", "name": "stdout",
-                         "text": text.splitlines(keepends=True)})
-        from matplotlib.figure import Figure
-        if value is not None and not isinstance(value, Figure):
-            outs.append({"output_type": "execute_result", "execution_count": n, "metadata": {},
-                         "data": {"text/plain": repr(value).splitlines(keepends=True)}})
-        for num in plt.get_fignums():
-            fig = plt.figure(num)
-            outs.append({"output_type": "display_data", "metadata": {},
-                         "data": {"image/png": _png(fig), "text/plain": [repr(fig)]}})
-        plt.close("all")
-        cell["outputs"] = outs
-        cell["execution_count"] = n
-    nb.setdefault("metadata", {}).setdefault("language_info", {"name": "python"})
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-    return n
+def store(path: Path) -> int:
+    """Execute ``path`` and write it back with its outputs; returns the number of code cells."""
+    nb = execute(path)
+    _, nb = nbformat.validator.normalize(nb)  # adds cell ids older files lack
+    nb = nbformat.from_dict(nb)
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
+    return sum(c.cell_type == "code" for c in nb.cells)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description="execute notebooks and store their outputs")
+    ap = argparse.ArgumentParser(description="execute notebooks in a Jupyter kernel and store "
+                                             "their outputs")
     ap.add_argument("paths", nargs="*", type=Path)
     a = ap.parse_args()
-    paths = a.paths or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    for p in paths:
-        print(f"{p.name}: {execute(p)} code cells run, outputs stored")
+    for p in a.paths or sorted(NOTEBOOKS.glob("*.ipynb")):
+        print(f"{p.name}: {store(p)} code cells run in a kernel, outputs stored")
     return 0
 
 

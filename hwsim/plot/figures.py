@@ -1,4 +1,4 @@
-"""Figures of hwsim results (matplotlib, Agg backend): Pareto fronts, rooflines with a workload's
+"""Figures of hwsim results (matplotlib; the backend is the caller's): Pareto fronts, rooflines with a workload's
 ops placed on them, stacked latency / energy / area breakdowns, model-vs-measured scatter of a
 validation family, and a format comparison (quantization error vs storage bits).
 
@@ -19,12 +19,9 @@ import math
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt  # the backend is the caller's (Jupyter inline, Agg headless)
+import numpy as np
+from matplotlib.figure import Figure
 
 from ..errors import ConfigError, HwsimError, UnsupportedError  # noqa: E402
 

@@ -73,9 +73,7 @@ def utilization(hw, op, bins: int = 200) -> dict[str, np.ndarray]:
 
 def plot_utilization(hw, op, path: str | Path, bins: int = 200) -> Path:
     """Plot :func:`utilization` (one line per track) to ``path`` (PNG/SVG/PDF by suffix)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the caller's backend (headless: matplotlib picks Agg)
     u = utilization(hw, op, bins)
     t = u.pop("t_s")
     fig, ax = plt.subplots(figsize=(8, 3))
