@@ -4,6 +4,9 @@
   concatenated from ``past_k``/``past_v``, MLP, LM head) with symbolic input dimensions
   ``batch``, ``sequence`` and ``past``, made with ``onnx.helper``;
 * ``tiny_cnn.onnx`` -- conv, relu, conv, global average pool, fully connected;
+* ``tiny-llama-gptq/`` -- a Hugging Face checkpoint folder: ``config.json`` with a GPTQ 4-bit
+  ``quantization_config`` and a ``model.safetensors`` holding only the tensor header (what hwsim
+  reads: which layers are really quantized);
 * ``tiny-llama.Q4_K_M.gguf`` -- a header-only GGUF of a two-layer llama with llama.cpp's Q4_K_M
   type mix (q4_k, attn_v/ffn_down/output in q6_k, norms f32); hwsim reads only the header, so
   the file carries no tensor data.
@@ -120,9 +123,40 @@ def tiny_gguf(path: Path) -> Path:
     return write_gguf(path, meta, t)
 
 
+def tiny_gptq(folder: Path) -> Path:
+    """GPTQ layout (AutoGPTQ: qweight [K/8, N] int32, qzeros, scales, g_idx per linear layer);
+    the LM head and norms stay fp16."""
+    import json
+    from hwsim.importers.safetensors import write_header
+    H, I, L, KV, group = 256, 512, 2, 2, 128
+    hd = H // HEADS
+    folder.mkdir(exist_ok=True)
+    cfg = {"model_type": "llama", "hidden_size": H, "intermediate_size": I,
+           "num_hidden_layers": L, "num_attention_heads": HEADS, "num_key_value_heads": KV,
+           "vocab_size": V, "torch_dtype": "float16",
+           "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": group,
+                                   "sym": True, "desc_act": False}}
+    (folder / "config.json").write_text(json.dumps(cfg, indent=1) + "\n")
+    linears = {"self_attn.q_proj": (H, H), "self_attn.k_proj": (H, KV * hd),
+               "self_attn.v_proj": (H, KV * hd), "self_attn.o_proj": (H, H),
+               "mlp.gate_proj": (H, I), "mlp.up_proj": (H, I), "mlp.down_proj": (I, H)}
+    t = {"model.embed_tokens.weight": ("F16", [V, H]), "model.norm.weight": ("F16", [H]),
+         "lm_head.weight": ("F16", [V, H])}
+    for i in range(L):
+        b = f"model.layers.{i}."
+        t[b + "input_layernorm.weight"] = ("F16", [H])
+        t[b + "post_attention_layernorm.weight"] = ("F16", [H])
+        for m, (k, n) in linears.items():
+            t[b + m + ".qweight"] = ("I32", [k // 8, n])
+            t[b + m + ".qzeros"] = ("I32", [k // group, n // 8])
+            t[b + m + ".scales"] = ("F16", [k // group, n])
+            t[b + m + ".g_idx"] = ("I32", [k])
+    return write_header(folder / "model.safetensors", t)
+
+
 def main() -> None:
     for p in (decoder(HERE / "decoder.onnx"), tiny_cnn(HERE / "tiny_cnn.onnx"),
-              tiny_gguf(HERE / "tiny-llama.Q4_K_M.gguf")):
+              tiny_gptq(HERE / "tiny-llama-gptq"), tiny_gguf(HERE / "tiny-llama.Q4_K_M.gguf")):
         print(f"wrote {p.relative_to(HERE.parent)} ({p.stat().st_size:,} bytes)")
 
 
