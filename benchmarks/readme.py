@@ -62,7 +62,8 @@ def validation_summary() -> str:
 
 def validation_table() -> str:
     from hwsim import validate
-    return validate.to_table(validate.run(), markdown=True)
+    # sources cite reference tags ("[N3] [N4]"): escaped, so Markdown does not read them as links
+    return re.sub(r"\[([A-Z]+\d*)\]", r"\\[\1\\]", validate.to_table(validate.run(), markdown=True))
 
 
 def _family_checks(family: str) -> str:
