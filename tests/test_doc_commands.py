@@ -3,7 +3,8 @@
 Commands come from fenced code blocks (``bash``/``sh``/``console`` or no language; ``text``
 blocks are synopses such as ``hwsim eval WORKLOAD --arch ARCH [...]`` and are not run): each line
 that starts with ``hwsim`` (or an ``&& hwsim ...`` segment of an install line), with backslash
-continuations joined and ``#`` comments dropped. Pages are taken in order (README, then the
+continuations joined and ``#`` comments dropped; in README.md also inline code spans that are a
+whole command (``hwsim`` and at least two words: the families table's "try" column). Pages are taken in order (README, then the
 mkdocs nav); each page's commands run in order in a fresh copy of the working tree, from its
 root, so a command may read what an earlier one on the same page wrote (``--export design.json``
 then ``--arch design.json``) and nothing else. A command passes when it exits 0 and prints no
@@ -61,10 +62,20 @@ def commands(text: str) -> list[str]:
     return out
 
 
+def inline_commands(text: str) -> list[str]:
+    """Whole ``hwsim`` commands in inline code spans outside fenced blocks (``hwsim list archs``;
+    not a bare command name such as ``hwsim eval``)."""
+    prose = FENCE.sub("", text)
+    return [m.group(1) for m in re.finditer(r"`(hwsim [^`]+)`", prose)
+            if len(m.group(1).split()) >= 3 and "..." not in m.group(1)]
+
+
 def _cases():
     for page in pages():
         rel = page.relative_to(ROOT).as_posix()
-        for i, cmd in enumerate(commands(page.read_text())):
+        text = page.read_text()
+        cmds = commands(text) + (inline_commands(text) if rel == "README.md" else [])
+        for i, cmd in enumerate(cmds):
             marks = [pytest.mark.slow] if any(p.search(cmd) for p in SLOW) else []
             yield pytest.param(rel, i, cmd, id=f"{rel}:{i}", marks=marks)
 
@@ -77,6 +88,7 @@ def test_extraction_finds_the_shown_commands():
     readme = commands(texts["README.md"])
     assert readme[0].startswith("hwsim eval llama-2-7b --arch h100-sxm")  # the install line
     assert "hwsim validate" in readme
+    assert "hwsim eval llama-2-7b --arch lut-tc" in inline_commands(texts["README.md"])
     assert not any("WORKLOAD" in c or "[" in c for _, _, c in (p.values for p in CASES))
     assert len(CASES) >= 40
     # a synopsis block is not run, a bash block is
