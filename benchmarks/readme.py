@@ -1,12 +1,13 @@
-"""README.md's and docs/validation.md's numbers are generated: every block between ``<!-- begin:NAME -->`` and
-``<!-- end:NAME -->`` is the output of the function ``NAME`` below, computed from the models or
-read from a committed result file that a benchmark or experiment script wrote.
+"""The numbers of README.md and the documentation pages (``FILES``) are generated: every block
+between ``<!-- begin:NAME -->`` and ``<!-- end:NAME -->`` is the output of the function ``NAME``
+below, computed from the models or read from a committed result file that a benchmark or
+experiment script wrote.
 
     python benchmarks/readme.py            # rewrite every block
     python benchmarks/readme.py --check    # exit 1 and name the stale blocks
 
-``tests/test_readme.py`` fails when a block is stale or when README prose outside the blocks
-carries a measured-looking number (a percentage, a speed, a time), so a claim cannot drift from
+``tests/test_readme.py`` fails when a block is stale or when prose outside the blocks (README and
+the hand-written documentation pages) carries a measured-looking number (a percentage, a speed, a time), so a claim cannot drift from
 the code that backs it.
 """
 
@@ -20,8 +21,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 # files whose <!-- begin/end --> blocks this script generates
-FILES = (README, ROOT / "docs" / "validation.md")
+FILES = (README, DOCS / "validation.md", DOCS / "performance.md", DOCS / "engines.md",
+         DOCS / "serving.md", DOCS / "exploration.md", DOCS / "technology.md",
+         *(DOCS / "families" / f"{f}.md" for f in ("gpu", "lut_gpu", "lut", "bitserial",
+                                                   "mac_array", "fpga", "mcu", "cpu")))
 BLOCK = re.compile(r"(<!-- begin:([\w-]+) -->\n)(.*?)(<!-- end:\2 -->)", re.S)
 
 
@@ -57,7 +62,8 @@ def validation_summary() -> str:
 
 def validation_table() -> str:
     from hwsim import validate
-    return validate.to_table(validate.run(), markdown=True)
+    # sources cite reference tags ("[N3] [N4]"): escaped, so Markdown does not read them as links
+    return re.sub(r"\[([A-Z]+\d*)\]", r"\\[\1\\]", validate.to_table(validate.run(), markdown=True))
 
 
 def _family_checks(family: str) -> str:
@@ -72,6 +78,65 @@ def _family_checks(family: str) -> str:
         lines.append(f"| `{c.id}` | {c.kind} | {c.reference:.4g} {c.unit} | {r.value:.4g} | "
                      f"{err} | {ok} |")
     return "\n".join(lines)
+
+
+def _presets(family: str) -> str:
+    """A family's presets: name, description, the formats ``hwsim eval`` runs by default."""
+    from hwsim.arch import arch_defaults, list_archs, resolved_spec
+    lines = ["| preset | description | default formats |", "|---|---|---|"]
+    for a in list_archs():
+        spec, _ = resolved_spec(a)
+        if spec.get("family") != family:
+            continue
+        d = arch_defaults(a)
+        fm = ", ".join(f"{k} `{v}`" for k, v in d.items()) or "none (fp16, or the workload's)"
+        desc = " ".join(str(spec.get("description", "")).split()).replace("|", "\\|")
+        lines.append(f"| `{a}` | {desc} | {fm} |")
+    return "\n".join(lines)
+
+
+def presets_gpu() -> str:
+    return _presets("gpu")
+
+
+def presets_lut_gpu() -> str:
+    return _presets("lut_gpu")
+
+
+def presets_lut() -> str:
+    return _presets("lut")
+
+
+def presets_bitserial() -> str:
+    return _presets("bitserial")
+
+
+def presets_mac_array() -> str:
+    return _presets("mac_array")
+
+
+def presets_fpga() -> str:
+    return _presets("fpga")
+
+
+def presets_mcu() -> str:
+    return _presets("mcu")
+
+
+def presets_cpu() -> str:
+    return _presets("cpu")
+
+
+def mac_array_checks() -> str:
+    return _family_checks("mac_array")
+
+
+def mcu_checks() -> str:
+    return _family_checks("mcu")
+
+
+def cpu_checks() -> str:
+    return _family_checks("cpu")
 
 
 def lut_gpu_checks() -> str:

@@ -51,10 +51,12 @@ def serving_sweep() -> str:
                    f"{1e3 * f['tpot_s_p50']:.1f} ms | {1e3 * f['tpot_s_p99']:.1f} ms | "
                    f"{f['e2e_s_p50']:.1f} s | {f['peak_kv_blocks_used']:.0f} of "
                    f"{f['kv_blocks']:.0f} | {f['preemptions']:.0f} |")
+    # the command reproduces sweep.csv exactly (experiments/serving_llama70b.py: run_sweep)
     return ("`hwsim serve llama-2-70b --arch dgx-h100 --tp 4 --weights fp8_e4m3 --activations "
-            "fp8_e4m3 --kv fp8_e4m3 --rates ... --requests 300 --input-len 256:2048 "
-            "--output-len 64:512` (Poisson arrivals; `experiments/results/serving/sweep.csv`, "
-            "`sweep.png`, `timeline.png`):\n\n" + "\n".join(out))
+            "fp8_e4m3 --kv fp8_e4m3 --rates 1,4,8,16,24,32 --requests 300 --input-len 256:2048 "
+            "--output-len 64:512 --seed 1 --csv sweep.csv` (Poisson arrivals; "
+            "`experiments/results/serving/sweep.csv`, `sweep.png`, `timeline.png`):\n\n"
+            + "\n".join(out))
 
 
 def systems_compare() -> str:

@@ -47,11 +47,26 @@ def dims_arg(items: list[str]) -> dict | None:
     return out or None
 
 
+def _arch_defaults(arch) -> dict:
+    """Formats the ``--arch`` preset(s) run by default (``defaults`` in the arch YAML); with
+    several archs (``plot --arch A --arch B``) only the roles on which all of them agree."""
+    from .arch import arch_defaults
+    archs = [arch] if isinstance(arch, str) else list(arch or [])
+    if not archs:
+        return {}
+    ds = [arch_defaults(a) for a in archs]
+    return {k: v for k, v in ds[0].items() if all(d.get(k) == v for d in ds[1:])}
+
+
 def workload_from_args(args):
-    """The workload :func:`add_workload_args`'s options describe (integers checked first)."""
+    """The workload :func:`add_workload_args`'s options describe (integers checked first);
+    formats not given come from the arch preset's ``defaults``, else the workload's."""
     from .workload import load_workload
     for k in ("batch", "context", "image_size"):
         int_arg(k.replace("_", "-"), getattr(args, k))
+    d = _arch_defaults(getattr(args, "arch", None))
     return load_workload(args.workload, phase=args.phase, batch=args.batch, context=args.context,
-                         weights=args.weights, activations=args.activations, kv=args.kv,
+                         weights=args.weights or d.get("weights"),
+                         activations=args.activations or d.get("activations"),
+                         kv=args.kv or d.get("kv"),
                          image_size=args.image_size, dims=dims_arg(args.dim), fusion=args.fusion)

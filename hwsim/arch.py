@@ -18,7 +18,8 @@ from .contract import Accelerator
 
 
 TOP_LEVEL = {"name", "family", "description", "source", "params", "datasheet_tflops", "inherit",
-             "model", "evaluation"}  # the last two: written by export_design
+             "defaults", "model", "evaluation"}  # the last two: written by export_design
+FORMAT_ROLES = ("weights", "activations", "kv")  # the roles a preset's ``defaults`` may set
 
 
 def list_archs() -> list[str]:
@@ -44,7 +45,34 @@ def resolved_spec(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Pa
     if not isinstance(spec.get("params", {}), dict):
         raise ConfigError(f"{src}: field 'params' must be a mapping")
     base, _ = resolved_spec(parent, _seen + (parent,))
-    return {**spec, "params": {**base.get("params", {}), **spec.get("params", {})}}, src
+    return {**spec, "params": {**base.get("params", {}), **spec.get("params", {})},
+            "defaults": {**(base.get("defaults") or {}), **(spec.get("defaults") or {})}}, src
+
+
+def arch_defaults(name_or_path: str | Path) -> dict[str, str]:
+    """The formats a design runs when the caller names none. An int8 array or an FPGA design has
+    no fp16 datapath, so ``hwsim eval resnet18 --arch mac-tc-int8`` needs them. The preset's
+    ``defaults`` mapping (roles ``weights``, ``activations``, ``kv``; ``inherit`` applies), else
+    the datapath's own ``weight_format`` and ``activation_format`` params where the family has
+    them (``mac_array``, ``fpga``; so imported ZigZag/Timeloop files and exported designs run
+    too). ``{}`` otherwise, and for anything :func:`load_arch` would reject (it reports it)."""
+    from .errors import HwsimError
+    from .formats import get as get_format
+    try:
+        spec, src = _imported_spec(name_or_path, {}) or resolved_spec(name_or_path)
+    except (HwsimError, OSError):
+        return {}
+    d = spec.get("defaults") or {}
+    if not isinstance(d, dict) or set(d) - set(FORMAT_ROLES):
+        raise ConfigError(f"{src}: field 'defaults' = {d!r}: expected a mapping with keys among "
+                          f"{', '.join(FORMAT_ROLES)}")
+    params = spec.get("params") if isinstance(spec.get("params"), dict) else {}
+    if not d and isinstance(params.get("weight_format"), str) \
+            and isinstance(params.get("activation_format"), str):
+        d = {"weights": params["weight_format"], "activations": params["activation_format"]}
+    for fmt in d.values():
+        get_format(str(fmt))  # an unknown name is an UnknownNameError naming it
+    return {k: str(v) for k, v in d.items()}
 
 
 def _new_names(cls, overrides: dict) -> dict:

@@ -3,7 +3,8 @@
 Schema (ZigZag ``zigzag/parser/accelerator_validator.py`` and ``docs/source/hardware.rst``,
 https://github.com/KULeuven-MICAS/zigzag): ``name``; ``operational_array`` with ``dimensions``
 (``D1``, ``D2`` ...), ``sizes``, ``unit_energy`` (pJ per MAC), ``unit_area``, optional
-``input_precision`` and IMC fields; ``memories``, each with ``size`` (bits), ``r_cost``/``w_cost``
+``input_precision``, ``systolic_dimensions`` (zigzag-dse 3.9: the dimensions operands move along
+from MAC to MAC, as in its bundled ``tpu_like.yaml``) and IMC fields; ``memories``, each with ``size`` (bits), ``r_cost``/``w_cost``
 (pJ per access of one port word), ``area``, ``latency``, ``operands`` (``I1`` inputs, ``I2``
 weights, ``O`` outputs), ``ports`` (``bandwidth_min``/``bandwidth_max`` in bits per cycle, and an
 ``allocation``) and ``served_dimensions`` (the array dimensions one instance serves: ``[]`` is
@@ -14,6 +15,9 @@ Mapping onto ``mac_array`` (:mod:`hwsim.families.mac_array.model`):
 
 * ``rows``, ``cols`` = the sizes of ``D1``, ``D2`` (a 1-D array has ``cols = 1``; 3-D or IMC arrays
   are an UnsupportedError).
+* ``systolic_dimensions``: checked to name array dimensions and listed in the description.
+  ``mac_array`` costs the same tiles and stationary operand whether operands are broadcast or
+  passed MAC to MAC; the systolic fill/drain skew (rows + cols cycles per tile) is not added.
 * ``dataflow``: from ``dataflows`` when given (K and C unrolled -> weight stationary; K with
   OX/OY/B -> output stationary; C with OX/OY/B -> input stationary), else from the operand whose
   per-MAC memory (``served_dimensions: []``) is largest (I2 -> weight, O -> output, I1 -> input
@@ -46,7 +50,7 @@ from ..errors import ConfigError, UnsupportedError
 
 TOP = {"name", "operational_array", "memories", "dataflows"}
 ARRAY = {"dimensions", "sizes", "unit_energy", "unit_area", "input_precision", "is_imc",
-         "imc_type", "adc_resolution", "bit_serial_precision"}
+         "imc_type", "adc_resolution", "bit_serial_precision", "systolic_dimensions"}
 MEMORY = {"size", "r_cost", "w_cost", "area", "latency", "mem_type", "auto_cost_extraction",
           "operands", "ports", "served_dimensions", "force_double_buffering",
           "min_r_granularity", "min_w_granularity"}
@@ -93,6 +97,10 @@ def zigzag_spec(path: str | Path, given: dict | None = None) -> dict:
     onchip = [lv for lv in levels if lv is not offchip]
     buffers = _buffers(onchip, where)
     notes = []
+    systolic = _systolic(oa, where)
+    if systolic:
+        notes.append(f"systolic along {', '.join(systolic)} (costed as the same tiles; "
+                     "fill/drain skew not added)")
     if "dataflow" in given:
         dataflow = given["dataflow"]
     elif data.get("dataflows"):
@@ -137,6 +145,15 @@ def _operational_array(data: dict, where: str) -> tuple[dict, int, int, dict]:
         raise UnsupportedError(f"{where}: operational_array dimensions {dims} / sizes {sizes}: "
                                "mac_array needs one or two array dimensions with one size each")
     return oa, sizes[0], sizes[1] if len(sizes) > 1 else 1, dict(zip(dims, sizes))
+
+
+def _systolic(oa: dict, where: str) -> list[str]:
+    """``operational_array.systolic_dimensions``, each checked to be an array dimension."""
+    sd = oa.get("systolic_dimensions") or []
+    if not isinstance(sd, list) or not set(sd) <= set(oa["dimensions"]):
+        raise ConfigError(f"{where}: operational_array.systolic_dimensions = {sd!r}: expected a "
+                          f"list of array dimensions among {oa['dimensions']}")
+    return [str(d) for d in sd]
 
 
 def _levels(data: dict, dims: list, dim_size: dict, where: str) -> list[dict]:
