@@ -209,7 +209,7 @@ class GraphBuilder:
     def __init__(self):
         self._ops: list[Op] = []
         self._order: dict[str, int] = {}
-        self._edges: list[tuple[str, str]] = []
+        self._edges: list = []  # (from, to) pairs and _Copies, as added
         self._copy_of: dict[int, int] = {}  # op index -> the op it is a renamed copy of
         self._graph: nx.DiGraph | None = None
         self.last: str | None = None
@@ -271,8 +271,8 @@ class GraphBuilder:
                     d["name"], d["layer"] = nm, op.layer + k
                     order[nm] = len(ops)
                     ops.append(c)
-                    edges += [(names[j] if j >= 0 else prev, nm) for j in ds]
                 self.last = names[-1] if names else self.last
+                edges.append(_Copies(first, size, deps))
             self._copy_of.update(zip(range(first, first + size), range(start, start + size)))
 
     def _block_deps(self, start: int, prefix: str) -> list[list[int]]:
@@ -284,11 +284,15 @@ class GraphBuilder:
             if not op.name.startswith(prefix):
                 raise HwsimError(f"GraphBuilder.repeat: op {op.name!r} of the block does not "
                                  f"start with {prefix!r}")
-        i = len(self._edges)  # edges into the block are the last ones added
-        while i and self._order[self._edges[i - 1][1]] >= start:
+        edges = self._edges
+        if any(isinstance(e, _Copies) and e.first + e.size > start for e in edges):
+            edges = self._edges = _flat_edges(self._ops, edges)  # the block holds copies
+        i = len(edges)  # edges into the block are the last ones added
+        while i and not isinstance(edges[i - 1], _Copies) and \
+                self._order[edges[i - 1][1]] >= start:
             i -= 1
         deps: list[list[int]] = [[] for _ in block]
-        for u, v in self._edges[i:]:
+        for u, v in edges[i:]:
             j = self._order[u] - start
             if j < 0 and u != before:
                 raise HwsimError(f"GraphBuilder.repeat: {v!r} depends on {u!r}, which is "
@@ -321,9 +325,35 @@ def _precision_meta(meta: dict, precision: Precision) -> dict:
                 kv=precision.kv or precision.activations)
 
 
-def _digraph(ops: list[Op], edges: list[tuple[str, str]]) -> nx.DiGraph:
+@dataclass(frozen=True)
+class _Copies:
+    """The edges of one copy made by GraphBuilder.repeat, listed when the graph is made: op
+    ``first + i`` depends on ops ``first + j`` for j in ``deps[i]`` (-1: the op before)."""
+
+    first: int
+    size: int
+    deps: list[list[int]]
+
+    def edges(self, ops: list[Op]) -> list[tuple[str, str]]:
+        f = self.first
+        return [(ops[f + j].name if j >= 0 else ops[f - 1].name, ops[f + i].name)
+                for i, ds in enumerate(self.deps) for j in ds]
+
+
+def _flat_edges(ops: list[Op], edges: list) -> list[tuple[str, str]]:
+    """``edges`` with each :class:`_Copies` replaced by its edges, in the order they were added."""
+    out: list[tuple[str, str]] = []
+    for e in edges:
+        if isinstance(e, _Copies):
+            out += e.edges(ops)
+        else:
+            out.append(e)
+    return out
+
+
+def _digraph(ops: list[Op], edges: list) -> nx.DiGraph:
     """The DiGraph of ops in run order: node = op name with attributes ``op`` and ``order``."""
     g = nx.DiGraph()
     g.add_nodes_from((op.name, {"op": op, "order": i}) for i, op in enumerate(ops))
-    g.add_edges_from(edges)
+    g.add_edges_from(_flat_edges(ops, edges))
     return g

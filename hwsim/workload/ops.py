@@ -474,11 +474,13 @@ _OWN_TYPES = frozenset(OP_TYPES.values())
 def _eq(self, other) -> bool:
     if other.__class__ is not self.__class__:
         return NotImplemented
-    return self._key() == other._key()
+    a = self.__dict__.get("_k") or self._key()  # Op._key, its cached value read inline
+    b = other.__dict__.get("_k") or other._key()
+    return a is b or a == b
 
 
 def _hash(self) -> int:
-    return hash(self._key())
+    return hash(self.__dict__.get("_k") or self._key())
 
 
 # the dataclass-made __eq__/__hash__ compare the same fields, building the tuples on every call
