@@ -18,10 +18,15 @@ COLUMNS = ("name", "type", "group", "layer", "formats", "flops", "bytes", "laten
 STALL_COLUMNS = ("fill_drain_s", "stall_memory_s", "stall_buffer_s", "stall_compute_s")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Row:
     op: Op
     cost: Cost
+
+    def __init__(self, op: Op, cost: Cost):
+        # what the frozen dataclass's __init__ does, without two object.__setattr__ calls
+        # (evaluate makes one Row per op)
+        self.__dict__.update(op=op, cost=cost)
 
     def as_dict(self) -> dict:
         c, op = self.cost, self.op

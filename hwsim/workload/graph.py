@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -74,18 +75,39 @@ class Precision:
         """The op with its formats set from this policy."""
         if getattr(op, "fixed_formats", False):
             return op
-        r = self.roles_for(op)
-        a, out = r["activations"], r.get("out", r["activations"])
-        if isinstance(op, (Gemm, Conv2d)):
-            w = r["weights"] if getattr(op, "b_is_weight", True) else a
-            return op.with_formats(weights=w, activations=a, out=out)
-        if isinstance(op, Attention):
-            return op.with_formats(activations=a, kv=r["kv"], out=out)
-        if isinstance(op, Embedding):
-            return op.with_formats(weights=r["weights"], out=a)
-        if isinstance(op, Elementwise) and op.fn == "kv_write":
-            return op.with_formats(activations=a, out=r["kv"])
-        return op.with_formats(activations=a, out=out)
+        kind = (type(op), getattr(op, "b_is_weight", True),
+                isinstance(op, Elementwise) and op.fn == "kv_write")
+        if self.overrides:
+            return op.with_formats(**_formats_for(*kind, self.roles_for(op)))
+        # no overrides: the formats depend only on the op's kind, not on its name
+        return op._with_formats(_plain_formats(self.weights, self.activations, self.kv, *kind))
+
+
+def _formats_for(op_type: type, b_is_weight: bool, kv_write: bool,
+                 r: dict[str, str]) -> dict[str, str]:
+    """The formats ``Precision.apply`` gives an op of this kind from its roles ``r``."""
+    a, out = r["activations"], r.get("out", r["activations"])
+    if issubclass(op_type, (Gemm, Conv2d)):
+        return dict(weights=r["weights"] if b_is_weight else a, activations=a, out=out)
+    if issubclass(op_type, Attention):
+        return dict(activations=a, kv=r["kv"], out=out)
+    if issubclass(op_type, Embedding):
+        return dict(weights=r["weights"], out=a)
+    if kv_write:
+        return dict(activations=a, out=r["kv"])
+    return dict(activations=a, out=out)
+
+
+@functools.lru_cache(maxsize=512)
+def _plain_formats(weights: str, activations: str, kv: str | None, op_type: type,
+                   b_is_weight: bool, kv_write: bool) -> dict[str, str]:
+    """``_formats_for`` under a policy without overrides (``roles_for`` then gives every op the
+    same roles), only the op type's own format fields. Cached per kind: do not modify."""
+    r = {"weights": weights, "activations": activations, "kv": kv or activations,
+         "out": activations}
+    own = op_type._format_fields
+    return {k: v for k, v in _formats_for(op_type, b_is_weight, kv_write, r).items()
+            if k in own}
 
 
 def _check_format(where: str, value) -> None:
@@ -104,9 +126,28 @@ class Workload:
         if not nx.is_directed_acyclic_graph(graph):
             raise HwsimError(f"workload {name!r}: the op graph has a cycle")
         self.name = name
-        self.graph = graph
+        self._graph: nx.DiGraph | None = graph
+        self._edges: list[tuple[str, str]] = []
         self.meta = dict(meta or {})
         self.precision = precision
+
+    @classmethod
+    def _from_ops(cls, name: str, ops: list[Op], edges: list[tuple[str, str]], meta: dict,
+                  precision: Precision | None) -> "Workload":
+        """A workload from ops in run order and edges that all point forward in that order (what
+        GraphBuilder makes): acyclic by construction, so neither the cycle check nor the
+        topological sort is needed, and the networkx graph is built only when asked for."""
+        wl = cls.__new__(cls)
+        wl.name, wl._graph, wl._edges = name, None, edges
+        wl.meta, wl.precision = dict(meta or {}), precision
+        wl.__dict__["ops"] = ops  # the cached_property below, already known
+        return wl
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        if self._graph is None:
+            self._graph = _digraph(self.ops, self._edges)
+        return self._graph
 
     @cached_property
     def ops(self) -> list[Op]:
@@ -116,7 +157,7 @@ class Workload:
             self.graph, key=lambda n: nodes[n]["order"])]
 
     def __len__(self) -> int:
-        return self.graph.number_of_nodes()
+        return len(self.ops) if self._graph is None else self._graph.number_of_nodes()
 
     def __iter__(self):
         return iter(self.ops)
@@ -143,11 +184,14 @@ class Workload:
 
     def with_precision(self, precision: Precision) -> "Workload":
         """A copy with every op's formats set from ``precision``."""
-        g = self.graph.copy()
+        meta = _precision_meta(self.meta, precision)
+        if self._graph is None:  # ops and edges as GraphBuilder made them
+            apply = precision.apply
+            return Workload._from_ops(self.name, [apply(op) for op in self.ops], self._edges,
+                                      meta, precision)
+        g = self._graph.copy()
         for n in g.nodes:
             g.nodes[n]["op"] = precision.apply(g.nodes[n]["op"])
-        meta = dict(self.meta, weights=precision.weights, activations=precision.activations,
-                    kv=precision.kv or precision.activations)
         return Workload(self.name, g, meta, precision)
 
     def __repr__(self) -> str:
@@ -156,21 +200,160 @@ class Workload:
 
 
 class GraphBuilder:
-    """Appends ops to a DiGraph, chaining each to the previous op unless ``deps`` is given."""
+    """Appends ops to a DiGraph, chaining each to the previous op unless ``deps`` is given.
+
+    Ops and edges are kept as lists (a dependency must already be in the graph, so insertion
+    order is a topological order); the networkx graph is made only when :attr:`graph` is read,
+    and kept in step with later adds from then on."""
 
     def __init__(self):
-        self.graph = nx.DiGraph()
+        self._ops: list[Op] = []
+        self._order: dict[str, int] = {}
+        self._edges: list = []  # (from, to) pairs and _Copies, as added
+        self._copy_of: dict[int, int] = {}  # op index -> the op it is a renamed copy of
+        self._graph: nx.DiGraph | None = None
         self.last: str | None = None
 
+    @property
+    def graph(self) -> nx.DiGraph:
+        if self._graph is None:
+            self._graph = _digraph(self._ops, self._edges)
+        return self._graph
+
+    def __len__(self) -> int:
+        return len(self._ops)
+
     def add(self, op: Op, deps: list[str] | None = None) -> str:
-        if op.name in self.graph:
-            raise HwsimError(f"duplicate op name {op.name!r} in workload graph")
-        self.graph.add_node(op.name, op=op, order=self.graph.number_of_nodes())
-        for d in (deps if deps is not None else ([self.last] if self.last else [])):
-            self.graph.add_edge(d, op.name)
-        self.last = op.name
-        return op.name
+        name = op.name
+        if name in self._order:
+            raise HwsimError(f"duplicate op name {name!r} in workload graph")
+        deps = deps if deps is not None else ([self.last] if self.last else [])
+        for d in deps:
+            if d not in self._order:
+                raise HwsimError(f"op {name!r} depends on {d!r}, which is not in the workload "
+                                 "graph (add the ops an op depends on before it)")
+        self._order[name] = len(self._ops)
+        self._ops.append(op)
+        edges = [(d, name) for d in deps]
+        self._edges += edges
+        if self._graph is not None:
+            self._graph.add_node(name, op=op, order=self._order[name])
+            self._graph.add_edges_from(edges)
+        self.last = name
+        return name
+
+    def repeat(self, start: int, copies: int, prefix: str, new_prefix) -> None:
+        """Append ``copies`` copies of the block of ops added since index ``start`` (a decoder
+        layer): copy k (1, 2, ...) renames ``prefix...`` to ``new_prefix(k)...`` and adds k to
+        each op's layer number. Ops are immutable and the copies equal the block's ops but for
+        these tags, so they are not checked again. A dependency inside the block goes to the
+        copy's own op; the one allowed outside it, the op just before the block, goes to the
+        previous copy's last op -- the block must end in the op its successors read."""
+        block = self._ops[start:]
+        deps = self._block_deps(start, prefix)
+        n, size = len(prefix), len(block)
+        suffixes = [op.name[n:] for op in block]
+        for op in block:
+            op._key()  # made once here, shared by every copy (see Op._key)
+        order, ops, edges, new = self._order, self._ops, self._edges, object.__new__
+        for k in range(1, copies + 1):
+            p, prev, first = new_prefix(k), self.last, len(ops)
+            names = [p + sfx for sfx in suffixes]
+            if self._graph is not None or any(nm in order for nm in names):
+                for op, nm, ds in zip(block, names, deps):  # add's checks and graph upkeep
+                    self.add(op._retagged(nm, op.layer + k), [names[j] if j >= 0 else prev
+                                                               for j in ds])
+            else:
+                for op, nm, ds in zip(block, names, deps):  # Op._retagged, inlined
+                    c = new(type(op))
+                    d = c.__dict__
+                    d.update(op.__dict__)
+                    d["name"], d["layer"] = nm, op.layer + k
+                    order[nm] = len(ops)
+                    ops.append(c)
+                self.last = names[-1] if names else self.last
+                edges.append(_Copies(first, size, deps))
+            self._copy_of.update(zip(range(first, first + size), range(start, start + size)))
+
+    def _block_deps(self, start: int, prefix: str) -> list[list[int]]:
+        """For each op of the block from ``start``, its dependencies as block offsets (-1: the
+        op just before the block), checking the block can be repeated."""
+        block = self._ops[start:]
+        before = self._ops[start - 1].name if start else None
+        for op in block:
+            if not op.name.startswith(prefix):
+                raise HwsimError(f"GraphBuilder.repeat: op {op.name!r} of the block does not "
+                                 f"start with {prefix!r}")
+        edges = self._edges
+        if any(isinstance(e, _Copies) and e.first + e.size > start for e in edges):
+            edges = self._edges = _flat_edges(self._ops, edges)  # the block holds copies
+        i = len(edges)  # edges into the block are the last ones added
+        while i and not isinstance(edges[i - 1], _Copies) and \
+                self._order[edges[i - 1][1]] >= start:
+            i -= 1
+        deps: list[list[int]] = [[] for _ in block]
+        for u, v in edges[i:]:
+            j = self._order[u] - start
+            if j < 0 and u != before:
+                raise HwsimError(f"GraphBuilder.repeat: {v!r} depends on {u!r}, which is "
+                                 "neither in the block nor the op just before it")
+            deps[self._order[v] - start].append(max(j, -1))
+        return deps
 
     def build(self, name: str, meta: dict, precision: Precision | None) -> Workload:
-        wl = Workload(name, self.graph, meta)
+        if self._graph is not None:  # handed out, so possibly edited: take it as it is
+            wl = Workload(name, self._graph, meta)
+            return wl.with_precision(precision) if precision is not None else wl
+        if precision is not None and not precision.overrides and self._copy_of:
+            # formats then depend only on an op's kind: a copy gets its original's, renamed
+            ops, copy_of = [], self._copy_of
+            for i, op in enumerate(self._ops):
+                t = copy_of.get(i)
+                if t is None:
+                    ops.append(precision.apply(op))
+                else:
+                    a = ops[t]
+                    ops.append(op if a is self._ops[t] else a._retagged(op.name, op.layer))
+            return Workload._from_ops(name, ops, list(self._edges),
+                                      _precision_meta(meta, precision), precision)
+        wl = Workload._from_ops(name, list(self._ops), list(self._edges), meta, None)
         return wl.with_precision(precision) if precision is not None else wl
+
+
+def _precision_meta(meta: dict, precision: Precision) -> dict:
+    return dict(meta, weights=precision.weights, activations=precision.activations,
+                kv=precision.kv or precision.activations)
+
+
+@dataclass(frozen=True)
+class _Copies:
+    """The edges of one copy made by GraphBuilder.repeat, listed when the graph is made: op
+    ``first + i`` depends on ops ``first + j`` for j in ``deps[i]`` (-1: the op before)."""
+
+    first: int
+    size: int
+    deps: list[list[int]]
+
+    def edges(self, ops: list[Op]) -> list[tuple[str, str]]:
+        f = self.first
+        return [(ops[f + j].name if j >= 0 else ops[f - 1].name, ops[f + i].name)
+                for i, ds in enumerate(self.deps) for j in ds]
+
+
+def _flat_edges(ops: list[Op], edges: list) -> list[tuple[str, str]]:
+    """``edges`` with each :class:`_Copies` replaced by its edges, in the order they were added."""
+    out: list[tuple[str, str]] = []
+    for e in edges:
+        if isinstance(e, _Copies):
+            out += e.edges(ops)
+        else:
+            out.append(e)
+    return out
+
+
+def _digraph(ops: list[Op], edges: list) -> nx.DiGraph:
+    """The DiGraph of ops in run order: node = op name with attributes ``op`` and ``order``."""
+    g = nx.DiGraph()
+    g.add_nodes_from((op.name, {"op": op, "order": i}) for i, op in enumerate(ops))
+    g.add_edges_from(_flat_edges(ops, edges))
+    return g

@@ -162,9 +162,7 @@ def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: in
     context = check_positive_int("workload", "context", context)
     lb = _LLMBuilder(cfg, phase, batch, context, precision, fusion)
     lb.embed()
-    for i in range(cfg.layers):
-        lb.attention(i)
-        lb.mlp(i)
+    lb.layers()
     lb.head()
     T = lb.T
     meta = dict(model=cfg.name, kind="llm", phase=phase, batch=batch, context=context,
@@ -188,6 +186,18 @@ class _LLMBuilder:
             if fusion == "eager" else None
         self.ew = dict(flops_per_elem=1)
         self.resid: str | None = None  # the residual stream's last op
+
+    def layers(self, copy: bool = True) -> None:
+        """The decoder layers. They are identical but for their names and layer numbers, so
+        layer 0 is built and the others are its copies (``copy=False`` builds each one; the
+        test suite checks both give the same graph)."""
+        start = len(self.b)
+        for i in range(1 if copy else self.cfg.layers):
+            self.attention(i)
+            self.mlp(i)
+        if copy:
+            self.b.repeat(start, self.cfg.layers - 1, "layers.0.", lambda k: f"layers.{k}.")
+            self.resid = self.b.last
 
     def norm(self, name, group, L):
         cfg = self.cfg
