@@ -180,50 +180,77 @@ def implicit_backward_ops(op: Op, need_input_grad: bool = True) -> list[Op]:
             # depthwise: dW reads X and dY once, as the forward reads X and writes Y
             return out + [replace(op, name=n + ".dw", bias=False)]
         g = op.as_gemm()
-        return out + [Gemm(name=n + ".dw", M=g.N, N=g.K, K=g.M, groups=g.groups,
-                           weights=op.activations, activations=op.activations, out=op.weights,
-                           b_is_weight=False, **tags)]
+        out.append(Gemm(name=n + ".dw", M=g.N, N=g.K, K=g.M, groups=g.groups,
+                        weights=op.activations, activations=op.activations, out=op.weights,
+                        b_is_weight=False, **tags))
+        if op.bias:
+            out.append(_reduce(n + ".dbias", op.out_channels, op.batch * op.out_h * op.out_w,
+                               op.activations, tags, "bias_grad"))
+        return out
     if isinstance(op, Attention):
         # one fused backward kernel; head_dim x 2.5 gives its tile work (and ~2.5x the forward's
         # Q/K/V/O traffic: it reads Q, K, V, O, dO and writes dQ, dK, dV)
         hd = max(1, round(op.head_dim * ATTN_BWD_FLOP_MULT))
         return [replace(op, name=n + ".bwd", head_dim=hd)]
     if isinstance(op, Norm) and op.kind == "batch":
-        # train-mode batch-norm backward: reductions of dY and dY*X over the batch, then
-        # dX from dY, X and the two sums (cuDNN: two passes over X and dY)
-        return [Elementwise(name=n + ".grad", numel=op.rows * op.cols, inputs=4,
-                            fn="batchnorm_grad", flops_per_elem=6, activations=op.activations,
+        # train-mode batch-norm backward (PyTorch's channels-last kernels): a reduction of dY and
+        # dY*X per channel (reads X and dY), then dX from dY, X and the two sums
+        return [_reduce(n + ".grad_reduce", op.cols, 2 * op.rows, op.activations, tags,
+                        "batchnorm_grad_reduce"),
+                Elementwise(name=n + ".grad", numel=op.rows * op.cols, inputs=2,
+                            fn="batchnorm_grad", flops_per_elem=4, activations=op.activations,
                             **tags)]
+    if isinstance(op, Gemm) and op.bias and op.b_is_weight:
+        # the bias gradient: a column sum of dY (M x N) per group
+        return (backward_ops(op, need_input_grad, layout_ops=False)
+                + [_reduce(n + ".dbias", op.groups * op.N, op.M, op.activations, tags, "bias_grad")])
     return backward_ops(op, need_input_grad, layout_ops=False)
 
 
+def _reduce(name: str, outs: int, rows: int, fmt: str, tags: dict,
+            fn: str = "reduce_rows") -> Elementwise:
+    """A column reduction: ``outs`` sums over ``rows`` rows, i.e. ``rows`` same-shaped inputs of
+    ``outs`` elements read once and ``outs`` written (bias gradients, batch-norm statistics)."""
+    return Elementwise(name=name, numel=outs, inputs=rows, fn=fn, flops_per_elem=2,
+                       activations=fmt, out=fmt, **tags)
+
+
 def _bn_stats(op: Norm) -> Elementwise:
-    """Train-mode batch-norm's statistics pass (mean and variance of X over the batch) before the
-    normalizing pass the forward graph already has."""
-    return Elementwise(name=op.name + ".stats", numel=op.rows * op.cols, inputs=1,
-                       fn="batchnorm_stats", flops_per_elem=3, activations=op.activations,
-                       out=op.activations, group=op.group, layer=op.layer)
+    """Train-mode batch-norm's statistics pass (mean and variance of X per channel over the
+    batch: reads X once) before the normalizing pass the forward graph already has."""
+    return _reduce(op.name + ".stats", op.cols, op.rows, op.activations,
+                   dict(group=op.group, layer=op.layer), "batchnorm_stats")
 
 
 def _loss_ops(head: Gemm, tokens: int) -> tuple[list[Op], list[Op]]:
-    """PyTorch's fp32 cross-entropy over ``tokens`` x vocabulary logits: forward (cast to fp32,
-    log-softmax) and backward (nll backward fills the gradient, log-softmax backward reads it and
-    the saved log-probabilities, cast back to the logits' format)."""
+    """PyTorch's fp32 cross-entropy over ``tokens`` x vocabulary logits. Rows this long do not fit
+    on chip, so the log-softmax kernels pass over a row three times (forward: max, sum of exp,
+    write; backward: sum of dY, then dX from dY and the saved output). Forward: cast to fp32,
+    log-softmax (3 reads + 1 write); backward: nll backward's fill of the gradient (1 write),
+    log-softmax backward (3 reads + 1 write), cast back to the logits' format."""
     numel, a, tags = tokens * head.N, head.out, dict(group="loss", layer=head.layer)
+    e = dict(numel=numel, activations="fp32", out="fp32", fixed_formats=True, **tags)
     fwd = [Elementwise(name="loss.to_fp32", numel=numel, inputs=1, fn="cast", flops_per_elem=0,
-                       activations=a, out="fp32", **tags),
-           Softmax(name="loss.log_softmax", rows=tokens, cols=head.N, activations="fp32", **tags)]
-    bwd = [Elementwise(name="loss.grad", numel=numel, inputs=3, fn="log_softmax_grad",
-                       flops_per_elem=3, activations="fp32", out="fp32", **tags),
+                       activations=a, out="fp32", fixed_formats=True, **tags),
+           Elementwise(name="loss.log_softmax", inputs=3, fn="log_softmax", flops_per_elem=5,
+                       **e)]
+    # the fill is a write of numel fp32 elements (counted as one read in the next kernel's
+    # operands, so the bytes stay exact; its launch is not separately counted)
+    bwd = [Elementwise(name="loss.grad", inputs=4, fn="log_softmax_grad", flops_per_elem=3, **e),
            Elementwise(name="loss.grad.cast", numel=numel, inputs=1, fn="cast", flops_per_elem=0,
-                       activations="fp32", out=a, **tags)]
+                       activations="fp32", out=a, fixed_formats=True, **tags)]
     return fwd, bwd
+
+
+def _param_fmt(op: Op) -> str:
+    return getattr(op, "weights", None) or getattr(op, "activations", None) or "fp16"
 
 
 def _master_casts(op: Op, compute: str) -> tuple[Elementwise, Elementwise]:
     """Mixed precision (fp32 master weights, autocast without its weight cache, as in a captured
     step): the per-use cast of ``op``'s weights to ``compute`` and of their gradient back."""
-    t = dict(group=op.group, layer=op.layer, flops_per_elem=0, fn="cast", inputs=1)
+    t = dict(group=op.group, layer=op.layer, flops_per_elem=0, fn="cast", inputs=1,
+             fixed_formats=True)
     return (Elementwise(name=op.name + ".w_cast", numel=op.param_elems, activations="fp32",
                         out=compute, **t),
             Elementwise(name=op.name + ".dw_cast", numel=op.param_elems, activations=compute,
@@ -257,7 +284,7 @@ def fused_update_op(ops: list[Op], optimizer: str, fmt: str) -> Elementwise | No
     flops, reads = OPTIMIZERS[optimizer]
     return Elementwise(name="optimizer.fused", group="optimizer", fn=f"{optimizer}_fused",
                        numel=numel, inputs=reads + _WRITES[optimizer] - 1, flops_per_elem=flops,
-                       activations=fmt, out=fmt)
+                       activations=fmt, out=fmt, fixed_formats=fmt == "fp32")
 
 
 def update_op(op: Op, optimizer: str) -> Elementwise | None:
@@ -331,7 +358,7 @@ def to_training(forward: Workload, optimizer: str = "sgd", layout_ops: bool = Tr
     loss_bwd = []
     for op in fwd_ops:
         if implicit and master_weights and op.param_elems:
-            b.add(_master_casts(op, getattr(op, "weights", op.activations))[0])
+            b.add(_master_casts(op, _param_fmt(op))[0])
         if implicit and isinstance(op, Norm) and op.kind == "batch":
             b.add(_bn_stats(op))
         b.add(op)
@@ -349,7 +376,7 @@ def to_training(forward: Workload, optimizer: str = "sgd", layout_ops: bool = Tr
         for g in grads:
             b.add(g)
         if implicit and master_weights and op.param_elems:
-            b.add(_master_casts(op, getattr(op, "weights", op.activations))[1])
+            b.add(_master_casts(op, _param_fmt(op))[1])
     for u in _updates(fwd_ops, optimizer, rank, implicit, master_weights):
         b.add(u)
     meta = dict(forward.meta, phase="train", optimizer=optimizer, layout_ops=layout_ops,
