@@ -21,12 +21,6 @@ HELDOUT_FAMILIES = {"llama-3-8b": ("llama-3-8b",), "tinyllama-1.1b": ("tinyllama
                     "resnet": ("resnet34", "resnet50", "resnet101"),
                     "vit": ("vit-b16", "vit-l16")}
 _MISSES = {
-    "heldout.tinyllama-1.1b.max_abs": "TinyLlama-shaped steps are 17-29% slower than predicted "
-                                      "(worst: the amp row): at hidden 2048 the eager RMSNorm/"
-                                      "RoPE/SiLU elementwise kernels, fp32 weight casts and the "
-                                      "fused AdamW take a larger share; the profiled 2-layer step "
-                                      "spends 1.95 ms in elementwise kernels (kernels_train.csv) "
-                                      "against 1.6 ms predicted",
     "heldout.vit.max_abs": "ViT-B/16 and ViT-L/16 steps are 34-42% slower than predicted: "
                            "torchvision's nn.MultiheadAttention copies q/k/v and head-transposed "
                            "tensors (direct_copy kernels, 4.0 ms of a 27.7 ms ViT-B/16 b64 step "
