@@ -98,3 +98,49 @@ def test_mlperf_tiny_shapes():
     assert d.num_params == 23756
     assert hwsim.load_workload("resnet8").macs == 12501632
     assert isinstance(d.ops[-2], Elementwise)
+
+
+def test_implicit_backward_keeps_macs_and_fuses_optimizer():
+    fwd = hwsim.load_workload("resnet8")
+    imp = to_training(fwd, "adam", backward="implicit")
+    assert imp.macs == to_training(fwd, "adam").macs     # same products, other kernels
+    upd = [o for o in imp.ops if o.group == "optimizer"]
+    assert len(upd) == 1 and upd[0].numel == fwd.num_params and upd[0].inputs == 6
+    assert not any(getattr(o, "fn", "") in ("im2col", "transpose") for o in imp.ops)
+
+
+def test_attention_backward_is_one_kernel_of_2_5x():
+    a = Attention(name="a", batch=1, heads=4, kv_heads=4, q_len=256, kv_len=256, head_dim=64)
+    (bwd,) = [o for o in to_training(_wl(a), backward="implicit").ops if o.name == "a.bwd"]
+    assert bwd.flops == pytest.approx(2.5 * a.flops)
+
+
+def test_master_weights_add_casts_and_fp32_optimizer():
+    fwd = hwsim.load_workload("resnet8", weights="bf16", activations="bf16")
+    tr = to_training(fwd, "sgd", backward="implicit", master_weights="fp32")
+    casts = [o for o in tr.ops if o.name.endswith(("w_cast", "dw_cast"))]
+    assert sum(o.numel for o in casts) == 2 * fwd.num_params
+    assert [o.activations for o in tr.ops if o.group == "optimizer"] == ["fp32"]
+    with pytest.raises(ConfigError, match="master_weights"):
+        to_training(fwd, master_weights="fp16", backward="implicit")
+
+
+def test_llm_implicit_step_has_fp32_cross_entropy():
+    fwd = hwsim.load_workload("llama-2-7b", phase="prefill", context=64, weights="bf16",
+                              activations="bf16")
+    tr = to_training(fwd, "adam", backward="implicit")
+    ls = [o for o in tr.ops if o.name == "loss.log_softmax"]
+    assert ls and ls[0].numel == 64 * 32000 and ls[0].activations == "fp32"
+
+
+def test_adam_lowrank_projects_linear_weights():
+    g = Gemm(name="fc", M=16, N=4096, K=1024)
+    full = to_training(_wl(g), "adam")
+    low = to_training(_wl(g), "adam_lowrank", rank=64)
+    proj = [o for o in low.ops if o.name in ("fc.proj", "fc.unproj")]
+    assert sum(o.macs for o in proj) == 2 * 64 * 1024 * 4096
+    state = [o for o in low.ops if o.name == "fc.update"][0]
+    assert state.numel == 64 * 4096 < [o for o in full.ops if o.name == "fc.update"][0].numel
+    assert low.meta["rank"] == 64
+    with pytest.raises(ConfigError, match="rank"):
+        to_training(_wl(g), "adam_lowrank", rank=0)

@@ -68,6 +68,16 @@ ELT_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "i
              "fp6": 0.75, "fp4": 0.5, "int4": 0.5, "int1": 0.125}
 
 
+# Training-step kernels (backward="implicit" graphs only; no forward op carries these fns):
+# achieved / (mem_bandwidth_Bps * mem_efficiency), fitted by hwsim.families.gpu.fit_train.
+# fit_kernel_efficiencies on the kernels of the FIT rows' eager steps in
+# data/h100/kernels_train.csv (Llama-2-7B-shaped, ResNet-18, MobileNetV2; gpu-train 1.0).
+# Other GPUs take the H100 values (an assumption: the same PyTorch kernels).
+TRAIN_KERNEL_BW_EFFICIENCY = {"adam_fused": 0.6829, "sgd_fused": 0.6829, "batchnorm_stats": 0.1712,
+                              "batchnorm_grad_reduce": 0.5049, "batchnorm_grad": 0.7319,
+                              "log_softmax": 1.0, "log_softmax_grad": 1.0}
+
+
 class GPUModelParams(GPUParams):
     max_clock_hz: float = Field(gt=0, description="maximum SM clock (unthrottled)")
     tc_efficiency: dict[str, float] = Field(
@@ -115,6 +125,10 @@ class GPUModelParams(GPUParams):
     dwconv_bw_efficiency: float = Field(gt=0, le=1, description="achieved / peak bandwidth of "
                                         "depthwise (and narrow grouped) convolution kernels")
     dwconv_overhead_s: float = Field(ge=0, description="fixed time of a depthwise conv kernel")
+    train_kernel_bw_efficiency: dict[str, float] = Field(
+        default_factory=lambda: dict(TRAIN_KERNEL_BW_EFFICIENCY), description="achieved "
+        "bandwidth of the training-step kernels (Elementwise fn -> fraction of mem_efficiency): "
+        "fused optimizers, train-mode batch-norm passes, the fp32 cross-entropy")
     fit_source: str = Field(default="", description="data set and subset the values were fitted on")
 
 
@@ -443,6 +457,7 @@ class GPU(RooflineGPU):
         nbytes = op.bytes
         t_core = self._simt_s(op.flops)
         eff = p.mem_efficiency * (p.reduction_bw_efficiency if reduction else 1.0)
+        eff *= p.train_kernel_bw_efficiency.get(getattr(op, "fn", ""), 1.0)
         t_mem = nbytes / (p.mem_bandwidth_Bps * eff)
         return self._finish(t_core, t_mem, 0, nbytes, "fp32",
                             base_overhead=p.reduction_overhead_s if reduction
