@@ -9,6 +9,8 @@ hardware instance and memoized, so most designs cost a few dozen dictionary look
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -21,6 +23,9 @@ from .proxy import AccuracyProxy
 from .space import Space
 
 
+CHECK_ALL = 64  # combinations of domain values checked exhaustively before the first trial
+
+
 @dataclass(frozen=True)
 class Design:
     """What one trial chose: formats per precision key and hardware overrides."""
@@ -29,6 +34,14 @@ class Design:
     activations: str
     kv: str
     hardware: dict
+
+    def key(self) -> tuple:
+        return (tuple(sorted(self.weights.items())), self.activations, self.kv,
+                tuple(sorted(self.hardware.items())))
+
+    def as_dict(self) -> dict:
+        return {"weights": self.weights, "activations": self.activations, "kv": self.kv,
+                "hardware": self.hardware}
 
 
 class Evaluator:
@@ -73,6 +86,7 @@ class Evaluator:
         self._hw: dict[tuple, object] = {}
         self._memo: dict[int, dict] = {}
         self._prec: dict[tuple, Precision] = {}
+        self._designs: dict[tuple, dict | str] = {}  # design key -> metrics or error
 
     # ------------------------------------------------------------------ pieces
 
@@ -141,6 +155,32 @@ class Evaluator:
             out["resource_utilization"] = hw.resource_utilization
         return out
 
+    def evaluate_safe(self, d: Design) -> dict | str:
+        """Metrics of ``d`` (memoized per distinct design), or why it cannot be costed: an
+        error message, also when a metric is not a finite number >= 0."""
+        k = d.key()
+        r = self._designs.get(k)
+        if r is None:
+            try:
+                r = self.evaluate(d)
+                bad = [f"{n} = {v!r}" for n, v in r.items() if not 0 <= v < math.inf]
+                if bad:
+                    r = f"design {d.as_dict()}: {', '.join(bad)} (expected a finite number >= 0)"
+            except HwsimError as e:
+                r = f"design {d.as_dict()}: {e}"
+            self._designs[k] = r
+        return r
+
+    def evaluate_many(self, designs: list[Design], pool=None) -> list[dict | str]:
+        """:meth:`evaluate_safe` of each design; designs not seen before go to ``pool`` (an
+        object with ``map``) when one is given."""
+        if pool is not None:
+            new = list({d.key(): d for d in designs if d.key() not in self._designs}.values())
+            if len(new) > 1:
+                for d, r in zip(new, pool.map(new)):
+                    self._designs[d.key()] = r
+        return [self.evaluate_safe(d) for d in designs]
+
     # ------------------------------------------------------------------ sampling
 
     def suggest(self, trial) -> Design:
@@ -167,8 +207,48 @@ class Evaluator:
         return self.workload.meta.get(role, "fp16")
 
     def check(self) -> dict:
-        """Evaluate the default design once, so a bad space fails before any trial runs."""
-        d = self.default_design()
+        """Evaluate designs covering every choice of every domain (all combinations where
+        there are at most CHECK_ALL, else each value with the others at their first choice), so
+        a bad space fails before any trial runs. Returns the first design's metrics."""
+        domains = self._domain_values()
+        d0 = self.default_design()
+        m = self._check_one(d0, "the first choice of every domain")
+        if math.prod(len(v) for _, v in domains) <= CHECK_ALL:
+            for combo in itertools.product(*(v for _, v in domains)):
+                what = ", ".join(f"{f} = {v!r}" for (f, _), v in zip(domains, combo))
+                self._check_one(self._with(d0, dict(zip((f for f, _ in domains), combo))), what)
+        else:
+            for field, values in domains:
+                for v in values[1:]:
+                    self._check_one(self._with(d0, {field: v}), f"{field} = {v!r}")
+        return m
+
+    def _domain_values(self) -> list[tuple[str, list]]:
+        sp = self.space.precision
+        out = [("precision.weights", sp.weights.values())]
+        if sp.activations:
+            out.append(("precision.activations", sp.activations.values()))
+        if sp.kv:
+            out.append(("precision.kv", sp.kv.values()))
+        out += [(f"hardware.{n}", dom.values()) for n, dom in self.space.hardware.items()]
+        return out
+
+    def _with(self, d: Design, values: dict) -> Design:
+        w, a, kv, hw = d.weights, d.activations, d.kv, dict(d.hardware)
+        for field, v in values.items():
+            if field == "precision.weights":
+                w = {k: v for k in d.weights}
+            elif field == "precision.activations":
+                a = v
+                kv = v if self.space.precision.kv is None else kv
+            elif field == "precision.kv":
+                kv = v
+            else:
+                hw[field.split(".", 1)[1]] = v
+        return Design(w, a, kv, hw)
+
+    def _check_one(self, d: Design, what: str) -> dict:
+        where = f"{what} on {self.space.arch}" if what else self.space.arch
         try:
             m = self.evaluate(d)
         except UnsupportedError as e:
@@ -176,12 +256,15 @@ class Evaluator:
                 raise ConfigError(f"space: area_mm2 is an objective or constraint, but the "
                                   f"{self.hardware(d.hardware).family} model of {self.space.arch} "
                                   f"has no area model") from None
-            raise ConfigError(f"space: the first choice of every domain does not run on "
-                              f"{self.space.arch}: {e}") from None
-        except ConfigError:
-            raise
+            raise ConfigError(f"space: {what} does not run on {self.space.arch}: {e}") from None
+        except HwsimError as e:
+            raise ConfigError(f"space: {where}: {e}") from None
         missing = [k for k in self.space.metrics if k not in m]
         if missing:
             raise ConfigError(f"space: objective/constraint {missing} is not provided for this "
                               f"workload/arch (e.g. tokens_per_s needs an LLM workload)")
+        bad = [f"{k} = {v!r}" for k, v in m.items() if not 0 <= v < math.inf]
+        if bad:
+            raise ConfigError(f"space: {where} gives {', '.join(bad)}; expected finite numbers "
+                              ">= 0 (check proxy.sensitivity and the arch's parameters)")
         return m

@@ -93,7 +93,7 @@ def test_two_workers_share_one_sqlite_study(space, tmp_path):
 def test_unreachable_storage_fails_before_trials(space):
     with pytest.raises(ConfigError, match="cannot open storage"):
         explore(space, 5, storage="postgresql://nobody@127.0.0.1:1/none", progress=False)
-    with pytest.raises(ConfigError, match="expected sqlite"):
+    with pytest.raises(ConfigError, match="expected journal"):
         explore(space, 5, storage="redis://x", progress=False)
 
 
