@@ -86,7 +86,11 @@ class Evaluator:
         self._hw: dict[tuple, object] = {}
         self._memo: dict[int, dict] = {}
         self._prec: dict[tuple, Precision] = {}
-        self._designs: dict[tuple, dict | str] = {}  # design key -> metrics or error
+        self._designs: dict[tuple, dict | str] = {}
+        self._formatted: dict[tuple, tuple] = {}     # (template, w, a, kv) -> _format()
+        self._by_precision: dict[tuple, tuple] = {}  # (weights, a, kv) -> _precision_part()
+        self._hw_only: dict[int, dict] = {}          # id(hw) -> _hw_metrics()
+        self._counts = [n for _, _, n in self.templates]  # design key -> metrics or error
 
     # ------------------------------------------------------------------ pieces
 
@@ -109,51 +113,83 @@ class Evaluator:
             p = self._prec[key] = Precision(w, a, kv)
         return p
 
+    def _format(self, op, wf: str, a: str, kv: str) -> tuple:
+        """A template with formats applied (memoized by the caller): the formatted op, the
+        bytes it keeps in memory (weights; K and V for attention), and its proxy group and
+        parameter count (None for ops without weights)."""
+        fop = self._precision(wf, a, kv).apply(op)
+        mem = fop.weight_bytes
+        if isinstance(fop, Attention):
+            ob = fop.operand_bytes()
+            mem += ob["K"] + ob["V"]
+        if isinstance(fop, (Gemm, Conv2d)) and fop.param_elems:
+            # every weight-bearing group counts, searched or not: lowering the bits of an
+            # unsearched group (lm_head, embeddings) must show in the proxy too
+            return fop, mem, op.group or op.name, fop.param_elems
+        return fop, mem, None, 0
+
     # ------------------------------------------------------------------ evaluate
 
     def evaluate(self, d: Design) -> dict:
         """Metrics of one design: latency_s, energy_j, tokens_per_s, memory_bytes,
         accuracy_proxy and, where the model has one, area_mm2."""
         hw = self.hardware(d.hardware)
-        wdefault = d.weights.get("*")
-        fops, mem = [], 0.0
-        proxy_w: dict[tuple, float] = {}   # (group, format) -> parameters
-        proxy_a: dict[str, str] = {}
-        for op, key, n in self.templates:
-            wf = d.weights.get(key, wdefault)
-            fop = self._precision(wf, d.activations, d.kv).apply(op)
-            fops.append(fop)
-            mem += n * fop.weight_bytes
-            if isinstance(fop, Attention):
-                ob = fop.operand_bytes()
-                mem += n * (ob["K"] + ob["V"])
-            if isinstance(fop, (Gemm, Conv2d)) and fop.param_elems:
-                # every weight-bearing group counts, searched or not: lowering the bits of an
-                # unsearched group (lm_head, embeddings) must show in the proxy too
-                g = op.group or op.name
-                proxy_w[(g, wf)] = proxy_w.get((g, wf), 0) + n * fop.param_elems
-                proxy_a[g] = d.activations
+        pkey = (tuple(sorted(d.weights.items())), d.activations, d.kv)
+        fops, mem, proxy = self._by_precision.get(pkey) or self._precision_part(d, pkey)
         memo = self._memo[id(hw)]
         if hw.order_dependent:  # e.g. launch="stream": costs depend on the run order
             s = sum_costs(hw, [fops[i] for i in self.order], engine=self.space.engine, memo=memo)
         else:
-            s = sum_costs(hw, fops, counts=[n for _, _, n in self.templates],
-                          engine=self.space.engine, memo=memo)
+            s = sum_costs(hw, fops, counts=self._counts, engine=self.space.engine, memo=memo)
         lat, en = s.latency_s, s.energy_j
         out = {"latency_s": lat, "energy_j": en, "memory_bytes": mem}
         if self.new_tokens:
             out["tokens_per_s"] = self.new_tokens / lat
-        if "accuracy_proxy" in self.space.metrics:
-            out["accuracy_proxy"] = self.proxy.score_items(
-                [(g, f, n) for (g, f), n in proxy_w.items()], proxy_a, d.kv)
-        if "area_mm2" in self.space.metrics:
-            out["area_mm2"] = hw.area_mm2
-        if "resource_utilization" in self.space.metrics:
-            # FPGA designs: largest used/available resource fraction (> 1: does not fit); a
-            # space sets the design's check_fit to false so over-budget designs are costed and
-            # the constraint {max: 1.0} marks them infeasible instead of failing the trial
-            out["resource_utilization"] = hw.resource_utilization
+        if proxy is not None:
+            out["accuracy_proxy"] = proxy
+        out.update(self._hw_metrics(hw))
         return out
+
+    def _precision_part(self, d: Design, pkey: tuple) -> tuple:
+        """What a design's formats decide, whatever the hardware (memoized by the caller):
+        the formatted templates, the bytes kept in memory and the accuracy proxy."""
+        wdefault = d.weights.get("*")
+        a, kv = d.activations, d.kv
+        fops, mem = [], 0.0
+        proxy_w: dict[tuple, float] = {}   # (group, format) -> parameters
+        proxy_a: dict[str, str] = {}
+        for i, (op, key, n) in enumerate(self.templates):
+            wf = d.weights.get(key, wdefault)
+            t = self._formatted.get((i, wf, a, kv))
+            if t is None:
+                t = self._formatted[(i, wf, a, kv)] = self._format(op, wf, a, kv)
+            fop, op_mem, group, params = t
+            fops.append(fop)
+            mem += n * op_mem
+            if group is not None:
+                proxy_w[(group, wf)] = proxy_w.get((group, wf), 0) + n * params
+                proxy_a[group] = a
+        proxy = None
+        if "accuracy_proxy" in self.space.metrics:
+            proxy = self.proxy.score_items([(g, f, n) for (g, f), n in proxy_w.items()],
+                                           proxy_a, kv)
+        r = self._by_precision[pkey] = (fops, mem, proxy)
+        return r
+
+    def _hw_metrics(self, hw) -> dict:
+        """Metrics of the hardware alone (memoized per instance)."""
+        m = self._hw_only.get(id(hw))
+        if m is None:
+            m = {}
+            if "area_mm2" in self.space.metrics:
+                m["area_mm2"] = hw.area_mm2
+            if "resource_utilization" in self.space.metrics:
+                # FPGA designs: largest used/available resource fraction (> 1: does not fit); a
+                # space sets check_fit to false so over-budget designs are costed and the
+                # constraint {max: 1.0} marks them infeasible instead of failing the trial
+                m["resource_utilization"] = hw.resource_utilization
+            self._hw_only[id(hw)] = m
+        return m
 
     def evaluate_safe(self, d: Design) -> dict | str:
         """Metrics of ``d`` (memoized per distinct design), or why it cannot be costed: an

@@ -104,7 +104,7 @@ class AccuracyProxy:
         w_err = num / den if den else 0.0
         a = [self.sensitivity.get(g, 1.0) * self.error(g, "activations", f)
              for g, f in activations.items()]
-        a_err = float(np.mean(a)) if a else 0.0
+        a_err = sum(a) / len(a) if a else 0.0
         kv_err = self.error("kv", "activations", kv) if kv else 0.0
         return w_err + a_err + kv_err
 
