@@ -55,7 +55,7 @@ def test_killed_run_resumes_without_losing_or_duplicating(space, tmp_path):
     spec = tmp_path / "space.yaml"
     spec.write_text(yaml.safe_dump(space))
     db = tmp_path / "k.db"
-    cmd = [sys.executable, "-m", "hwsim.cli", "explore", str(spec), "--trials", "3000",
+    cmd = [sys.executable, "-m", "hwsim.cli", "explore", str(spec), "--trials", "600",
            "--storage", f"sqlite:///{db}", "--study", "k", "--no-progress", "--seed", "3"]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     storage = f"sqlite:///{db}"
@@ -73,12 +73,12 @@ def test_killed_run_resumes_without_losing_or_duplicating(space, tmp_path):
     p.wait()
     before = {t.number: t.params for t in
               complete(optuna.load_study(study_name="k", storage=storage))}
-    assert 20 <= len(before) < 3000, "the run should have been killed part way"
+    assert 20 <= len(before) < 600, "the run should have been killed part way"
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     after = complete(optuna.load_study(study_name="k", storage=storage))
-    assert len(after) == 3000                     # reached the target exactly
-    assert len({t.number for t in after}) == 3000  # no trial counted twice
+    assert len(after) == 600                     # reached the target exactly
+    assert len({t.number for t in after}) == 600  # no trial counted twice
     running = optuna.load_study(study_name="k", storage=storage).get_trials(
         states=(optuna.trial.TrialState.RUNNING,))
     assert not running
@@ -261,7 +261,8 @@ def test_six_kills_and_resumes_leave_nothing_running(space, tmp_path, storage):
     spec.write_text(yaml.safe_dump(space))
     url = (f"journal:///{tmp_path / 'k.journal'}" if storage == "journal"
            else f"sqlite:///{tmp_path / 'k.db'}")
-    cmd = [sys.executable, "-m", "hwsim.cli", "explore", str(spec), "--trials", "4000",
+    target = 4000 if storage == "journal" else 1000
+    cmd = [sys.executable, "-m", "hwsim.cli", "explore", str(spec), "--trials", str(target),
            "--storage", url, "--study", "k", "--no-progress"]
     for i in range(6):
         p = subprocess.Popen(cmd + ["--seed", str(i)], stdout=subprocess.DEVNULL,
@@ -274,5 +275,5 @@ def test_six_kills_and_resumes_leave_nothing_running(space, tmp_path, storage):
     from hwsim.explore.storage import make_storage
     st, _ = make_storage(url, "k", None)
     study = optuna.load_study(study_name="k", storage=st)
-    assert len(complete(study)) == 4000
+    assert len(complete(study)) == target
     assert not study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
