@@ -100,8 +100,8 @@ def main():
     cases = [("memory", "in-process", hwsim_inprocess, a.trials),
              ("journal", "in-process", hwsim_inprocess, a.trials),
              ("journal", "cli", hwsim_cli, a.trials),
-             ("sqlite", "in-process", hwsim_inprocess, a.trials // 3),
-             ("sqlite", "cli", hwsim_cli, a.trials // 3)]
+             ("sqlite", "in-process", hwsim_inprocess, a.trials // 10),
+             ("sqlite", "cli", hwsim_cli, a.trials // 10)]
     rows = []
     for kind, how, fn, n in cases:
         bare = hw = float("inf")
