@@ -431,12 +431,16 @@ def zigzag() -> str:
 
 def explore_throughput() -> str:
     rows = _csv(ROOT / "benchmarks/results/bench_explore.csv")
-    lines = ["| stage | setting | trials | workers | designs / min |", "|---|---|---|---|---|"]
+    lines = ["| storage | hwsim path | trials | hwsim trials / min | bare optuna trials / min | "
+             "hwsim / optuna |", "|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['stage']} | {r['setting']} | {r['trials']} | {r['workers']} | "
-                     f"{int(r['designs_per_min']):,} |")
+        lines.append(f"| {r['storage']} | {r['hwsim_path']} | {r['trials']} | "
+                     f"{int(r['hwsim_trials_per_min']):,} | {int(r['optuna_trials_per_min']):,} | "
+                     f"{float(r['ratio_hwsim_over_optuna']):.2f} |")
     cpus = rows[0]["cpus"] if rows else "?"
-    return "\n".join(lines) + f"\n\n(`benchmarks/results/bench_explore.csv`, {cpus}-CPU machine)"
+    load = rows[0]["load_avg_1min"] if rows else "?"
+    return "\n".join(lines) + (f"\n\n(`benchmarks/results/bench_explore.csv`, {cpus}-CPU machine "
+                               f"shared with other work, 1-min load average {load} at the start)")
 
 
 def mixed_example() -> str:

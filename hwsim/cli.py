@@ -113,8 +113,8 @@ def _add_explore(sub) -> None:
     ex.add_argument("--trials", type=int, default=1000,
                     help="complete trials the study should hold (a rerun resumes up to it)")
     ex.add_argument("--study", help="study name (default: the space's name)")
-    ex.add_argument("--storage", help="sqlite:///FILE (default: STUDY.db in --out or here), "
-                    "postgresql://..., journal:///FILE or memory")
+    ex.add_argument("--storage", help="journal:///FILE (default: STUDY.journal in --out or "
+                    "here), sqlite:///FILE, postgresql://... or memory")
     ex.add_argument("--workers", type=int, default=1, help="worker processes sharing the study")
     ex.add_argument("--sampler", default="nsga2", choices=["nsga2", "tpe", "random"])
     ex.add_argument("--seed", type=int)

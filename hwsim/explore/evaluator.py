@@ -9,6 +9,8 @@ hardware instance and memoized, so most designs cost a few dozen dictionary look
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -21,6 +23,9 @@ from .proxy import AccuracyProxy
 from .space import Space
 
 
+CHECK_ALL = 64  # combinations of domain values checked exhaustively before the first trial
+
+
 @dataclass(frozen=True)
 class Design:
     """What one trial chose: formats per precision key and hardware overrides."""
@@ -29,6 +34,14 @@ class Design:
     activations: str
     kv: str
     hardware: dict
+
+    def key(self) -> tuple:
+        return (tuple(sorted(self.weights.items())), self.activations, self.kv,
+                tuple(sorted(self.hardware.items())))
+
+    def as_dict(self) -> dict:
+        return {"weights": self.weights, "activations": self.activations, "kv": self.kv,
+                "hardware": self.hardware}
 
 
 class Evaluator:
@@ -73,6 +86,11 @@ class Evaluator:
         self._hw: dict[tuple, object] = {}
         self._memo: dict[int, dict] = {}
         self._prec: dict[tuple, Precision] = {}
+        self._designs: dict[tuple, dict | str] = {}
+        self._formatted: dict[tuple, tuple] = {}     # (template, w, a, kv) -> _format()
+        self._by_precision: dict[tuple, tuple] = {}  # (weights, a, kv) -> _precision_part()
+        self._hw_only: dict[int, dict] = {}          # id(hw) -> _hw_metrics()
+        self._counts = [n for _, _, n in self.templates]  # design key -> metrics or error
 
     # ------------------------------------------------------------------ pieces
 
@@ -95,51 +113,109 @@ class Evaluator:
             p = self._prec[key] = Precision(w, a, kv)
         return p
 
+    def _format(self, op, wf: str, a: str, kv: str) -> tuple:
+        """A template with formats applied (memoized by the caller): the formatted op, the
+        bytes it keeps in memory (weights; K and V for attention), and its proxy group and
+        parameter count (None for ops without weights)."""
+        fop = self._precision(wf, a, kv).apply(op)
+        mem = fop.weight_bytes
+        if isinstance(fop, Attention):
+            ob = fop.operand_bytes()
+            mem += ob["K"] + ob["V"]
+        if isinstance(fop, (Gemm, Conv2d)) and fop.param_elems:
+            # every weight-bearing group counts, searched or not: lowering the bits of an
+            # unsearched group (lm_head, embeddings) must show in the proxy too
+            return fop, mem, op.group or op.name, fop.param_elems
+        return fop, mem, None, 0
+
     # ------------------------------------------------------------------ evaluate
 
     def evaluate(self, d: Design) -> dict:
         """Metrics of one design: latency_s, energy_j, tokens_per_s, memory_bytes,
         accuracy_proxy and, where the model has one, area_mm2."""
         hw = self.hardware(d.hardware)
-        wdefault = d.weights.get("*")
-        fops, mem = [], 0.0
-        proxy_w: dict[tuple, float] = {}   # (group, format) -> parameters
-        proxy_a: dict[str, str] = {}
-        for op, key, n in self.templates:
-            wf = d.weights.get(key, wdefault)
-            fop = self._precision(wf, d.activations, d.kv).apply(op)
-            fops.append(fop)
-            mem += n * fop.weight_bytes
-            if isinstance(fop, Attention):
-                ob = fop.operand_bytes()
-                mem += n * (ob["K"] + ob["V"])
-            if isinstance(fop, (Gemm, Conv2d)) and fop.param_elems:
-                # every weight-bearing group counts, searched or not: lowering the bits of an
-                # unsearched group (lm_head, embeddings) must show in the proxy too
-                g = op.group or op.name
-                proxy_w[(g, wf)] = proxy_w.get((g, wf), 0) + n * fop.param_elems
-                proxy_a[g] = d.activations
+        pkey = (tuple(sorted(d.weights.items())), d.activations, d.kv)
+        fops, mem, proxy = self._by_precision.get(pkey) or self._precision_part(d, pkey)
         memo = self._memo[id(hw)]
         if hw.order_dependent:  # e.g. launch="stream": costs depend on the run order
             s = sum_costs(hw, [fops[i] for i in self.order], engine=self.space.engine, memo=memo)
         else:
-            s = sum_costs(hw, fops, counts=[n for _, _, n in self.templates],
-                          engine=self.space.engine, memo=memo)
+            s = sum_costs(hw, fops, counts=self._counts, engine=self.space.engine, memo=memo)
         lat, en = s.latency_s, s.energy_j
         out = {"latency_s": lat, "energy_j": en, "memory_bytes": mem}
         if self.new_tokens:
             out["tokens_per_s"] = self.new_tokens / lat
-        if "accuracy_proxy" in self.space.metrics:
-            out["accuracy_proxy"] = self.proxy.score_items(
-                [(g, f, n) for (g, f), n in proxy_w.items()], proxy_a, d.kv)
-        if "area_mm2" in self.space.metrics:
-            out["area_mm2"] = hw.area_mm2
-        if "resource_utilization" in self.space.metrics:
-            # FPGA designs: largest used/available resource fraction (> 1: does not fit); a
-            # space sets the design's check_fit to false so over-budget designs are costed and
-            # the constraint {max: 1.0} marks them infeasible instead of failing the trial
-            out["resource_utilization"] = hw.resource_utilization
+        if proxy is not None:
+            out["accuracy_proxy"] = proxy
+        out.update(self._hw_metrics(hw))
         return out
+
+    def _precision_part(self, d: Design, pkey: tuple) -> tuple:
+        """What a design's formats decide, whatever the hardware (memoized by the caller):
+        the formatted templates, the bytes kept in memory and the accuracy proxy."""
+        wdefault = d.weights.get("*")
+        a, kv = d.activations, d.kv
+        fops, mem = [], 0.0
+        proxy_w: dict[tuple, float] = {}   # (group, format) -> parameters
+        proxy_a: dict[str, str] = {}
+        for i, (op, key, n) in enumerate(self.templates):
+            wf = d.weights.get(key, wdefault)
+            t = self._formatted.get((i, wf, a, kv))
+            if t is None:
+                t = self._formatted[(i, wf, a, kv)] = self._format(op, wf, a, kv)
+            fop, op_mem, group, params = t
+            fops.append(fop)
+            mem += n * op_mem
+            if group is not None:
+                proxy_w[(group, wf)] = proxy_w.get((group, wf), 0) + n * params
+                proxy_a[group] = a
+        proxy = None
+        if "accuracy_proxy" in self.space.metrics:
+            proxy = self.proxy.score_items([(g, f, n) for (g, f), n in proxy_w.items()],
+                                           proxy_a, kv)
+        r = self._by_precision[pkey] = (fops, mem, proxy)
+        return r
+
+    def _hw_metrics(self, hw) -> dict:
+        """Metrics of the hardware alone (memoized per instance)."""
+        m = self._hw_only.get(id(hw))
+        if m is None:
+            m = {}
+            if "area_mm2" in self.space.metrics:
+                m["area_mm2"] = hw.area_mm2
+            if "resource_utilization" in self.space.metrics:
+                # FPGA designs: largest used/available resource fraction (> 1: does not fit); a
+                # space sets check_fit to false so over-budget designs are costed and the
+                # constraint {max: 1.0} marks them infeasible instead of failing the trial
+                m["resource_utilization"] = hw.resource_utilization
+            self._hw_only[id(hw)] = m
+        return m
+
+    def evaluate_safe(self, d: Design) -> dict | str:
+        """Metrics of ``d`` (memoized per distinct design), or why it cannot be costed: an
+        error message, also when a metric is not a finite number >= 0."""
+        k = d.key()
+        r = self._designs.get(k)
+        if r is None:
+            try:
+                r = self.evaluate(d)
+                bad = [f"{n} = {v!r}" for n, v in r.items() if not 0 <= v < math.inf]
+                if bad:
+                    r = f"design {d.as_dict()}: {', '.join(bad)} (expected a finite number >= 0)"
+            except HwsimError as e:
+                r = f"design {d.as_dict()}: {e}"
+            self._designs[k] = r
+        return r
+
+    def evaluate_many(self, designs: list[Design], pool=None) -> list[dict | str]:
+        """:meth:`evaluate_safe` of each design; designs not seen before go to ``pool`` (an
+        object with ``map``) when one is given."""
+        if pool is not None:
+            new = list({d.key(): d for d in designs if d.key() not in self._designs}.values())
+            if len(new) > 1:
+                for d, r in zip(new, pool.map(new)):
+                    self._designs[d.key()] = r
+        return [self.evaluate_safe(d) for d in designs]
 
     # ------------------------------------------------------------------ sampling
 
@@ -167,8 +243,48 @@ class Evaluator:
         return self.workload.meta.get(role, "fp16")
 
     def check(self) -> dict:
-        """Evaluate the default design once, so a bad space fails before any trial runs."""
-        d = self.default_design()
+        """Evaluate designs covering every choice of every domain (all combinations where
+        there are at most CHECK_ALL, else each value with the others at their first choice), so
+        a bad space fails before any trial runs. Returns the first design's metrics."""
+        domains = self._domain_values()
+        d0 = self.default_design()
+        m = self._check_one(d0, "the first choice of every domain")
+        if math.prod(len(v) for _, v in domains) <= CHECK_ALL:
+            for combo in itertools.product(*(v for _, v in domains)):
+                what = ", ".join(f"{f} = {v!r}" for (f, _), v in zip(domains, combo))
+                self._check_one(self._with(d0, dict(zip((f for f, _ in domains), combo))), what)
+        else:
+            for field, values in domains:
+                for v in values[1:]:
+                    self._check_one(self._with(d0, {field: v}), f"{field} = {v!r}")
+        return m
+
+    def _domain_values(self) -> list[tuple[str, list]]:
+        sp = self.space.precision
+        out = [("precision.weights", sp.weights.values())]
+        if sp.activations:
+            out.append(("precision.activations", sp.activations.values()))
+        if sp.kv:
+            out.append(("precision.kv", sp.kv.values()))
+        out += [(f"hardware.{n}", dom.values()) for n, dom in self.space.hardware.items()]
+        return out
+
+    def _with(self, d: Design, values: dict) -> Design:
+        w, a, kv, hw = d.weights, d.activations, d.kv, dict(d.hardware)
+        for field, v in values.items():
+            if field == "precision.weights":
+                w = {k: v for k in d.weights}
+            elif field == "precision.activations":
+                a = v
+                kv = v if self.space.precision.kv is None else kv
+            elif field == "precision.kv":
+                kv = v
+            else:
+                hw[field.split(".", 1)[1]] = v
+        return Design(w, a, kv, hw)
+
+    def _check_one(self, d: Design, what: str) -> dict:
+        where = f"{what} on {self.space.arch}" if what else self.space.arch
         try:
             m = self.evaluate(d)
         except UnsupportedError as e:
@@ -176,12 +292,15 @@ class Evaluator:
                 raise ConfigError(f"space: area_mm2 is an objective or constraint, but the "
                                   f"{self.hardware(d.hardware).family} model of {self.space.arch} "
                                   f"has no area model") from None
-            raise ConfigError(f"space: the first choice of every domain does not run on "
-                              f"{self.space.arch}: {e}") from None
-        except ConfigError:
-            raise
+            raise ConfigError(f"space: {what} does not run on {self.space.arch}: {e}") from None
+        except HwsimError as e:
+            raise ConfigError(f"space: {where}: {e}") from None
         missing = [k for k in self.space.metrics if k not in m]
         if missing:
             raise ConfigError(f"space: objective/constraint {missing} is not provided for this "
                               f"workload/arch (e.g. tokens_per_s needs an LLM workload)")
+        bad = [f"{k} = {v!r}" for k, v in m.items() if not 0 <= v < math.inf]
+        if bad:
+            raise ConfigError(f"space: {where} gives {', '.join(bad)}; expected finite numbers "
+                              ">= 0 (check proxy.sensitivity and the arch's parameters)")
         return m

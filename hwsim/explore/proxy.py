@@ -67,7 +67,7 @@ class AccuracyProxy:
         self.seed = seed
         self.sensitivity = dict(sensitivity or {})
         for g, s in self.sensitivity.items():
-            if not isinstance(s, (int, float)) or s < 0:
+            if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s < np.inf:
                 raise ConfigError(f"proxy.sensitivity[{g!r}] = {s!r}: expected a number >= 0")
         self.user = _load_tensors(tensors) if tensors else {}
         self._cache: dict[tuple, float] = {}
@@ -104,7 +104,7 @@ class AccuracyProxy:
         w_err = num / den if den else 0.0
         a = [self.sensitivity.get(g, 1.0) * self.error(g, "activations", f)
              for g, f in activations.items()]
-        a_err = float(np.mean(a)) if a else 0.0
+        a_err = sum(a) / len(a) if a else 0.0
         kv_err = self.error("kv", "activations", kv) if kv else 0.0
         return w_err + a_err + kv_err
 
@@ -118,15 +118,32 @@ def _synthetic_cached(kind: str, profile: str, seed: int) -> np.ndarray:
 
 def _load_tensors(path) -> dict[str, np.ndarray]:
     p = Path(path)
-    if not p.exists():
+    if not p.is_file():
         raise ConfigError(f"proxy.tensors = {str(p)!r}: no such file")
+    if p.suffix not in (".npz", ".safetensors"):
+        raise ConfigError(f"proxy.tensors = {str(p)!r}: expected a .npz or .safetensors file")
+    try:
+        raw = _read_arrays(p)
+        out = {str(k): np.asarray(v, dtype=np.float64) for k, v in raw.items()}
+    except ConfigError:
+        raise
+    except Exception as e:  # zip/npy/safetensors readers raise many types for a bad file
+        raise ConfigError(f"proxy.tensors = {str(p)!r}: cannot read it as {p.suffix} of numeric "
+                          f"arrays ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})"
+                          ) from None
+    for k, v in out.items():
+        if v.ndim < 1 or v.size == 0 or not np.all(np.isfinite(v)):
+            raise ConfigError(f"proxy.tensors = {str(p)!r}: array {k!r} (shape {v.shape}) must be "
+                              "non-empty, at least 1-D and finite")
+    return out
+
+
+def _read_arrays(p: Path) -> dict:
     if p.suffix == ".npz":
-        with np.load(p) as z:
-            return {k: np.asarray(z[k], dtype=np.float64) for k in z.files}
-    if p.suffix == ".safetensors":
-        try:
-            from safetensors.numpy import load_file
-        except ImportError:
-            raise ConfigError("reading .safetensors needs: pip install safetensors") from None
-        return {k: np.asarray(v, dtype=np.float64) for k, v in load_file(str(p)).items()}
-    raise ConfigError(f"proxy.tensors = {str(p)!r}: expected a .npz or .safetensors file")
+        with np.load(p, allow_pickle=False) as z:  # object arrays would unpickle code
+            return {k: z[k] for k in z.files}
+    try:
+        from safetensors.numpy import load_file
+    except ImportError:
+        raise ConfigError("reading .safetensors needs: pip install safetensors") from None
+    return load_file(str(p))

@@ -1,71 +1,47 @@
-"""Running an exploration on optuna: storage, samplers, workers, resume, results.
+"""Running an exploration on optuna: batched ask/tell, storage, workers, resume.
 
-Storage: a local SQLite file by default (``sqlite:///NAME.db``), ``postgresql://...`` for many
-workers or machines, or ``journal:///path.log`` (optuna's append-only journal file: ~10x less
-storage overhead per trial than SQLite). Trials send heartbeats; a rerun of the same study fails
-the trials a killed run left RUNNING and continues until the study holds ``n_trials`` complete
-ones, so no finished trial is lost or counted twice.
+A generation of designs is asked at once from an in-memory copy of the study, evaluated (each
+distinct design once, through the evaluator's memoized op templates; ``workers > 1`` spreads the
+new ones over processes), told, and the finished trials are appended to the study's storage in
+one write (see :mod:`hwsim.explore.storage`). A rerun of the same study reads the finished
+trials back and continues until the study holds exactly ``n_trials`` complete ones.
 """
 
 from __future__ import annotations
 
+import copy
+import math
 import multiprocessing as mp
 import time
-import warnings
 from pathlib import Path
 
-import numpy as np
 import optuna
-from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 
 from ..errors import ConfigError, HwsimError
 from .evaluator import Evaluator
-from .hypervolume import hypervolume, pareto_mask
+from .results import ExploreResult
 from .space import Space, load_space
+from .storage import (append_trials, confined, count_trials, fail_stale, make_storage,
+                      storage_lock)
+
+try:  # what study.optimize calls: study.tell also returns a deep copy of the trial (~40% of
+    # optuna's time per trial in memory), which the batched loop never reads
+    from optuna.study._tell import _tell_with_warning as _optuna_tell
+except ImportError:  # pragma: no cover - another optuna layout
+    def _optuna_tell(study, trial, values=None, state=None, **_):
+        study.tell(trial, values, state)
 
 SAMPLERS = ("nsga2", "tpe", "random")
+BATCH = 50            # trials asked per generation (NSGA-II's default population size)
+MAX_FAILURES = 200    # consecutive failed designs that stop a run
 
 
-def make_storage(url: str | None, study_name: str, out: Path | None):
-    """An optuna storage for ``url`` (None: a SQLite file named after the study)."""
-    if url in (None, ""):
-        path = (out or Path(".")) / f"{study_name}.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{path}"
-    if url == "memory":
-        return optuna.storages.InMemoryStorage(), url
-    try:
-        if url.startswith("journal:///"):
-            from optuna.storages.journal import JournalFileBackend
-            p = Path(url[len("journal://"):])
-            p.parent.mkdir(parents=True, exist_ok=True)
-            return optuna.storages.JournalStorage(JournalFileBackend(str(p))), url
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
-        if not url.startswith(("sqlite:///", "postgresql+", "mysql")):
-            raise ConfigError(f"--storage {url!r}: expected sqlite:///FILE, postgresql://..., "
-                              "journal:///FILE or memory")
-        with warnings.catch_warnings():  # heartbeats are "experimental" in optuna; we rely on them
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, heartbeat_interval=5, grace_period=20,
-                                              engine_kwargs={"pool_pre_ping": True}), url
-    except ConfigError:
-        raise
-    except ModuleNotFoundError as e:
-        raise ConfigError(f"storage {url!r} needs {e.name}: pip install 'hwsim[postgres]'") from None
-    except Exception as e:  # sqlalchemy/psycopg raise many types; all mean "cannot open"
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConfigError(f"cannot open storage {url!r}: {msg}") from None
-
-
-_SET_CONSTRAINT = hasattr(optuna.trial.Trial, "set_constraint")  # optuna >= 5
-
-
-def make_sampler(name: str, seed: int | None, constraints: bool):
-    # optuna >= 5 reads constraints the objective records with trial.set_constraint; older
-    # versions take a constraints_func
-    cf = _constraints if constraints and not _SET_CONSTRAINT else None
+def make_sampler(name: str, seed: int | None, constraints: bool = False):
+    # optuna >= 5 reads constraints from the trials' "constraints:<name>" system attributes,
+    # which the runner writes; older versions need a constraints_func
+    cf = _constraints if constraints and not hasattr(optuna.trial.Trial, "set_constraint") \
+        else None
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf)
     if name == "tpe":
@@ -79,7 +55,7 @@ def _constraints(trial) -> list[float]:
     return trial.user_attrs.get("hwsim", {}).get("constraints", [0.0])
 
 
-def _named_violations(space: Space, m: dict) -> dict[str, float]:
+def named_violations(space: Space, m: dict) -> dict[str, float]:
     """optuna's convention: a value <= 0 means satisfied."""
     out = {}
     for k, b in space.constraints.items():
@@ -90,91 +66,204 @@ def _named_violations(space: Space, m: dict) -> dict[str, float]:
     return out
 
 
-def _violations(space: Space, m: dict) -> list[float]:
-    return list(_named_violations(space, m).values()) or [0.0]
+def _positive_int(name: str, v) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise HwsimError(f"{name} = {v!r}: expected a positive integer")
+    return v
 
 
-def make_objective(space: Space, evaluator: Evaluator):
-    names = list(space.objectives)
-
-    def objective(trial):
-        d = evaluator.suggest(trial)
-        m = evaluator.evaluate(d)
-        named = _named_violations(space, m)
-        # one attribute, one storage write: metrics, the design and the constraint values
-        trial.set_user_attr("hwsim", {"metrics": m, "design": {
-            "weights": d.weights, "activations": d.activations, "kv": d.kv,
-            "hardware": d.hardware}, "constraints": list(named.values()) or [0.0]})
-        if _SET_CONSTRAINT:
-            for key, value in named.items():
-                trial.set_constraint(key, value)
-        return tuple(m[k] for k in names)
-
-    return objective
-
-
-def _worker(space_data: dict, url: str, study_name: str, sampler: str, seed, n_trials: int):
-    """One worker process: shares the study through the storage."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    space = load_space(space_data)
-    ev = Evaluator(space)
-    storage, _ = make_storage(url, study_name, None)
-    study = optuna.load_study(study_name=study_name, storage=storage,
-                              sampler=make_sampler(sampler, seed, bool(space.constraints)))
-    study.optimize(make_objective(space, ev), n_trials=None,
-                   callbacks=[MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE,))],
-                   catch=())
+def _out_dir(out) -> Path | None:
+    if out in (None, ""):
+        return None
+    p = confined(Path(out), "--out")
+    if p.exists() and not p.is_dir():
+        raise ConfigError(f"--out {str(p)!r} is an existing file; expected a folder")
+    return p
 
 
 def explore(space: Space | dict | str | Path, n_trials: int = 1000, *, study_name: str | None = None,
             storage: str | None = None, sampler: str = "nsga2", seed: int | None = None,
-            workers: int = 1, out: str | Path | None = None, progress: bool = True):
+            workers: int = 1, out: str | Path | None = None, progress: bool = True,
+            max_failures: int = MAX_FAILURES):
     """Run (or resume) an exploration until the study holds ``n_trials`` complete trials.
 
     Returns an :class:`ExploreResult`. Everything that can be checked is checked before the first
-    trial: the space, the objectives' availability on this arch, the storage URL.
+    trial: the space, every choice of every domain on this arch, ``--out`` and the storage URL.
+    ``max_failures`` consecutive designs that cannot be costed stop the run with an error.
     """
     sp = space if isinstance(space, Space) else load_space(space)
-    if not isinstance(n_trials, int) or n_trials < 1:
-        raise HwsimError(f"n_trials = {n_trials!r}: expected a positive integer")
-    if not isinstance(workers, int) or workers < 1:
-        raise HwsimError(f"workers = {workers!r}: expected a positive integer")
+    _positive_int("n_trials", n_trials)
+    _positive_int("workers", workers)
+    _positive_int("max_failures", max_failures)
     if sampler not in SAMPLERS:
         raise ConfigError(f"sampler {sampler!r}: expected one of {', '.join(SAMPLERS)}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise HwsimError(f"seed = {seed!r}: expected an integer >= 0")
+    outp = _out_dir(out)
     ev = Evaluator(sp)
     ev.check()
     name = study_name or sp.name or f"{sp.workload.name}-on-{Path(sp.arch).stem}"
-    outp = Path(out) if out else None
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"study name {name!r}: expected a non-empty name")
     st, url = make_storage(storage, name, outp)
-    if workers > 1 and url == "memory":
-        raise ConfigError("workers > 1 need a shared storage (sqlite, postgresql or journal)")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    directions = [d for d in sp.objectives.values()]
-    try:
-        study = optuna.create_study(study_name=name, storage=st, directions=directions,
-                                    load_if_exists=True,
-                                    sampler=make_sampler(sampler, seed, bool(sp.constraints)))
-    except ValueError as e:  # e.g. directions differ from an existing study of that name
-        raise ConfigError(f"study {name!r}: {e}") from None
-    if [d.name.lower() for d in study.directions] != directions:
-        raise ConfigError(f"study {name!r} in {url} was created with other objectives; use "
-                          "another --study name")
-    study.set_user_attr("space", sp.model_dump(by_alias=True, exclude_none=True))
-    if isinstance(st, optuna.storages.RDBStorage):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            optuna.storages.fail_stale_trials(study)  # trials a killed run left RUNNING
-    done = _count(study)
-    if done < n_trials:
-        if workers == 1:
-            _run_here(study, sp, ev, n_trials, progress)
-        else:
-            _run_workers(study, sp, url, name, sampler, seed, workers, n_trials, progress)
+    study = _open_study(st, url, name, sp, sampler, seed)
+    fail_stale(study)
+    run = _Run(study, sp, ev, url, sampler, seed, workers, max_failures)
+    run.until(n_trials, progress)
     return ExploreResult(study, sp, url)
 
 
-def _count(study) -> int:
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+def _open_study(st, url, name, sp, sampler, seed):
+    directions = list(sp.objectives.values())
+    for attempt in range(5):  # two commands creating one study at once: the loser loads it
+        try:
+            study = optuna.create_study(study_name=name, storage=st, directions=directions,
+                                        load_if_exists=True,
+                                        sampler=make_sampler(sampler, seed, bool(sp.constraints)))
+            break
+        except optuna.exceptions.DuplicatedStudyError:
+            time.sleep(0.05 * (attempt + 1))
+        except ValueError as e:  # e.g. directions differ from an existing study of that name
+            raise ConfigError(f"study {name!r}: {e}") from None
+    else:
+        raise ConfigError(f"study {name!r} in {url}: could not create or load it")
+    if [d.name.lower() for d in study.directions] != directions:
+        raise ConfigError(f"study {name!r} in {url} was created with other objectives; use "
+                          "another --study name")
+    if "space" not in study.user_attrs:
+        study.set_user_attr("space", sp.model_dump(by_alias=True, exclude_none=True))
+    return study
+
+
+class _Run:
+    """The batched ask / evaluate / tell / append loop of one process."""
+
+    def __init__(self, study, sp, ev, url, sampler, seed, workers, max_failures):
+        self.study, self.sp, self.ev, self.url = study, sp, ev, url
+        self.storage = study._storage
+        self.names = list(sp.objectives)
+        self.max_failures = max_failures
+        self.persistent = not isinstance(self.storage, optuna.storages.InMemoryStorage)
+        if self.persistent:  # the sampler works on an in-memory copy; the storage gets batches
+            self.mem = optuna.create_study(directions=study.directions,
+                                           sampler=make_sampler(sampler, seed,
+                                                                bool(sp.constraints)))
+            self.mem.add_trials(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+            self.seen = len(study.get_trials(deepcopy=False))
+        else:
+            self.mem = study
+        self.pool = _Pool(sp, workers) if workers > 1 else None
+        self.fails, self.last_error = 0, ""
+
+    def until(self, n_trials: int, progress: bool) -> None:
+        done = self._count()
+        bar = _bar(n_trials, done, progress) if done < n_trials else None
+        try:
+            while done < n_trials:
+                batch = self._generation(min(BATCH, n_trials - done))
+                done = self._store(batch, n_trials)
+                if bar is not None:
+                    bar.n = min(done, n_trials)
+                    bar.refresh()
+                if self.fails >= self.max_failures:
+                    raise HwsimError(
+                        f"{self.fails} designs in a row could not be evaluated; stopping (the "
+                        f"study keeps the {done} complete trials). Last error: {self.last_error}")
+        finally:
+            if bar is not None:
+                bar.close()
+            if self.pool is not None:
+                self.pool.close()
+
+    def _count(self) -> int:
+        return count_trials(self.storage, self.study._study_id)
+
+    def _generation(self, n: int) -> list:
+        """Ask ``n`` trials, evaluate their designs, tell the results; the finished trials."""
+        trials = [self.mem.ask() for _ in range(n)]
+        designs = [self.ev.suggest(t) for t in trials]
+        results = self.ev.evaluate_many(designs, self.pool)
+        mstore, out = self.mem._storage, []
+        for t, d, r in zip(trials, designs, results):
+            if isinstance(r, str):
+                self.fails += 1
+                self.last_error = r
+                _optuna_tell(self.mem, t, state=TrialState.FAIL, suppress_warning=True)
+            else:
+                self.fails = 0
+                named = named_violations(self.sp, r)
+                for key, value in named.items():
+                    mstore.set_trial_system_attr(t._trial_id, f"constraints:{key}", value)
+                _optuna_tell(self.mem, t, [r[k] for k in self.names], suppress_warning=True)
+                # metrics and design join the finished trial after tell: tell deep-copies the
+                # trial, and this dict would triple its cost; one attribute, one storage write
+                _finished(mstore, t._trial_id).user_attrs["hwsim"] = {
+                    "metrics": r, "design": d.as_dict(),
+                    "constraints": list(named.values()) or [0.0]}
+            out.append(t._trial_id)
+            if self.fails >= self.max_failures:
+                break
+        return out
+
+    def _store(self, trial_ids: list, n_trials: int) -> int:
+        """Append the finished trials to the storage, cut so the study never holds more than
+        ``n_trials`` complete ones; returns how many it holds."""
+        if not self.persistent:
+            return self._count()
+        frozen = [self.mem._storage.get_trial(i) for i in trial_ids]
+        sid = self.study._study_id
+        with storage_lock(self.storage, self.url, self.study.study_name):
+            have = count_trials(self.storage, sid)
+            total = count_trials(self.storage, sid, complete=False)
+            if total > self.seen:  # other processes wrote since our last append
+                self.mem.add_trials([t for t in self.study.get_trials(
+                    deepcopy=False, states=(TrialState.COMPLETE,)) if t.number >= self.seen])
+            room, keep = n_trials - have, []
+            for t in frozen:
+                if room <= 0:
+                    break
+                keep.append(copy.copy(t))
+                room -= t.state == TrialState.COMPLETE
+            append_trials(self.storage, sid, keep)
+            self.seen = total + len(keep)
+        return have + sum(t.state == TrialState.COMPLETE for t in keep)
+
+
+def _finished(storage, trial_id: int):
+    """The in-memory storage's own record of a finished trial (InMemoryStorage.get_trial returns
+    it, not a copy; the user attributes of a finished trial are otherwise read-only)."""
+    return storage.get_trial(trial_id)
+
+
+class _Pool:
+    """Worker processes that evaluate designs the main process has not seen yet."""
+
+    def __init__(self, sp: Space, workers: int):
+        ctx = mp.get_context("spawn")
+        self.pool = ctx.Pool(workers, initializer=_init_worker,
+                             initargs=(sp.model_dump(by_alias=True, exclude_none=True),))
+        self.workers = workers
+
+    def map(self, designs: list) -> list:
+        return self.pool.map(_eval_worker, designs,
+                             chunksize=max(1, math.ceil(len(designs) / (4 * self.workers))))
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
+
+
+_WORKER_EV: Evaluator | None = None
+
+
+def _init_worker(space_data: dict) -> None:
+    global _WORKER_EV
+    _WORKER_EV = Evaluator(load_space(space_data))
+
+
+def _eval_worker(design):
+    return _WORKER_EV.evaluate_safe(design)
 
 
 def _bar(total, initial, progress):
@@ -185,175 +274,4 @@ def _bar(total, initial, progress):
                 desc="exploring")
 
 
-def _best_note(study, sp: Space) -> str:
-    try:
-        front = study.best_trials
-    except Exception:
-        return ""
-    if not front:
-        return ""
-    k = list(sp.objectives)[0]
-    vals = [t.values[0] for t in front]
-    best = min(vals) if sp.objectives[k] == "minimize" else max(vals)
-    return f"front={len(front)} best {k}={best:.4g}"
-
-
-def _run_here(study, sp, ev, n_trials, progress):
-    bar = _bar(n_trials, _count(study), progress)
-    objective = make_objective(sp, ev)
-    last = [time.monotonic()]
-
-    def cb(st, trial):
-        if bar is not None:
-            bar.update(1)
-            if time.monotonic() - last[0] > 1.0:
-                bar.set_postfix_str(_best_note(st, sp))
-                last[0] = time.monotonic()
-
-    try:
-        study.optimize(objective, n_trials=None, callbacks=[
-            MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE,)), cb])
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _run_workers(study, sp, url, name, sampler, seed, workers, n_trials, progress):
-    ctx = mp.get_context("spawn")
-    data = sp.model_dump(by_alias=True, exclude_none=True)
-    procs = [ctx.Process(target=_worker, args=(data, url, name, sampler,
-                                               None if seed is None else seed + i, n_trials))
-             for i in range(workers)]
-    for p in procs:
-        p.start()
-    bar = _bar(n_trials, _count(study), progress)
-    try:
-        while any(p.is_alive() for p in procs):
-            time.sleep(0.5)
-            if bar is not None:
-                bar.n = min(n_trials, _count(study))
-                bar.set_postfix_str(_best_note(study, sp))
-                bar.refresh()
-    finally:
-        for p in procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.terminate()
-        if bar is not None:
-            bar.close()
-    bad = [p.exitcode for p in procs if p.exitcode not in (0, None)]
-    if bad:
-        raise HwsimError(f"{len(bad)} exploration worker(s) failed (exit codes {bad}); "
-                         "the study keeps every trial they finished")
-
-
-class ExploreResult:
-    """Trials of a study as rows, the feasible Pareto front, hypervolume history, exports, plots."""
-
-    def __init__(self, study, space: Space, storage_url: str):
-        self.study, self.space, self.storage_url = study, space, storage_url
-        self.objectives = list(space.objectives)
-        self.rows = []
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            h = t.user_attrs.get("hwsim", {})
-            feasible = all(v <= 0 for v in h.get("constraints", [0.0]))
-            self.rows.append({"trial": t.number, "feasible": feasible, **h.get("metrics", {}),
-                              **_flat_design(h.get("design", {}))})
-
-    def _signed(self, rows) -> np.ndarray:
-        s = [1 if d == "minimize" else -1 for d in self.space.objectives.values()]
-        return np.array([[r[k] * si for k, si in zip(self.objectives, s)] for r in rows], float)
-
-    def pareto(self) -> list[dict]:
-        """Feasible, non-dominated designs, sorted by the first objective; each distinct design
-        once (samplers re-propose designs; the first trial of each is kept)."""
-        seen: set = set()
-        feas = []
-        for r in self.rows:
-            key = tuple(sorted((k, str(v)) for k, v in r.items()
-                               if k.startswith(("w.", "hw.")) or k in ("a", "kv")))
-            if r["feasible"] and key not in seen:
-                seen.add(key)
-                feas.append(r)
-        if not feas:
-            return []
-        mask = pareto_mask(self._signed(feas))
-        return sorted([r for r, k in zip(feas, mask) if k], key=lambda r: r[self.objectives[0]])
-
-    def hypervolume_history(self) -> list[float]:
-        """Hypervolume of the feasible front after each trial (objectives normalized to [0, 1]
-        by the observed ranges; reference point 1.1)."""
-        feas = [r for r in sorted(self.rows, key=lambda r: r["trial"])]
-        if not feas or len(self.objectives) > 3:
-            return []
-        pts = self._signed(feas)
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
-        norm = (pts - lo) / np.where(hi > lo, hi - lo, 1.0)
-        ref = np.full(len(self.objectives), 1.1)
-        out, front, hv = [], np.empty((0, len(self.objectives))), 0.0
-        for r, p in zip(feas, norm):
-            # keep only the running front: a dominated newcomer leaves the hypervolume unchanged
-            if r["feasible"] and not np.any(np.all(front <= p, axis=1)):
-                front = np.vstack([front[~np.all(p <= front, axis=1)], p])
-                hv = hypervolume(front, ref)
-            out.append(hv)
-        return out
-
-    def table(self, limit: int = 30) -> str:
-        front = self.pareto()
-        cols = self.objectives + [c for c in self.space.constraints if c not in self.objectives]
-        dcols = [k for k in (front[0] if front else {}) if k.startswith(("w.", "a", "kv", "hw."))
-                 and k not in cols]
-        head = ["trial"] + cols + dcols
-        lines = ["  ".join(f"{h:>12s}" for h in head)]
-        for r in front[:limit]:
-            lines.append("  ".join(f"{_fmt(r.get(h)):>12s}" for h in head))
-        note = (f"{len(front)} Pareto-optimal of {len(self.rows)} designs "
-                f"({sum(r['feasible'] for r in self.rows)} feasible)")
-        if "accuracy_proxy" in cols:
-            note += "; accuracy_proxy is a PROXY (relative quantization error), not accuracy"
-        return "\n".join(lines + [note])
-
-    def to_csv(self, path) -> None:
-        import csv
-        keys = list(dict.fromkeys(k for r in self.rows for k in r))
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=keys)
-            w.writeheader()
-            w.writerows(self.rows)
-
-    def to_json(self, path) -> None:
-        import json
-        Path(path).write_text(json.dumps({"objectives": self.space.objectives,
-                                          "pareto": self.pareto(),
-                                          "hypervolume": self.hypervolume_history()}, indent=1))
-
-    def save(self, out) -> list[Path]:
-        """Write trials.csv, pareto.json and the plots into ``out``; returns the paths."""
-        from .plots import plot_all
-        o = Path(out)
-        o.mkdir(parents=True, exist_ok=True)
-        self.to_csv(o / "trials.csv")
-        self.to_json(o / "pareto.json")
-        return [o / "trials.csv", o / "pareto.json"] + plot_all(self, o)
-
-
-def _flat_design(d: dict) -> dict:
-    out = {}
-    for k, v in (d.get("weights") or {}).items():
-        out[f"w.{k}"] = v
-    if "activations" in d:
-        out["a"] = d["activations"]
-        out["kv"] = d.get("kv")
-    for k, v in (d.get("hardware") or {}).items():
-        out[f"hw.{k}"] = v
-    return out
-
-
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return "" if v is None else str(v)
-
-
-__all__ = ["explore", "ExploreResult", "make_storage", "SAMPLERS"]
+__all__ = ["explore", "ExploreResult", "make_storage", "make_sampler", "SAMPLERS"]

@@ -35,6 +35,7 @@ when their family is chosen::
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -48,7 +49,8 @@ OBJECTIVES = ("latency_s", "energy_j", "area_mm2", "memory_bytes", "accuracy_pro
 
 
 class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # NaN / inf are never a valid bound, range or sensitivity
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class IntDomain(_M):
@@ -121,13 +123,28 @@ class FormatDomain(_M):
             return f"fp{1 + e + m}_e{e}m{m}"
         return self.mx[0]
 
+    def values(self) -> list[str]:
+        """Every format this domain can produce (each checked to exist)."""
+        out = list(self.choices or [])
+        if self.choices is None:
+            if self.int_:
+                lo, hi = self.int_.bits
+                out += [f"int{b}_g{g}" if g else f"int{b}" for b in range(lo, hi + 1)
+                        for g in self.int_.group]
+            if self.float_:
+                out += [f"fp{1 + e + m}_e{e}m{m}" for e in range(self.float_.exp_bits[0],
+                                                                self.float_.exp_bits[1] + 1)
+                        for m in range(self.float_.man_bits[0], self.float_.man_bits[1] + 1)]
+            out += list(self.mx or [])
+        return out
+
 
 class ParamDomain(_M):
     choices: list[Any] | None = None
     int_: tuple[int, int] | None = Field(default=None, alias="int")
     float_: tuple[float, float] | None = Field(default=None, alias="float")
     log: bool = False
-    step: int | None = None
+    step: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _one(self):
@@ -140,6 +157,17 @@ class ParamDomain(_M):
         for k, r in (("int", self.int_), ("float", self.float_)):
             if r is not None and not (r[0] <= r[1] and (not self.log or r[0] > 0)):
                 raise ValueError(f"{k} range {list(r)}: expected low <= high (low > 0 with log)")
+        if self.step is not None:
+            if self.int_ is None:
+                raise ValueError("step: only for int: [low, high] ranges")
+            if self.log and self.step != 1:
+                raise ValueError(f"step {self.step} with log: true: optuna samples a log range "
+                                 "with step 1 only")
+        for c in self.choices or []:
+            if isinstance(c, float) and not math.isfinite(c):
+                raise ValueError(f"choices: {c!r} is not a finite number")
+            if not isinstance(c, (str, int, float, bool)) or c is None:
+                raise ValueError(f"choices: {c!r}: expected numbers, strings or booleans")
         return self
 
     def suggest(self, trial, name: str):
@@ -152,13 +180,24 @@ class ParamDomain(_M):
     def default(self):
         return self.choices[0] if self.choices else (self.int_ or self.float_)[0]
 
+    def values(self) -> list:
+        """Values checked before the first trial: every choice, or a range's ends."""
+        if self.choices is not None:
+            return list(self.choices)
+        if self.int_ is not None:
+            lo, hi = self.int_
+            top = lo + (hi - lo) // (self.step or 1) * (self.step or 1)
+            return [lo, top] if top != lo else [lo]
+        return [self.float_[0], self.float_[1]] if self.float_[1] != self.float_[0] \
+            else [self.float_[0]]
+
 
 class WorkloadSpec(_M):
     name: str
     phase: Literal["prefill", "decode"] = "decode"
     batch: int = Field(default=1, gt=0)
     context: int = Field(default=2048, gt=0)
-    image_size: int | None = None
+    image_size: int | None = Field(default=None, gt=0)
 
 
 class PrecisionSpec(_M):
@@ -231,7 +270,12 @@ def load_space(path_or_dict) -> Space:
     data = path_or_dict
     if not isinstance(path_or_dict, dict):
         where = str(path_or_dict)
-        data = read_yaml(path_or_dict)
+        try:
+            data = read_yaml(path_or_dict)
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where}: not a text (UTF-8) file") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{where}: is a folder; expected a space YAML file") from None
     try:
         return Space.model_validate(data)
     except ValidationError as e:

@@ -339,12 +339,24 @@ def list_nodes() -> list[str]:
     return sorted(p.stem for p in DATA.glob("*.yaml"))
 
 
+@functools.lru_cache(maxsize=None)
+def _parsed(name: str) -> dict:
+    return read_yaml(DATA / name)
+
+
+def _bundled(name: str) -> dict:
+    """A bundled table, parsed once per process (every model instance loads its technology;
+    exploration builds one per hardware design); a fresh copy, so callers may change it."""
+    import copy
+    return copy.deepcopy(_parsed(name))
+
+
 def load(name_or_path: str | Path = "45nm") -> Technology:
     """A technology: ``"45nm"``, ``"7nm"`` (own tables), any ``"<N>nm"`` between 3 and 180
     (45 nm scaled, see the module doc), or the path of a user YAML table. A user table may set
     ``node_nm`` and override ``ops``, ``sram_bitcell_um2`` ...; rows it lacks come from 45 nm.
     """
-    base = read_yaml(DATA / "45nm.yaml")
+    base = _bundled("45nm.yaml")
     p = Path(str(name_or_path))
     if p.suffix in (".yaml", ".yml") or p.exists():
         own = read_yaml(p)
@@ -357,7 +369,7 @@ def load(name_or_path: str | Path = "45nm") -> Technology:
     if key == "45nm":
         return Technology("45nm", 45, base)
     if (DATA / f"{key}.yaml").exists():
-        own = read_yaml(DATA / f"{key}.yaml")
+        own = _bundled(f"{key}.yaml")
         return Technology(key, own["node_nm"], base, own, str(DATA / f"{key}.yaml"))
     if key.endswith("nm"):
         try:
