@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,10 +81,13 @@ def get(name: str) -> Experiment:
 
 def run(name: str, out: Path | None = None, quick: bool = False) -> tuple[Path, float]:
     """Run one experiment into ``out`` (default ``experiments/results/NAME`` in a checkout,
-    ``./results/NAME`` for an installed package, never inside site-packages); returns the
+    ``./results/NAME`` for an installed package, never inside site-packages; with ``quick``, a
+    new temporary folder: reduced results never overwrite the committed full ones); returns the
     folder and the seconds it took."""
     e = get(name)
     default = Path("results") / name if _installed() else experiments_dir() / "results" / name
+    if quick and not out:
+        default = Path(tempfile.mkdtemp(prefix=f"hwsim-{name}-quick-"))
     folder = Path(out) if out else default
     spec = importlib.util.spec_from_file_location(f"hwsim_experiment_{name}", e.path)
     mod = importlib.util.module_from_spec(spec)
@@ -101,7 +105,8 @@ def add_parser(sub) -> None:
     r = acts.add_parser("run", help="run one experiment (or --all)")
     r.add_argument("name", nargs="?", help="experiment name (hwsim experiments list)")
     r.add_argument("--all", action="store_true", help="every runnable experiment")
-    r.add_argument("--quick", action="store_true", help="reduced runs where a script has one")
+    r.add_argument("--quick", action="store_true", help="reduced runs where a script has one, "
+                   "written to a new temporary folder unless --out is given")
     r.add_argument("--out", metavar="DIR", help="write here (with --all: DIR/NAME) instead of "
                    "experiments/results/NAME")
 
@@ -117,8 +122,11 @@ def run_cli(args) -> int:
     if args.all == bool(args.name):
         raise ConfigError("hwsim experiments run: give an experiment NAME or --all")
     names = [e.name for e in list_experiments() if e.runnable] if args.all else [args.name]
+    root = args.out
+    if args.quick and not root and args.all:  # one temporary folder for the whole quick run
+        root = tempfile.mkdtemp(prefix="hwsim-experiments-quick-")
     for n in names:
-        out = (Path(args.out) / n if args.all else Path(args.out)) if args.out else None
+        out = (Path(root) / n if args.all else Path(root)) if root else None
         folder, s = run(n, out, args.quick)
         print(f"{n}: wrote {folder} ({s:.1f} s)", file=sys.stderr)
     return 0

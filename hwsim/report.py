@@ -5,17 +5,35 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from .contract import Cost
+from .errors import HwsimError
 from .workload.ops import Op
 
 COLUMNS = ("name", "type", "group", "layer", "formats", "flops", "bytes", "latency_s", "energy_j",
            "bound", "utilization", "compute_path")
 # per-op stall breakdown of the simulator (hwsim.sim), present only in engine="sim" reports
 STALL_COLUMNS = ("fill_drain_s", "stall_memory_s", "stall_buffer_s", "stall_compute_s")
+
+
+class NonPhysicalResultError(HwsimError):
+    """A result that cannot be (NaN, infinite or negative time, energy, power, throughput or
+    price): an internal error of a model, reported instead of printed."""
+
+
+def guard_values(where: str, figures: dict) -> None:
+    """Raise :class:`NonPhysicalResultError` naming the first figure that is not finite and >= 0."""
+    for name, v in figures.items():
+        if v is None:
+            continue
+        if not (isinstance(v, (int, float)) and 0 <= v < math.inf):
+            raise NonPhysicalResultError(
+                f"internal error: {where}: {name} = {v!r} (expected a finite value >= 0); "
+                "the model produced a number that cannot be -- please report it")
 
 
 @dataclass(frozen=True, init=False)
@@ -49,11 +67,28 @@ class Report:
 
     @cached_property
     def latency_s(self) -> float:
-        return sum(r.cost.latency_s for r in self.rows)
+        return self._sums[0]
 
     @cached_property
     def energy_j(self) -> float:
-        return sum(r.cost.energy_j for r in self.rows)
+        return self._sums[1]
+
+    @cached_property
+    def _sums(self) -> tuple[float, float]:
+        """(latency, energy) totals, every op checked on the way: a NaN, infinite or negative
+        op cost is an error naming the op, never a total (the guard of every output path)."""
+        lat = en = 0.0
+        for r in self.rows:
+            c = r.cost
+            if not (0 <= c.latency_s < math.inf and 0 <= c.energy_j < math.inf):
+                bad = "latency_s" if not 0 <= c.latency_s < math.inf else "energy_j"
+                guard_values(f"{self.hw.name}: op {r.op.name} ({r.op.type})",
+                             {bad: getattr(c, bad)})
+            lat += c.latency_s
+            en += c.energy_j
+        guard_values(f"{self.workload.name} on {self.hw.name}",
+                     {"latency_s": lat, "energy_j": en})
+        return lat, en
 
     @property
     def flops(self) -> int:
@@ -90,6 +125,8 @@ class Report:
         return n / self.latency_s if n and self.latency_s else None
 
     def totals(self) -> dict:
+        guard_values(f"{self.workload.name} on {self.hw.name}",
+                     {"power_w": self.power_w, "tokens_per_s": self.tokens_per_s})
         t = {"workload": self.workload.name, "arch": self.hw.name, "ops": len(self.rows),
              "flops": self.flops, "bytes": self.bytes, "latency_s": self.latency_s,
              "energy_j": self.energy_j, "power_w": self.power_w,
@@ -109,10 +146,12 @@ class Report:
             d = r.as_dict()
             key = d["group"] or d["name"]
             g = out.get(key)
+            busy = d["utilization"] * d["latency_s"]  # latency-weighted mean utilization
             if g is None:
-                out[key] = dict(d, name=key, count=1)
+                out[key] = dict(d, name=key, count=1, _busy_s=busy)
                 continue
             g["count"] += 1
+            g["_busy_s"] += busy
             for k in ("flops", "bytes", "latency_s", "energy_j") + STALL_COLUMNS:
                 if k in d:
                     g[k] += d[k]
@@ -120,6 +159,9 @@ class Report:
                 g["bound"] = "mixed"
             if d["formats"] != g["formats"]:
                 g["formats"] = "mixed"
+        for g in out.values():
+            busy = g.pop("_busy_s")
+            g["utilization"] = busy / g["latency_s"] if g["latency_s"] else g["utilization"]
         return list(out.values())
 
     def to_csv(self, path: str | Path | None = None) -> str:
@@ -159,8 +201,7 @@ class Report:
             lines.append([d["name"], str(d.get("count", 1)), d["type"], d["formats"],
                           f"{d['flops'] / 1e9:.3f}", f"{d['bytes'] / 1e6:.2f}",
                           _fmt_s(d["latency_s"]), f"{100 * d['latency_s'] / total:.1f}",
-                          _fmt_j(d["energy_j"]), d["bound"],
-                          f"{d['utilization']:.2f}" if per_op else ""]
+                          _fmt_j(d["energy_j"]), d["bound"], f"{d['utilization']:.2g}"]
                          + [_fmt_s(d[k]) if d.get(k, 0.0) > 0 else "0" for k in stalls])
         widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h)
                   for i, h in enumerate(head)]
@@ -169,8 +210,8 @@ class Report:
         out = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(x) for x in lines]
         t = self.totals()
         summary = (f"total: {_fmt_s(t['latency_s'])}, {_fmt_j(t['energy_j'])} "
-                   f"({t['power_w']:.0f} W avg), {t['flops'] / 1e12:.3f} TFLOP, "
-                   f"{t['bytes'] / 1e9:.3f} GB moved, weights {t['weight_bytes'] / 1e9:.2f} GB")
+                   f"({_si(t['power_w'], 'W')} avg), {_si(t['flops'], 'FLOP')}, "
+                   f"{_si(t['bytes'], 'B')} moved, weights {_si(t['weight_bytes'], 'B')}")
         if "tokens_per_s" in t:
             summary += f", {t['tokens_per_s']:.1f} tokens/s"
         return "\n".join(out + ["", summary])
@@ -198,3 +239,15 @@ def _fmt_j(j: float) -> str:
         if j >= f:
             return f"{j / f:.3g} {unit}"
     return f"{j / 1e-9:.3g} nJ"
+
+
+def _si(x: float, unit: str) -> str:
+    """``x`` with an SI prefix and three significant digits (an MCU's 2.1 mW and 45 MFLOP as
+    well as a GPU's 700 W and 13 TFLOP)."""
+    if x == 0:
+        return f"0 {unit}"
+    for p, f in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3), ("", 1.0),
+                 ("m", 1e-3), ("u", 1e-6)):
+        if abs(x) >= f:
+            return f"{x / f:.3g} {p}{unit}"
+    return f"{x / 1e-9:.3g} n{unit}"

@@ -33,3 +33,16 @@ def test_run_all_quick(tmp_path):
     for e in experiments.list_experiments():
         if e.runnable:
             assert any((tmp_path / e.name).glob("*.csv")), e.name
+
+
+def test_quick_run_never_writes_the_committed_results(capsys):
+    committed = experiments.experiments_dir() / "results"
+    before = {p: p.stat().st_mtime_ns for p in committed.rglob("*") if p.is_file()}
+    assert main(["experiments", "run", "lut_vs_mac", "--quick"]) == 0
+    err = capsys.readouterr().err
+    folder = err.split("wrote ")[1].split(" (")[0]
+    assert "hwsim-lut_vs_mac-quick-" in folder and committed.resolve() not in \
+        __import__("pathlib").Path(folder).resolve().parents
+    assert any(__import__("pathlib").Path(folder).glob("*.csv"))
+    after = {p: p.stat().st_mtime_ns for p in committed.rglob("*") if p.is_file()}
+    assert after == before

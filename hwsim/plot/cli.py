@@ -39,10 +39,11 @@ def load_study(study: str, storage: str):
 def _eval_args(p) -> None:
     """The workload arguments of ``hwsim eval``, so a plot takes the same command line; --arch
     repeats to compare designs."""
-    from .._cliargs import add_workload_args
+    from .._cliargs import add_set_arg, add_workload_args
     add_workload_args(p)
     p.add_argument("--arch", required=True, action="append",
                    help="arch preset name or YAML path (repeat to compare designs)")
+    add_set_arg(p)
 
 
 def add_parser(sub) -> None:
@@ -60,6 +61,8 @@ def add_parser(sub) -> None:
                    "model's energy components")
     a = kinds.add_parser("area", help="area by hardware component")
     a.add_argument("--arch", required=True, action="append", help="arch preset (repeatable)")
+    from .._cliargs import add_set_arg
+    add_set_arg(a)
     pa = kinds.add_parser("pareto", help="Pareto front of a stored exploration study")
     pa.add_argument("--study", required=True, help="study name (hwsim explore --study)")
     pa.add_argument("--storage", required=True, help="sqlite:///FILE, journal:///FILE, "
@@ -76,17 +79,32 @@ def add_parser(sub) -> None:
         k.add_argument("--out", required=True, metavar="FILE", help="image to write (.png/.svg)")
 
 
+SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
+
+
+def check_out(path: str) -> None:
+    """``--out FILE``: its folder must exist (never created: a typo would otherwise make a tree
+    of folders from the root) and its suffix name an image format matplotlib writes."""
+    p = Path(path)
+    if p.suffix.lower() not in SUFFIXES:
+        raise ConfigError(f"--out {path}: expected a file ending in {', '.join(SUFFIXES)}")
+    if not p.parent.is_dir():
+        raise ConfigError(f"--out {path}: folder {p.parent} does not exist (create it first)")
+    if p.is_dir():
+        raise ConfigError(f"--out {path}: is a folder; expected an image file name")
+
+
 def run_cli(args) -> Path:
     """Run ``hwsim plot ...`` (parsed by :func:`add_parser`); returns the written image."""
+    check_out(args.out)  # before any work: a bad path fails at once
+    from .._cliargs import load_arch_args
     from .figures import area_breakdown, breakdown, format_comparison, pareto, roofline, save, \
         validation
     if args.plot in ("roofline", "breakdown"):
         from .._cliargs import workload_from_args
-        from ..arch import load_arch
         from ..evaluate import evaluate
         wl = workload_from_args(args)
-        reps = [evaluate(wl, load_arch(a, model=args.model), engine=args.engine)
-                for a in args.arch]
+        reps = [evaluate(wl, load_arch_args(args, a), engine=args.engine) for a in args.arch]
         if args.plot == "roofline":
             if len(reps) > 1:
                 raise ConfigError("hwsim plot roofline: one --arch (a roofline is per device)")
@@ -95,7 +113,7 @@ def run_cli(args) -> Path:
             fig = breakdown(reps, args.metric, args.by)
     elif args.plot == "area":
         from ..arch import load_arch
-        fig = area_breakdown([load_arch(a) for a in args.arch])
+        fig = area_breakdown([load_arch_args(args, a, "default") for a in args.arch])
     elif args.plot == "pareto":
         fig = pareto(load_study(args.study, args.storage), args.objectives)
     elif args.plot == "validation":

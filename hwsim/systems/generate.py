@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, check_positive_int
-from .memory import Memory
+from .memory import Memory, fmt_bytes
 from .parallel import ParallelModel, StepCost
 from .system import System, load_system
 
@@ -53,6 +53,15 @@ class GenerationReport:
     comm_s: float
     step_latency_s: np.ndarray = field(repr=False, compare=False)
     price_per_device_hour: float | None = None
+
+    def __post_init__(self):  # the last check before a result is shown
+        from ..report import guard_values
+        guard_values(f"generate {self.model} on {self.system}", {
+            "ttft_s": self.ttft_s, "tpot_s": self.tpot_s, "latency_s": self.latency_s,
+            "energy_j": self.energy_j, "comm_s": self.comm_s,
+            "output_tokens_per_s": self.output_tokens_per_s if self.latency_s > 0 else -1.0,
+            "price_per_device_hour": self.price_per_device_hour,
+            "cost_per_million_tokens": self.cost_per_million_tokens})
 
     @property
     def fits(self) -> bool | None:
@@ -113,30 +122,38 @@ def generate(model, system: System | str = "h100-sxm", *, batch: int = 1, input_
              output_len: int = 128, tp: int = 1, pp: int = 1, weights: str = "fp16",
              activations: str = "fp16", kv: str | None = None, paged: bool = False,
              price_per_device_hour: float | None = None, max_step_tokens: int = 8192,
-             parallel: ParallelModel | None = None) -> GenerationReport:
+             parallel: ParallelModel | None = None,
+             require_fit: bool = False) -> GenerationReport:
     """Cost a static batch on ``system`` (a preset, an arch name -- ganged ``tp x pp`` times --
     or a :class:`System`). Returns a :class:`GenerationReport` (``fits`` False when it would not
-    fit; the numbers are still computed). The prefill runs in steps of at most
-    ``max_step_tokens`` tokens (TensorRT-LLM's default ``max_num_tokens`` 8192; whole prompts
-    where they fit), so TTFT is the time until the whole batch has its first token.
-    ``parallel`` reuses a :class:`ParallelModel` (and its
+    fit; the numbers are still computed, unless ``require_fit``: then ConfigError before any
+    costing). The prefill runs in steps of at most ``max_step_tokens`` tokens (TensorRT-LLM's
+    default ``max_num_tokens`` 8192; whole prompts where they fit), so TTFT is the time until the
+    whole batch has its first token. ``parallel`` reuses a :class:`ParallelModel` (and its
     memo) across calls with the same model, system and formats."""
     batch = check_positive_int("generate", "batch", batch)
     I = check_positive_int("generate", "input_len", input_len)
     O = check_positive_int("generate", "output_len", output_len)
+    if price_per_device_hour is not None and not (
+            isinstance(price_per_device_hour, (int, float)) and 0 <= price_per_device_hour < math.inf):
+        raise ConfigError(f"generate: price_per_device_hour = {price_per_device_hour!r}: expected "
+                          "a finite price >= 0 (USD per device-hour)")
     if isinstance(system, str):
         from .system import list_systems
         system = load_system(system, None if system in list_systems() else tp * pp)
     pm = parallel or ParallelModel(model, system, tp=tp, pp=pp, weights=weights,
                                    activations=activations, kv=kv)
+    # prefill: chunks of at most max_step_tokens tokens (whole sequences where they fit)
+    groups = _prefill_groups(batch, I, max_step_tokens)
+    mem = pm.memory(batch, I + O, step_tokens=max(c[0] for c, _ in groups), paged=paged)
+    if require_fit and mem.fits is False:
+        raise ConfigError(_no_fit(pm.cfg.name, mem, tp, pp))
     m = min(pp, batch)
     bm = math.ceil(batch / m)
-    # prefill: chunks of at most max_step_tokens tokens (whole sequences where they fit)
-    chunks = prefill_steps(batch, I, max_step_tokens)
-    pre = [pm.step(*c) for c in chunks]
-    ttft = sum(p.latency_s for p in pre) + (pp - 1) * max(p.latency_s for p in pre)
-    energy = sum(p.energy_j for p in pre) * pp * pm.tp
-    comm = sum(p.comm_s for p in pre) + (pp - 1) * max(p.comm_s for p in pre)
+    pre = [(pm.step(*c), k) for c, k in groups]  # identical chunks costed once
+    ttft = sum(p.latency_s * k for p, k in pre) + (pp - 1) * max(p.latency_s for p, _ in pre)
+    energy = sum(p.energy_j * k for p, k in pre) * pp * pm.tp
+    comm = sum(p.comm_s * k for p, k in pre) + (pp - 1) * max(p.comm_s for p, _ in pre)
     steps = np.zeros(O - 1)
     if O > 1:
         js = sorted(set(range(1, O, STRIDE)) | {O - 1})
@@ -149,7 +166,6 @@ def generate(model, system: System | str = "h100-sxm", *, batch: int = 1, input_
         energy += float(e.sum()) * m * pp * pm.tp
         comm += max(m, pp) * float(c.sum())
     total = ttft + float(steps.sum())
-    mem = pm.memory(batch, I + O, step_tokens=max(c[0] for c in chunks), paged=paged)
     return GenerationReport(pm.cfg.name, pm.system.name, tp * pp, tp, pp, batch, I, O, ttft,
                             float(steps.mean()) if O > 1 else 0.0, total, energy, mem, comm,
                             steps, price_per_device_hour)
@@ -159,27 +175,36 @@ def prefill_steps(batch: int, input_len: int, max_step_tokens: int) -> list[tupl
     """The prefill of ``batch`` prompts of ``input_len`` tokens as ``step`` arguments
     ``(tokens, logits, [(batch, q_len, kv_len)])``: whole prompts packed up to
     ``max_step_tokens`` tokens, longer prompts chunked (each chunk attends to the earlier ones)."""
+    return [c for c, k in _prefill_groups(batch, input_len, max_step_tokens) for _ in range(k)]
+
+
+def _prefill_groups(batch: int, input_len: int, max_step_tokens: int) -> list[tuple]:
+    """:func:`prefill_steps` as ``(step, repeats)`` pairs: a huge batch is a few distinct steps
+    repeated, never a list of millions."""
     check_positive_int("generate", "max_step_tokens", max_step_tokens)
     if input_len <= max_step_tokens:
         per = max_step_tokens // input_len
         full, rest = divmod(batch, per)
-        out = [(per * input_len, per, [(per, input_len, input_len)])] * full
+        out = [((per * input_len, per, [(per, input_len, input_len)]), full)] if full else []
         if rest:
-            out.append((rest * input_len, rest, [(rest, input_len, input_len)]))
+            out.append(((rest * input_len, rest, [(rest, input_len, input_len)]), 1))
         return out
     one, done = [], 0
     while done < input_len:
         c = min(max_step_tokens, input_len - done)
         done += c
-        one.append((c, 1 if done == input_len else 0, [(1, c, done)]))
-    return one * batch
+        one.append(((c, 1 if done == input_len else 0, [(1, c, done)]), batch))
+    return one
+
+
+def _no_fit(model: str, m: Memory, tp: int, pp: int) -> str:
+    return (f"does not fit: {model} needs {fmt_bytes(m.total_bytes)} per device (weights "
+            f"{fmt_bytes(m.weights_bytes)}, KV {fmt_bytes(m.kv_bytes)}, workspace "
+            f"{fmt_bytes(m.workspace_bytes)}) of {fmt_bytes(m.capacity_bytes)} at tp={tp}, "
+            f"pp={pp}")
 
 
 def check_fits(rep: GenerationReport) -> None:
     """Raise ConfigError when a generation does not fit its devices' memory."""
     if rep.fits is False:
-        m = rep.memory
-        raise ConfigError(f"does not fit: {rep.model} needs {m.total_bytes / 1e9:.1f} GB per "
-                          f"device (weights {m.weights_bytes / 1e9:.1f}, KV {m.kv_bytes / 1e9:.1f},"
-                          f" workspace {m.workspace_bytes / 1e9:.2f} GB) of "
-                          f"{m.capacity_bytes / 1e9:.1f} GB at tp={rep.tp}, pp={rep.pp}")
+        raise ConfigError(_no_fit(rep.model, rep.memory, rep.tp, rep.pp))

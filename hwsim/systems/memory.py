@@ -63,6 +63,14 @@ class Memory:
                 f", KV {self.kv_bytes / 1e9:.2f}, workspace {self.workspace_bytes / 1e9:.2f} GB)")
 
 
+def fmt_bytes(b: float) -> str:
+    """Bytes with a unit that suits the size (an MCU's KiB as well as a GPU's GB)."""
+    for unit, f in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if b >= f:
+            return f"{b / f:.3g} {unit}"
+    return f"{b:.0f} B"
+
+
 def _bytes(numel: float, fmt: str) -> float:
     return numel * _formats.get(fmt).storage_bits / 8
 

@@ -141,11 +141,12 @@ class ParallelModel:
         self.hw = self.system.device
         self._one = dataclasses.replace(self.shard, layers=1)
         self._lin: dict[int, tuple] = {}
+        self._ops_of: dict[int, list] = {}
         self._attn: dict[tuple, tuple] = {}
         self._cost: dict = {}
-        t = self._template(1)
-        self._attn_op = next(op for op in t[3] if isinstance(op, Attention))
-        self._lm_head = next(op for op in t[3] if op.name == "lm_head")
+        ops = self._ops(1)  # memory queries need the ops only: nothing is costed until a step
+        self._attn_op = next(op for op in ops if isinstance(op, Attention))
+        self._lm_head = next(op for op in ops if op.name == "lm_head")
 
     # -- per-device pieces -------------------------------------------------------------------
     def _template(self, tokens: int):
@@ -153,7 +154,7 @@ class ParallelModel:
         ``tokens`` tokens; the LM head is costed separately (its rows are the sequences)."""
         hit = self._lin.get(tokens)
         if hit is None:
-            ops = self._retoken(tokens)
+            ops = self._ops(tokens)
             rest = [op for op in ops if not isinstance(op, Attention) and op.name != "lm_head"]
             in_layer = [op for op in rest if op.layer is not None and op.layer >= 0]
             outside = [op for op in rest if op.layer is None or op.layer < 0]
@@ -179,13 +180,20 @@ class ParallelModel:
         x, y = self._linear(lo), self._linear(lo + 16)
         return tuple(u + f * (v - u) for u, v in zip(x, y))
 
+    def _ops(self, tokens: int) -> list:
+        """The one-layer op list for ``tokens`` tokens (built once per token count)."""
+        ops = self._ops_of.get(tokens)
+        if ops is None:
+            ops = self._ops_of[tokens] = self._retoken(tokens)
+        return ops
+
     def _retoken(self, tokens: int) -> list:
         """The one-layer op list for ``tokens`` tokens: the 1-token graph with its token
         dimension scaled (building a graph per token count costs ~2 ms; this ~0.1 ms). MoE
         layers (expert grouping depends on the tokens) are rebuilt."""
-        if self.cfg.experts or not self._lin:
+        if self.cfg.experts or 1 not in self._ops_of:
             return build_llm(self._one, "decode", tokens, 1, self.precision, self.fusion).ops
-        base = self._lin[min(self._lin)][3] if 1 not in self._lin else self._lin[1][3]
+        base = self._ops_of[1]
         t0 = next(op.M for op in base if op.name.endswith("attn.qkv"))
         out = []
         for op in base:
@@ -265,7 +273,7 @@ class ParallelModel:
         """The step's ops in run order (for hardware whose costs depend on it): the ops before
         the first layer, ``stage_layers`` copies of one layer with its attention calls in place,
         the ops after, the LM head over ``logits`` rows."""
-        ops = self._template(tokens)[3]
+        ops = self._ops(tokens)
         in_layer = [op.layer is not None and op.layer >= 0 for op in ops]
         first = in_layer.index(True)
         last = len(ops) - 1 - in_layer[::-1].index(True)
@@ -284,7 +292,7 @@ class ParallelModel:
     def weight_bytes(self) -> float:
         """Weight bytes on the most loaded device (computed once: memory queries ask often)."""
         lay, heads = 0.0, []
-        for op in self._template(1)[3]:
+        for op in self._ops(1):
             if not op.param_elems:
                 continue
             b = op.weight_bytes
@@ -304,7 +312,7 @@ class ParallelModel:
 
     def workspace_bytes(self, tokens: int, logits: int) -> float:
         """Largest live activation of a step of ``tokens`` tokens, plus fp32 logits."""
-        ops = self._template(tokens)[3]
+        ops = self._ops(tokens)
         ws = max(op_activation_bytes(op) for op in ops if not isinstance(op, Attention))
         return ws + logits * self.shard.vocab * 4.0
 

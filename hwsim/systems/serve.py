@@ -22,7 +22,6 @@ reads whole blocks) and one prefill-attention call per chunk.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -34,60 +33,11 @@ import simpy
 from ..errors import ConfigError, check_positive_int
 from .memory import BLOCK_TOKENS, GPU_MEMORY_UTILIZATION, device_memory_bytes
 from .parallel import ParallelModel
+from .requests import (MAX_REQUESTS, MAX_TOKENS, Request, _checked_requests,  # noqa: F401
+                       poisson_requests, read_trace)
 from .system import System, list_systems, load_system
 
-
-@dataclass(frozen=True)
-class Request:
-    id: int
-    arrival_s: float
-    input_len: int
-    output_len: int
-
-
-def _length(v, rng, n, what):
-    if isinstance(v, int) and not isinstance(v, bool):
-        check_positive_int("serve", what, v)
-        return np.full(n, v, dtype=int)
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(x, int) for x in v) \
-            and 1 <= v[0] <= v[1]:
-        return rng.integers(v[0], v[1] + 1, size=n)
-    raise ConfigError(f"serve: {what} = {v!r}: expected a positive integer or a (min, max) pair")
-
-
-def poisson_requests(n: int, rate_per_s: float, input_len=512, output_len=128,
-                     seed: int = 0) -> list[Request]:
-    """``n`` requests with exponential inter-arrival times at ``rate_per_s`` (Poisson process);
-    lengths fixed or drawn uniformly from ``(min, max)``."""
-    check_positive_int("serve", "requests", n)
-    if not rate_per_s > 0:
-        raise ConfigError(f"serve: rate = {rate_per_s!r}: expected requests per second > 0")
-    rng = np.random.default_rng(seed)
-    t = np.cumsum(rng.exponential(1.0 / rate_per_s, size=n))
-    i, o = _length(input_len, rng, n, "input_len"), _length(output_len, rng, n, "output_len")
-    return [Request(k, float(t[k]), int(i[k]), int(o[k])) for k in range(n)]
-
-
-def read_trace(path) -> list[Request]:
-    """Requests from a CSV with columns ``arrival_s,input_len,output_len``."""
-    p = Path(path)
-    try:
-        rows = list(csv.DictReader(p.open()))
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read trace ({e.strerror})") from None
-    out = []
-    for k, r in enumerate(rows):
-        try:
-            req = Request(k, float(r["arrival_s"]), int(r["input_len"]), int(r["output_len"]))
-        except (KeyError, TypeError, ValueError):
-            raise ConfigError(f"{p}: row {k + 2}: expected numeric columns arrival_s, input_len, "
-                              f"output_len, got {dict(r)}") from None
-        if req.input_len < 1 or req.output_len < 1 or req.arrival_s < 0:
-            raise ConfigError(f"{p}: row {k + 2}: lengths must be >= 1 and arrival_s >= 0")
-        out.append(req)
-    if not out:
-        raise ConfigError(f"{p}: trace has no requests")
-    return sorted(out, key=lambda r: r.arrival_s)
+TIMELINE_ROWS = 4096       # timeline rows kept (decimated evenly past this; peaks kept exactly)
 
 
 @dataclass(frozen=True)
@@ -132,11 +82,22 @@ class ServeReport:
     iterations: int
     preemptions: int
     kv_blocks: int
-    timeline: np.ndarray = field(repr=False)  # rows: time_s, running, kv_blocks_used, tokens
+    # rows: time_s, running, kv_blocks_used, tokens -- at most TIMELINE_ROWS iterations, evenly
+    # spaced (a 100k-request run has millions of iterations; the figure needs a few thousand)
+    timeline: np.ndarray = field(repr=False)
     weights_bytes: float = 0.0
     block_bytes: float = 0.0
     sim_wall_s: float = 0.0
     block_tokens: int = BLOCK_TOKENS
+    peak_kv_blocks_used: int = -1   # exact peaks over every iteration (-1: from the timeline)
+    peak_running: int = -1
+
+    def __post_init__(self):
+        if self.peak_kv_blocks_used < 0:
+            self.peak_kv_blocks_used = int(self.timeline[:, 2].max()) if len(self.timeline) else 0
+        if self.peak_running < 0:
+            self.peak_running = int(self.timeline[:, 1].max()) if len(self.timeline) else 0
+        _guard_serve(self)
 
     @property
     def output_tokens(self) -> int:
@@ -151,11 +112,13 @@ class ServeReport:
         return len(self.requests) / self.makespan_s
 
     def percentiles(self, q=(50, 90, 99)) -> dict:
+        """Latency percentiles and means; None where no request defines the quantity (TPOT of
+        requests that all generate one token)."""
         out = {}
         for name, a in (("ttft_s", self.ttft_s), ("tpot_s", self.tpot_s), ("e2e_s", self.e2e_s)):
             for p in q:
-                out[f"{name}_p{p}"] = float(np.percentile(a, p)) if len(a) else math.nan
-            out[f"{name}_mean"] = float(a.mean()) if len(a) else math.nan
+                out[f"{name}_p{p}"] = float(np.percentile(a, p)) if len(a) else None
+            out[f"{name}_mean"] = float(a.mean()) if len(a) else None
         return out
 
     def as_dict(self) -> dict:
@@ -164,12 +127,12 @@ class ServeReport:
                 "output_tokens_per_s": self.output_tokens_per_s,
                 "requests_per_s": self.requests_per_s, "makespan_s": self.makespan_s,
                 "iterations": self.iterations, "preemptions": self.preemptions,
-                "kv_blocks": self.kv_blocks, "peak_kv_blocks_used": int(self.timeline[:, 2].max()),
+                "kv_blocks": self.kv_blocks, "peak_kv_blocks_used": self.peak_kv_blocks_used,
                 **self.percentiles(), "sim_wall_s": self.sim_wall_s}
 
     def __str__(self) -> str:
         p = self.percentiles()
-        peak = self.timeline[:, 2].max() / self.kv_blocks if self.kv_blocks else 0
+        peak = self.peak_kv_blocks_used / self.kv_blocks if self.kv_blocks else 0
         rate = f" at {self.rate_per_s:g} req/s" if self.rate_per_s else ""
         return "\n".join([
             f"{self.model} on {self.system} ({self.devices} device"
@@ -180,7 +143,8 @@ class ServeReport:
             "  TTFT  p50 {:.1f} ms  p90 {:.1f} ms  p99 {:.1f} ms".format(
                 *(1e3 * p[f"ttft_s_p{q}"] for q in (50, 90, 99))),
             "  TPOT  p50 {:.2f} ms  p90 {:.2f} ms  p99 {:.2f} ms".format(
-                *(1e3 * p[f"tpot_s_p{q}"] for q in (50, 90, 99))),
+                *(1e3 * p[f"tpot_s_p{q}"] for q in (50, 90, 99))) if len(self.tpot_s) else
+            "  TPOT  n/a (every request generates one token: no time per output token)",
             "  E2E   p50 {:.2f} s   p90 {:.2f} s   p99 {:.2f} s".format(
                 *(p[f"e2e_s_p{q}"] for q in (50, 90, 99))),
             f"  KV pool {self.kv_blocks} blocks of {self.block_tokens} tokens "
@@ -259,7 +223,7 @@ def _request_list(requests, rate_per_s, concurrency, n_requests, input_len, outp
         if rate_per_s is None:
             raise ConfigError("serve: give requests, rate_per_s or concurrency")
         requests = poisson_requests(n_requests, rate_per_s, input_len, output_len, seed)
-    return requests, rate_per_s
+    return _checked_requests(requests), rate_per_s
 
 
 def _kv_pool(pm: ParallelModel, sc: SchedulerConfig, requests) -> tuple[int, float]:
@@ -300,6 +264,8 @@ class _ServeSim:
         self.running: list[_Req] = []
         self.finished: list[_Req] = []
         self.timeline: list[tuple] = []
+        self.stride = 1                    # timeline keeps every stride-th iteration
+        self.peak_blocks = self.peak_running = 0
         self.pending = deque(requests)     # closed loop: not sent yet
         self.sent: list[Request] = []      # closed loop: as sent (arrival = send time)
 
@@ -430,8 +396,20 @@ class _ServeSim:
                 q.done += c
             for q in dec + completing:
                 self._emit_token(q)
-            self.timeline.append((self.env.now, len(self.running),
-                                  self.total_blocks - self.free, tokens))
+            self._record(tokens)
+
+    def _record(self, tokens: int) -> None:
+        """Exact peaks every iteration; a timeline row every ``stride``-th (halved and the
+        stride doubled when full, so memory stays bounded however long the run)."""
+        used = self.total_blocks - self.free
+        self.peak_blocks = max(self.peak_blocks, used)
+        self.peak_running = max(self.peak_running, len(self.running))
+        if (self.iterations - 1) % self.stride:
+            return
+        self.timeline.append((self.env.now, len(self.running), used, tokens))
+        if len(self.timeline) >= TIMELINE_ROWS:
+            self.timeline = self.timeline[::2]
+            self.stride *= 2
 
     def _emit_token(self, q: _Req) -> None:
         q.generated += 1
@@ -466,8 +444,9 @@ def _report(sim: _ServeSim, rate_per_s, warmup: int, block_bytes: float,
     pm = sim.pm
     return ServeReport(pm.cfg.name, pm.system.name, pm.tp * pm.pp, rate_per_s, list(requests),
                        ttft, tpot, e2e, span, sim.iterations, sim.preemptions, sim.total_blocks,
-                       np.array(sim.timeline), pm.weight_bytes, block_bytes,
-                       time.perf_counter() - wall, sim.B)
+                       np.array(sim.timeline, dtype=float).reshape(-1, 4), pm.weight_bytes,
+                       block_bytes, time.perf_counter() - wall, sim.B, sim.peak_blocks,
+                       sim.peak_running)
 
 
 def sweep(model, system, rates: list[float], *, plot: str | Path | None = None,
@@ -491,6 +470,10 @@ def sweep(model, system, rates: list[float], *, plot: str | Path | None = None,
     return out
 
 
+def _ms(v: float | None) -> float:
+    return math.nan if v is None else 1e3 * v  # a gap in the figure where TPOT is undefined
+
+
 def plot_sweep(reports: list[ServeReport], path) -> Path:
     import matplotlib
     matplotlib.use("Agg")
@@ -500,10 +483,10 @@ def plot_sweep(reports: list[ServeReport], path) -> Path:
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     for key, a, unit in (("tpot_s", ax[0], "TPOT (ms)"), ("ttft_s", ax[1], "TTFT (ms)")):
         for q in (50, 99):
-            a.plot(thr, [1e3 * r.percentiles()[f"{key}_p{q}"] for r in reports], "o-",
+            a.plot(thr, [_ms(r.percentiles()[f"{key}_p{q}"]) for r in reports], "o-",
                    label=f"p{q}")
         for r, x in zip(reports, thr):
-            a.annotate(f"{r.rate_per_s:g}/s", (x, 1e3 * r.percentiles()[f"{key}_p50"]),
+            a.annotate(f"{r.rate_per_s:g}/s", (x, _ms(r.percentiles()[f"{key}_p50"])),
                        fontsize=7)
         a.set(xlabel="output tokens/s", ylabel=unit, yscale="log")
         a.legend()
@@ -514,3 +497,17 @@ def plot_sweep(reports: list[ServeReport], path) -> Path:
     fig.savefig(p, dpi=110)
     plt.close(fig)
     return p
+
+
+def _guard_serve(rep: ServeReport) -> None:
+    """The last check before a serving result is shown: no NaN, infinite or negative figure."""
+    from ..report import guard_values
+    figures = {"makespan_s": rep.makespan_s, "sim_wall_s": rep.sim_wall_s}
+    for name, a in (("ttft_s", rep.ttft_s), ("tpot_s", rep.tpot_s), ("e2e_s", rep.e2e_s)):
+        if len(a):
+            figures[f"{name} (min)"], figures[f"{name} (max)"] = float(a.min()), float(a.max())
+    if rep.makespan_s > 0:
+        figures["output_tokens_per_s"] = rep.output_tokens_per_s
+    elif rep.requests:
+        figures["makespan_s (must be > 0)"] = -1.0
+    guard_values(f"serve {rep.model} on {rep.system}", figures)

@@ -2,8 +2,49 @@
 
 from __future__ import annotations
 
-from ..errors import ConfigError
-from .parallel import ParallelModel, min_tp
+import math
+
+from ..errors import ConfigError, HwsimError
+from .memory import fmt_bytes
+from .parallel import ParallelModel, llm_config, min_tp
+from .system import device_system
+
+
+def does_not_fit(wl, hw, m, model=None) -> str:
+    """One line: what ``wl`` needs of ``hw``'s memory and, for an LLM, the smallest
+    tensor-parallel degree (device count) whose per-device share fits."""
+    parts = f"weights {fmt_bytes(m.weights_bytes)}" + (
+        f", KV {fmt_bytes(m.kv_bytes)}" if m.kv_bytes else "") + \
+        f", workspace {fmt_bytes(m.workspace_bytes)}"
+    msg = (f"does not fit: {wl.name} needs {fmt_bytes(m.total_bytes)} ({parts}) of the "
+           f"{fmt_bytes(m.capacity_bytes)} of one {hw.name}")
+    if wl.meta.get("kind") != "llm":
+        return msg + "; lower --batch / --image-size or pick a device with more memory"
+    cfg = _config(model) if model is not None else None
+    if cfg is not None:  # exact: a valid degree (divides the heads) whose shard fits
+        tp = _smallest_tp(wl, hw, cfg)
+        return msg + (f"; tensor parallelism over {tp} devices fits (--tp {tp})" if tp else
+                      "; no tensor-parallel degree up to 64 fits (lower --batch or --context)")
+    # an imported model (GGUF, checkpoint folder): weights and KV split n ways, workspace not
+    n = math.ceil((m.weights_bytes + m.kv_bytes) / max(1.0, m.capacity_bytes - m.workspace_bytes))
+    return msg + (f"; its weights and KV cache need at least {n} devices' memory" if n <= 64
+                  else "; more than 64 devices' memory (lower --batch or --context)")
+
+
+def _config(model):
+    try:
+        return llm_config(model)
+    except HwsimError:
+        return None  # a GGUF / checkpoint folder: no LLMConfig to shard
+
+
+def _smallest_tp(wl, hw, cfg) -> int | None:
+    m = wl.meta
+    try:
+        return min_tp(cfg, device_system(hw), context=m["context"], batch=m["batch"],
+                      weights=m["weights"], activations=m["activations"], kv=m.get("kv"))
+    except HwsimError:
+        return None
 
 
 def memory_warning(rep, model, *, context: int, batch: int, weights: str, activations: str,
@@ -11,17 +52,7 @@ def memory_warning(rep, model, *, context: int, batch: int, weights: str, activa
     """One line when an LLM report does not fit its device: need, capacity, smallest TP that fits."""
     if rep.workload.meta.get("kind") != "llm" or rep.fits is not False:
         return None
-    m = rep.memory
-    try:
-        tp = min_tp(model, rep.hw.name, context=context, batch=batch, weights=weights,
-                    activations=activations, kv=kv)
-    except ConfigError:
-        tp = None
-    need = (f"tensor parallelism over {tp} devices fits (--tp {tp})" if tp else
-            "no tensor-parallel degree up to 64 fits")
-    return (f"warning: does not fit: needs {m.total_bytes / 1e9:.1f} GB (weights "
-            f"{m.weights_bytes / 1e9:.1f} GB, KV {m.kv_bytes / 1e9:.2f} GB) of the "
-            f"{m.capacity_bytes / 1e9:.1f} GB of one {rep.hw.name}; {need}")
+    return "warning: " + does_not_fit(rep.workload, rep.hw, rep.memory, model)
 
 
 def parallel_eval(model, system, *, phase: str, batch: int, context: int, tp: int, pp: int,

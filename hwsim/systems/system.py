@@ -90,11 +90,13 @@ def list_systems() -> list[str]:
 
 def load_system(name, devices: int | None = None, *, intra_node: str | None = None,
                 switch_name: str | None = None, inter_node: str | None = None,
-                devices_per_node: int | None = None, model: str = "default") -> System:
+                devices_per_node: int | None = None, model: str = "default",
+                overrides: dict | None = None) -> System:
     """A system preset (:func:`list_systems`: ``dgx-h100``, ``hgx-h200``, ``dgx-a100``,
     ``hgx-b200``) or any arch preset ganged ``devices`` times (default 1) over its board's
     interconnect (``interconnects.yaml`` ``device_defaults``; else PCIe 4.0, an assumption).
-    A :class:`System` passes through. Keyword arguments override the links by name."""
+    A :class:`System` passes through. Keyword arguments override the links by name;
+    ``overrides`` the device's arch parameters (:func:`hwsim.load_arch`)."""
     from ..arch import list_archs, load_arch
 
     if isinstance(name, System):
@@ -103,7 +105,7 @@ def load_system(name, devices: int | None = None, *, intra_node: str | None = No
         if not isinstance(devices, int) or isinstance(devices, bool) or devices < 1:
             raise ConfigError(f"load_system: devices = {devices!r}: expected a positive integer")
         base = name.name.rsplit("x", 1)[0] if name.name.rsplit("x", 1)[-1].isdigit() else name.name
-        return dataclasses.replace(name, devices=devices, name=f"{base}x{devices}")
+        return dataclasses.replace(name, devices=devices, name=_ganged(base, devices))
     if devices is not None and (not isinstance(devices, int) or isinstance(devices, bool)
                                 or devices < 1):
         raise ConfigError(f"load_system: devices = {devices!r}: expected a positive integer")
@@ -117,12 +119,29 @@ def load_system(name, devices: int | None = None, *, intra_node: str | None = No
         arch = name
         spec = {**FALLBACK, **(device_default(Path(str(name)).stem) or {}), "devices": 1,
                 "description": f"{name} ganged"}
-    hw = load_arch(arch, model=model)
+    hw = load_arch(arch, model=model, **(overrides or {}))
     n = devices if devices is not None else int(spec["devices"])
     dpn = devices_per_node or int(spec["devices_per_node"])
     if dpn < 1:
         raise ConfigError(f"load_system: devices_per_node = {dpn!r}: expected >= 1")
-    sys_name = name if devices is None and name in presets else f"{Path(str(name)).stem}x{n}"
+    sys_name = name if devices is None and name in presets else _ganged(Path(str(name)).stem, n)
     return System(sys_name, hw, n, link(intra_node or spec["intra_node"]),
                   switch(switch_name or spec.get("switch")), link(inter_node or spec["inter_node"]),
                   dpn, spec.get("description", ""), spec.get("source", ""))
+
+
+def _ganged(device: str, n: int) -> str:
+    """A ganged system's name: the device's for one, ``h100-sxmx4`` for four."""
+    return device if n == 1 else f"{device}x{n}"
+
+
+def device_system(hw, devices: int = 1) -> System:
+    """``devices`` copies of an already built device model (a custom YAML's, a ``--set``
+    variant) over its board's interconnect (``interconnects.yaml``; else PCIe, an assumption) --
+    without looking its name up as a preset again."""
+    if not isinstance(devices, int) or isinstance(devices, bool) or devices < 1:
+        raise ConfigError(f"device_system: devices = {devices!r}: expected a positive integer")
+    spec = {**FALLBACK, **(device_default(hw.name) or {})}
+    return System(_ganged(hw.name, devices), hw, devices, link(spec["intra_node"]),
+                  switch(spec.get("switch")), link(spec["inter_node"]),
+                  int(spec["devices_per_node"]), f"{hw.name} ganged", "")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import math
 import pkgutil
+import textwrap
 from dataclasses import dataclass
 from typing import Callable
 
@@ -165,8 +166,11 @@ def _row(r: Result) -> list[str]:
             f"{100 * r.rel_error:+.2f}%", f"±{100 * c.rel_tol:g}%", ok, src]
 
 
-def to_table(results: list[Result], markdown: bool = False) -> str:
-    """Validation checks first, then consistency checks, each group as a table."""
+def to_table(results: list[Result], markdown: bool = False, wide: bool = False,
+             width: int | None = None) -> str:
+    """Validation checks first, then consistency checks, each group as a table. Text tables fit
+    ``width`` columns (default 120; ``wide``: the sources too, 200): the check id, then the
+    source, are cut with "..." where a line would be longer. Markdown keeps every cell whole."""
     head = ["family", "check", "kind", "reference", "hwsim", "unit", "error", "tolerance", "ok",
             "source"]
     ordered = ([r for r in results if r.check.kind == "validation"]
@@ -175,8 +179,19 @@ def to_table(results: list[Result], markdown: bool = False) -> str:
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+    width = width or (200 if wide else 120)
+    if not wide:
+        head, rows = head[:-1], [r[:-1] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(head)]
-    fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths))  # noqa: E731
+    for col in ((9, 1) if wide else (1,)):  # shrink the source first, then the check id
+        over = sum(widths) + 2 * (len(widths) - 1) - width
+        if over > 0 and col < len(widths):
+            widths[col] = max(len(head[col]), widths[col] - over)
+    fmt = lambda r: "  ".join(_cut(c, w).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa
     return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
-                     + ["", summary_line(results)])
+                     + [""] + textwrap.wrap(summary_line(results), width))
+
+
+def _cut(text: str, w: int) -> str:
+    return text if len(text) <= w else text[:max(0, w - 3)] + "..."

@@ -123,3 +123,72 @@ def test_serve_closed_loop_keeps_concurrency_and_skips_warmup():
     assert sorted(q.arrival_s for q in r.requests)[4] > 0   # the next follow completions
     with pytest.raises(ConfigError, match="warmup"):
         serve("llama-2-7b", "h100-sxm", concurrency=2, n_requests=2, warmup=2)
+
+
+@pytest.mark.parametrize("requests,match", [([], r"requests = \[\]"), ("abc", "list of Request"),
+                                            ([Request(0, float("nan"), 8, 8)], "arrival_s"),
+                                            ([Request(0, 0.0, 0, 8)], "input_len")])
+def test_serve_rejects_bad_request_lists(requests, match):
+    with pytest.raises(ConfigError, match=match):
+        serve("llama-2-7b", "h100-sxm", requests)
+
+
+def test_poisson_requests_checks_count_rate_and_seed():
+    with pytest.raises(ConfigError, match="at most 1,000,000"):
+        poisson_requests(10**12, 1.0)
+    with pytest.raises(ConfigError, match="rate"):
+        poisson_requests(3, float("inf"))
+    with pytest.raises(ConfigError, match="seed = -1"):
+        poisson_requests(3, 1.0, seed=-1)
+
+
+@pytest.mark.parametrize("arrival", ["nan", "inf", "-1"])
+def test_trace_arrivals_must_be_finite(tmp_path, arrival):
+    p = tmp_path / "t.csv"
+    p.write_text(f"arrival_s,input_len,output_len\n0,8,8\n{arrival},8,8\n")
+    with pytest.raises(ConfigError, match=f"row 3: arrival_s = '{arrival}'"):
+        read_trace(p)
+    p.write_bytes(b"arrival_s,input_len,output_len\n\xff\xfe,1,1\n")
+    with pytest.raises(ConfigError, match="UTF-8"):
+        read_trace(p)
+
+
+def test_serve_single_token_outputs_have_no_tpot(capsys, tmp_path):
+    import json
+    from hwsim.cli import main
+    r = serve("llama-2-7b", "h100-sxm", rate_per_s=5, n_requests=6, input_len=64, output_len=1)
+    assert len(r.tpot_s) == 0 and r.percentiles()["tpot_s_p50"] is None
+    assert "TPOT  n/a" in str(r) and "nan" not in str(r)
+    js = tmp_path / "s.json"
+    assert main(["serve", "llama-2-7b", "--arch", "h100-sxm", "--rate", "5", "--requests", "6",
+                 "--output-len", "1", "--json", str(js)]) == 0
+    assert json.loads(js.read_text())[0]["tpot_s_p50"] is None   # valid JSON, no NaN
+
+
+def test_serve_timeline_is_bounded_and_peaks_exact(monkeypatch):
+    import sys
+    S = sys.modules["hwsim.systems.serve"]  # the package re-exports serve() under this name
+    full = serve("llama-2-7b", "h100-sxm", rate_per_s=20, n_requests=30, input_len=64,
+                 output_len=40)
+    monkeypatch.setattr(S, "TIMELINE_ROWS", 16)
+    small = serve("llama-2-7b", "h100-sxm", rate_per_s=20, n_requests=30, input_len=64,
+                  output_len=40)
+    assert full.iterations > 64 and len(full.timeline) == full.iterations
+    assert len(small.timeline) < 16
+    assert small.peak_kv_blocks_used == int(full.timeline[:, 2].max())
+    assert small.peak_running == int(full.timeline[:, 1].max())
+    assert small.as_dict()["peak_kv_blocks_used"] == full.as_dict()["peak_kv_blocks_used"]
+    assert small.makespan_s == full.makespan_s
+
+
+@pytest.mark.slow
+def test_serve_100k_requests_stays_under_200_mb():
+    """Python heap (tracemalloc) of a 100k-request run: per-request state and a bounded
+    timeline only (the unbounded timeline held ~585 MB)."""
+    import tracemalloc
+    tracemalloc.start()
+    r = serve("llama-2-7b", "h100-sxm", rate_per_s=20, n_requests=100_000, input_len=512,
+              output_len=128)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(r.e2e_s) == 100_000 and peak < 200e6, peak / 1e6

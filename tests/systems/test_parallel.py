@@ -97,15 +97,21 @@ def test_systems_and_bad_names():
     assert big.all_reduce_s(1 << 26, 16) > big.all_reduce_s(1 << 26, 8)
 
 
-def test_cli_eval_warns_and_runs_tp(capsys):
+def test_cli_eval_refuses_what_does_not_fit_and_runs_tp(capsys):
     from hwsim.cli import main
-    assert main(["eval", "llama-2-70b", "--arch", "h100-sxm"]) == 0
-    err = capsys.readouterr().err
-    assert "needs 138.6 GB" in err and "85.0 GB" in err and "--tp 2" in err
+    assert main(["eval", "llama-2-70b", "--arch", "h100-sxm"]) == 2   # checked before costing
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "needs 139 GB" in err and "85 GB" in err and "--tp 2" in err
+    assert main(["eval", "llama-2-70b", "--arch", "h100-sxm", "--ignore-memory"]) == 0
+    out, err = capsys.readouterr()
+    assert "warning: does not fit" in err and "tokens/s" in out
     assert main(["eval", "llama-2-70b", "--arch", "h100-sxm", "--tp", "4"]) == 0
     out = capsys.readouterr().out
     assert "tp=4" in out and "-> fits" in out
-    assert main(["eval", "llama-2-70b", "--arch", "dgx-h100"]) == 0   # a system preset, tp=1
+    assert main(["eval", "llama-2-70b", "--arch", "dgx-h100"]) == 2   # a system preset, tp=1
+    assert "smallest tensor-parallel degree that fits: --tp 2" in capsys.readouterr().err
+    assert main(["eval", "llama-2-70b", "--arch", "dgx-h100", "--ignore-memory"]) == 0
     out = capsys.readouterr().out
     assert "DOES NOT FIT" in out and "--tp 2" in out
     assert main(["eval", "llama-2-70b", "--arch", "h100-sxm", "--tp", "3"]) == 2

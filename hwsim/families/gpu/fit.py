@@ -57,9 +57,22 @@ class Sample:
     label: str
 
 
+class _Row(dict):
+    """A CSV row whose missing column is a ConfigError naming the file, not a KeyError."""
+
+    path: Path = Path()
+
+    def __missing__(self, key):
+        raise ConfigError(f"{self.path}: no column {key!r} (it has {', '.join(self)}); "
+                          "expected the columns benchmarks/gpu/measure.py writes")
+
+
 def _rows(path: Path) -> list[dict]:
     with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+        rows = [_Row(r) for r in csv.DictReader(f)]
+    for r in rows:
+        r.path = path
+    return rows
 
 
 def load_measurements(folder: str | Path) -> dict:
@@ -68,6 +81,15 @@ def load_measurements(folder: str | Path) -> dict:
     if not d.is_dir():
         raise ConfigError(f"{d}: no such measurement folder (make one with "
                           "benchmarks/gpu/measure.py --out DIR)")
+    try:
+        return _load_measurements(d)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, OSError) as e:  # a cell that is not a number, a short row
+        raise ConfigError(f"{d}: malformed measurement file ({e})") from None
+
+
+def _load_measurements(d: Path) -> dict:
     samples: list[Sample] = []
     odd_seen: dict[str, int] = {}
     for p in sorted(d.glob("gemm*.csv")):
