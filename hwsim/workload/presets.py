@@ -32,7 +32,8 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
                   context: int = 2048, weights: str | None = None, activations: str | None = None,
                   kv: str | None = None, precision: Precision | None = None,
                   image_size: int | None = None, optimizer: str = "sgd",
-                  fusion: str = "fused", dims: dict | None = None) -> Workload:
+                  fusion: str = "fused", dims: dict | None = None,
+                  backward: str = "explicit") -> Workload:
     """Build a workload graph.
 
     ``name_or_path``: a preset (``hwsim list workloads``), a workload YAML, an HF ``config.json``
@@ -55,7 +56,10 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
 
     ``phase="train"`` (any kind): one training step, the forward pass (LLMs: over ``context``
     tokens, logits for all of them) followed by input- and weight-gradient ops and the ``optimizer``
-    update (``sgd`` or ``adam``); see :mod:`hwsim.workload.training`.
+    update (``sgd``, ``adam`` or ``adam_lowrank``); ``backward="implicit"`` prices the
+    backward pass as cuDNN / cuBLAS / FlashAttention-2 run it (GPUs: validated in the ``gpu-train``
+    group), ``"explicit"`` with GEMM libraries and layout copies; see
+    :mod:`hwsim.workload.training`.
 
     ``dims`` (ONNX): values of the graph inputs' symbolic dimensions, e.g. ``{"batch": 8,
     "sequence": 2048}`` (:mod:`hwsim.workload.onnx_import`; tensor data is never loaded).
@@ -67,7 +71,7 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
         fwd = load_workload(name_or_path, phase="prefill", batch=batch, context=context,
                             weights=weights, activations=activations, kv=kv, precision=precision,
                             image_size=image_size, fusion=fusion, dims=dims)
-        return to_training(fwd, optimizer)
+        return to_training(fwd, optimizer, backward=backward)
     p = Path(name_or_path)
     imported = p.suffix in (".onnx", ".json", ".gguf", ".safetensors") or p.is_dir()
     spec, src = ({}, p) if imported else workload_spec(name_or_path)
