@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+import typing
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, ClassVar, Mapping
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from . import formats as _formats
 from .errors import ConfigError, UnsupportedError
@@ -176,15 +179,80 @@ class HardwareSummary:
     idle_power_w: float
 
 
+# Physical range of a parameter by the unit its name ends in (names carry units: ``clock_hz``,
+# ``mem_bandwidth_Bps``, ...). First match wins. The bounds are sanity limits orders of magnitude
+# beyond any device modelled here (the presets span 1.7e8-3.7e9 Hz, 1.6e10-7.7e12 B/s, <= 1 kW):
+# a value outside is a unit slip or a typo, and would make the models divide by ~0 or overflow
+# (`mem_bandwidth_Bps: 1e-300` -> inf latency) rather than describe hardware. A family states
+# the range of a field without a unit suffix in its ``ranges``, or with Field(le=...).
+COUNT_MAX = 2 ** 24  # counts (SMs, rows, cores, lanes): 16.7 M; int64 products of 3 stay exact
+UNIT_RANGES: tuple[tuple[str, float, float, str], ...] = (
+    (r"_a_per_hz$", 0.0, 1e-6, "A/Hz"),
+    (r"_ops_per_s$", 1e3, 1e19, "ops/s"),
+    (r"_hz$", 1e3, 1e11, "Hz"),
+    (r"_Bps$", 1e3, 1e16, "bytes/s"),
+    (r"_per_(cycle|clk_per_sm)$", 1e-3, 1e6, "per clock"),
+    (r"_bytes$", 0.0, 2.0 ** 50, "bytes"),
+    (r"_bits$", 1, 2 ** 16, "bits"),
+    (r"_efficiency$", 1e-6, 1.0, "a fraction of peak"),
+    (r"_exponent$", 0.0, 4.0, "an exponent"),
+    (r"_cycles$", 0.0, 1e6, "cycles"),
+    (r"_s$", 0.0, 1.0, "seconds"),
+    (r"_w$", 0.0, 1e5, "watts"),
+    (r"_pj($|_per_)", 0.0, 1e6, "pJ"),
+    (r"_um2$", 0.0, 1e12, "um^2"),
+    (r"_v$", 0.05, 50.0, "volts"),
+)
+
+
+def param_range(schema: type["Params"], name: str) -> tuple[float, float, str] | None:
+    """The (low, high, unit) a numeric field's values must lie in: the schema's own ``ranges``
+    entry, else its unit suffix's, else ``None`` (pydantic's Field bounds alone apply)."""
+    if name in schema.ranges:
+        return schema.ranges[name]
+    for pattern, lo, hi, unit in UNIT_RANGES:
+        if re.search(pattern, name):
+            return lo, hi, unit
+    return None
+
+
+def _admits(annotation, kind: type) -> bool:
+    """Whether ``kind`` occurs anywhere in a type annotation (``dict[str, float] | None`` ...)."""
+    if annotation is kind:
+        return True
+    return any(_admits(a, kind) for a in typing.get_args(annotation))
+
+
+def _numbers(value, at: str):
+    """(where, number) for every number inside a value: itself, dict values, list items."""
+    if isinstance(value, bool):
+        yield at, value
+    elif isinstance(value, (int, float)):
+        yield at, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _numbers(v, f"{at}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _numbers(v, f"{at}[{i}]")
+
+
 class Params(BaseModel):
     """Base of each family's parameter schema: unknown fields are errors, not silently ignored.
+
+    Every number is checked at the boundary: finite (``allow_inf_nan=False``), not a boolean where
+    a number belongs (``sms: true`` is not 1 SM), and inside its physical range
+    (:func:`param_range`: the field's unit suffix or the schema's ``ranges``; integers without
+    one at most :data:`COUNT_MAX`), dict values and list items included.
 
     ``renamed`` maps a field's former name to its name in the shared vocabulary (``clock_hz``,
     ``mem_bandwidth_Bps``, ``mem_capacity_bytes``): a YAML using the old name still loads, with
     a DeprecationWarning, for one release."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     renamed: ClassVar[dict[str, str]] = {}
+    # field -> (low, high, what): ranges of fields whose name has no unit suffix
+    ranges: ClassVar[dict[str, tuple[float, float, str]]] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -202,6 +270,32 @@ class Params(BaseModel):
                 out[new] = out.pop(old)
         return out
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value, info: ValidationInfo):
+        """YAML ``true`` is not a count: pydantic's lax mode would read it as 1."""
+        ann = cls.model_fields[info.field_name].annotation
+        if _admits(ann, bool) or not (_admits(ann, int) or _admits(ann, float)):
+            return value
+        for at, v in _numbers(value, info.field_name):
+            if isinstance(v, bool):
+                raise ValueError(f"{at} = {v!r}: expected a number, not a boolean")
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _in_physical_range(cls, value, info: ValidationInfo):
+        name = info.field_name
+        rng = param_range(cls, name)
+        for at, v in _numbers(value, name):
+            if isinstance(v, bool):
+                continue
+            lo, hi, unit = rng or (-math.inf, COUNT_MAX if isinstance(v, int) else math.inf,
+                                   "a count")
+            if not lo <= v <= hi:
+                raise ValueError(f"{at} = {v!r}: expected {unit} in [{lo:g}, {hi:g}]")
+        return value
+
 
 def validate_params(schema: type[Params], data: dict, where: str) -> Params:
     """Validate with pydantic; turn the first error into one line naming file and field."""
@@ -210,10 +304,12 @@ def validate_params(schema: type[Params], data: dict, where: str) -> Params:
     except ValidationError as e:
         err = e.errors()[0]
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        got = err.get("input")
-        got_s = "" if err["type"] == "missing" else f" (got {got!r})"
+        got = repr(err.get("input"))
+        got_s = "" if err["type"] == "missing" or not err["loc"] else (
+            f" (got {got if len(got) <= 80 else got[:77] + '...'})")
         more = f"; and {e.error_count() - 1} more error(s)" if e.error_count() > 1 else ""
-        raise ConfigError(f"{where}: field '{loc}': {err['msg']}{got_s}{more}") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: field '{loc}': {msg}{got_s}{more}") from None
 
 
 class Accelerator(ABC):
