@@ -237,9 +237,14 @@ def llm_config(meta: dict, tensors: list[GGUFTensor], name: str, src: str) -> LL
     by = {t.name: t for t in tensors}
 
     def key(k, required=True):
+        """A count from the metadata (the key named as the file spells it)."""
         v = meta.get(f"{arch}.{k}")
         if v is None and required:
             raise ConfigError(f"{src}: missing metadata key '{arch}.{k}'")
+        lo = 1 if required else 0  # optional counts: 0 reads as absent (dense, kv = heads)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
+            raise ConfigError(f"{src}: metadata '{arch}.{k}' = {v!r}: expected an integer "
+                              f">= {lo}")
         return v
 
     vocab = key("vocab_size", False)

@@ -149,7 +149,7 @@ def to_training(forward: Workload, optimizer: str = "sgd", layout_ops: bool = Tr
     >>> round(wl.macs / build_resnet8().macs, 2)  # fwd + dX + dW, no dX for the first conv
     2.96
     """
-    if optimizer not in OPTIMIZERS:
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise ConfigError(f"optimizer = {optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
     fwd_ops = list(forward.ops)
     if forward.meta.get("kind") == "llm":
