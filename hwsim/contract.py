@@ -216,6 +216,11 @@ def param_range(schema: type["Params"], name: str) -> tuple[float, float, str] |
     return None
 
 
+def _num(x: float) -> str:
+    """A bound for a message: whole numbers below 1e9 in full (16777216, not 1.67772e+07)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e9 else f"{x:g}"
+
+
 def _admits(annotation, kind: type) -> bool:
     """Whether ``kind`` occurs anywhere in a type annotation (``dict[str, float] | None`` ...)."""
     if annotation is kind:
@@ -277,9 +282,14 @@ class Params(BaseModel):
         ann = cls.model_fields[info.field_name].annotation
         if _admits(ann, bool) or not (_admits(ann, int) or _admits(ann, float)):
             return value
+        whole = not _admits(ann, float)
         for at, v in _numbers(value, info.field_name):
             if isinstance(v, bool):
                 raise ValueError(f"{at} = {v!r}: expected a number, not a boolean")
+            if whole and isinstance(v, float) and math.isfinite(v) and abs(v) > 2 ** 53:
+                # pydantic would say "unable to parse input string"
+                lo, hi, unit = param_range(cls, info.field_name) or (1, COUNT_MAX, "a count")
+                raise ValueError(f"{at} = {v!r}: expected {unit} in [{_num(lo)}, {_num(hi)}]")
         return value
 
     @field_validator("*")
@@ -290,10 +300,11 @@ class Params(BaseModel):
         for at, v in _numbers(value, name):
             if isinstance(v, bool):
                 continue
-            lo, hi, unit = rng or (-math.inf, COUNT_MAX if isinstance(v, int) else math.inf,
-                                   "a count")
+            if rng is None and not isinstance(v, int):
+                continue  # a float without a unit: pydantic's own bounds and finiteness apply
+            lo, hi, unit = rng or (0, COUNT_MAX, "a count")
             if not lo <= v <= hi:
-                raise ValueError(f"{at} = {v!r}: expected {unit} in [{lo:g}, {hi:g}]")
+                raise ValueError(f"{at} = {v!r}: expected {unit} in [{_num(lo)}, {_num(hi)}]")
         return value
 
 
@@ -303,13 +314,15 @@ def validate_params(schema: type[Params], data: dict, where: str) -> Params:
         return schema.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        loc = ".".join(str(x) for x in err["loc"])
         got = repr(err.get("input"))
         got_s = "" if err["type"] == "missing" or not err["loc"] else (
             f" (got {got if len(got) <= 80 else got[:77] + '...'})")
         more = f"; and {e.error_count() - 1} more error(s)" if e.error_count() > 1 else ""
         msg = err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{where}: field '{loc}': {msg}{got_s}{more}") from None
+        # a check across fields (model validator) names its fields in its own message
+        field = f"field '{loc}': " if loc else "params: "
+        raise ConfigError(f"{where}: {field}{msg}{got_s}{more}") from None
 
 
 class Accelerator(ABC):
