@@ -294,6 +294,17 @@ class Params(BaseModel):
 
     @field_validator("*")
     @classmethod
+    def _known_formats(cls, value, info: ValidationInfo):
+        """``*_format`` / ``*_formats`` fields name registered number formats (checked here, so
+        the error names the file and field rather than surfacing when an op is costed)."""
+        if re.search(r"_formats?$", info.field_name):
+            for name in ([value] if isinstance(value, str) else value or ()):
+                if isinstance(name, str):
+                    _formats.get(name)
+        return value
+
+    @field_validator("*")
+    @classmethod
     def _in_physical_range(cls, value, info: ValidationInfo):
         name = info.field_name
         rng = param_range(cls, name)

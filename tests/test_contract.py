@@ -75,6 +75,8 @@ BAD = [
     ("rpi5", {"kernel_efficiency": {"dequant": float("nan")}}, ["kernel_efficiency"]),
     ("fpga-int8-systolic", {"buffer_bytes": float("inf")}, ["buffer_bytes", "finite"]),
     ("a100-lut-4x", {"lut_tiles_per_sm": True}, ["lut_tiles_per_sm", "boolean"]),
+    ("a100-lut-4x", {"table_format": "zz"}, ["field 'table_format'", "unknown format 'zz'"]),
+    ("lut-tc", {"activation_formats": ["nope"]}, ["field 'activation_formats'", "'nope'"]),
 ]
 
 
