@@ -279,44 +279,60 @@ class Params(BaseModel):
     @classmethod
     def _no_bool_for_number(cls, value, info: ValidationInfo):
         """YAML ``true`` is not a count: pydantic's lax mode would read it as 1."""
-        ann = cls.model_fields[info.field_name].annotation
-        if _admits(ann, bool) or not (_admits(ann, int) or _admits(ann, float)):
+        rule = _rule(cls, info.field_name)
+        if not rule.numeric:
             return value
-        whole = not _admits(ann, float)
         for at, v in _numbers(value, info.field_name):
             if isinstance(v, bool):
                 raise ValueError(f"{at} = {v!r}: expected a number, not a boolean")
-            if whole and isinstance(v, float) and math.isfinite(v) and abs(v) > 2 ** 53:
+            if rule.whole and isinstance(v, float) and math.isfinite(v) and abs(v) > 2 ** 53:
                 # pydantic would say "unable to parse input string"
-                lo, hi, unit = param_range(cls, info.field_name) or (1, COUNT_MAX, "a count")
+                lo, hi, unit = rule.range or (1, COUNT_MAX, "a count")
                 raise ValueError(f"{at} = {v!r}: expected {unit} in [{_num(lo)}, {_num(hi)}]")
         return value
 
     @field_validator("*")
     @classmethod
-    def _known_formats(cls, value, info: ValidationInfo):
-        """``*_format`` / ``*_formats`` fields name registered number formats (checked here, so
-        the error names the file and field rather than surfacing when an op is costed)."""
-        if re.search(r"_formats?$", info.field_name):
+    def _checked_values(cls, value, info: ValidationInfo):
+        """Numbers inside their physical range; ``*_format(s)`` fields name registered number
+        formats (so the error names the file and field, not the op being costed)."""
+        rule = _rule(cls, info.field_name)
+        if rule.formats:
             for name in ([value] if isinstance(value, str) else value or ()):
                 if isinstance(name, str):
                     _formats.get(name)
-        return value
-
-    @field_validator("*")
-    @classmethod
-    def _in_physical_range(cls, value, info: ValidationInfo):
-        name = info.field_name
-        rng = param_range(cls, name)
-        for at, v in _numbers(value, name):
-            if isinstance(v, bool):
-                continue
-            if rng is None and not isinstance(v, int):
+        if not rule.numeric:
+            return value
+        for at, v in _numbers(value, info.field_name):
+            if isinstance(v, bool) or rule.range is None and not isinstance(v, int):
                 continue  # a float without a unit: pydantic's own bounds and finiteness apply
-            lo, hi, unit = rng or (0, COUNT_MAX, "a count")
+            lo, hi, unit = rule.range or (0, COUNT_MAX, "a count")
             if not lo <= v <= hi:
                 raise ValueError(f"{at} = {v!r}: expected {unit} in [{_num(lo)}, {_num(hi)}]")
         return value
+
+
+@dataclass(frozen=True)
+class _Rule:
+    numeric: bool   # holds numbers (not a bool field): booleans refused, ranges checked
+    whole: bool     # integers only
+    range: tuple[float, float, str] | None
+    formats: bool   # names number formats
+
+
+_RULES: dict[tuple[type, str], _Rule] = {}
+
+
+def _rule(schema: type[Params], name: str) -> _Rule:
+    """What a field's values are checked for, worked out once per schema and field (validation
+    runs for every design an exploration builds)."""
+    key = (schema, name)
+    if key not in _RULES:
+        ann = schema.model_fields[name].annotation
+        numeric = not _admits(ann, bool) and (_admits(ann, int) or _admits(ann, float))
+        _RULES[key] = _Rule(numeric, numeric and not _admits(ann, float),
+                            param_range(schema, name), bool(re.search(r"_formats?$", name)))
+    return _RULES[key]
 
 
 def validate_params(schema: type[Params], data: dict, where: str) -> Params:
