@@ -7,6 +7,7 @@ An arch YAML has ``name``, ``family`` (which model reads it), ``description``, `
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from pathlib import Path
@@ -40,6 +41,8 @@ def resolved_spec(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Pa
     parent = spec.get("inherit")
     if parent is None:
         return spec, src
+    if not isinstance(parent, str) or not parent.strip():
+        raise ConfigError(f"{src}: field 'inherit' = {parent!r}: expected an arch preset name")
     if parent in _seen:
         raise ConfigError(f"{src}: field 'inherit' = {parent!r} makes a cycle")
     if not isinstance(spec.get("params", {}), dict):
@@ -95,8 +98,8 @@ def _imported_spec(name_or_path, overrides: dict) -> tuple[dict, Path] | None:
         return None
     try:
         text = p.read_text()
-    except OSError:
-        return None  # resolve_preset reports it
+    except (OSError, UnicodeDecodeError):
+        return None  # resolve_preset's read_yaml reports it
     if re.search(r"^operational_array\s*:", text, re.M) and re.search(r"^memories\s*:", text,
                                                                        re.M):
         from .importers.zigzag import zigzag_spec
@@ -105,6 +108,13 @@ def _imported_spec(name_or_path, overrides: dict) -> tuple[dict, Path] | None:
         from .importers.timeloop import timeloop_spec
         return timeloop_spec(p, overrides), p
     return None
+
+
+def _check_name(name_or_path) -> None:
+    """A preset name or a path: anything else (None, a number, '') is a clear error."""
+    if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
+        raise ConfigError(f"arch = {name_or_path!r}: expected a preset name (hwsim list archs) "
+                          "or the path of an arch YAML")
 
 
 def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> Accelerator:
@@ -121,6 +131,7 @@ def load_arch(name_or_path: str | Path, model: str = "default", **overrides) -> 
     >>> hw.family
     'gpu'
     """
+    _check_name(name_or_path)
     spec, src = _imported_spec(name_or_path, overrides) or resolved_spec(name_or_path)
     family = spec.get("family")
     if family not in FAMILIES:

@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+import typing
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, ClassVar, Mapping
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from . import formats as _formats
 from .errors import ConfigError, UnsupportedError
@@ -176,15 +179,85 @@ class HardwareSummary:
     idle_power_w: float
 
 
+# Physical range of a parameter by the unit its name ends in (names carry units: ``clock_hz``,
+# ``mem_bandwidth_Bps``, ...). First match wins. The bounds are sanity limits orders of magnitude
+# beyond any device modelled here (the presets span 1.7e8-3.7e9 Hz, 1.6e10-7.7e12 B/s, <= 1 kW):
+# a value outside is a unit slip or a typo, and would make the models divide by ~0 or overflow
+# (`mem_bandwidth_Bps: 1e-300` -> inf latency) rather than describe hardware. A family states
+# the range of a field without a unit suffix in its ``ranges``, or with Field(le=...).
+COUNT_MAX = 2 ** 24  # counts (SMs, rows, cores, lanes): 16.7 M; int64 products of 3 stay exact
+UNIT_RANGES: tuple[tuple[str, float, float, str], ...] = (
+    (r"_a_per_hz$", 0.0, 1e-6, "A/Hz"),
+    (r"_ops_per_s$", 1e3, 1e19, "ops/s"),
+    (r"_hz$", 1e3, 1e11, "Hz"),
+    (r"_Bps$", 1e3, 1e16, "bytes/s"),
+    (r"_per_(cycle|clk_per_sm)$", 1e-3, 1e6, "per clock"),
+    (r"_bytes$", 0.0, 2.0 ** 50, "bytes"),
+    (r"_bits$", 1, 2 ** 16, "bits"),
+    (r"_efficiency$", 1e-6, 1.0, "a fraction of peak"),
+    (r"_exponent$", 0.0, 4.0, "an exponent"),
+    (r"_cycles$", 0.0, 1e6, "cycles"),
+    (r"_s$", 0.0, 1.0, "seconds"),
+    (r"_w$", 0.0, 1e5, "watts"),
+    (r"_pj($|_per_)", 0.0, 1e6, "pJ"),
+    (r"_um2$", 0.0, 1e12, "um^2"),
+    (r"_v$", 0.05, 50.0, "volts"),
+)
+
+
+def param_range(schema: type["Params"], name: str) -> tuple[float, float, str] | None:
+    """The (low, high, unit) a numeric field's values must lie in: the schema's own ``ranges``
+    entry, else its unit suffix's, else ``None`` (pydantic's Field bounds alone apply)."""
+    if name in schema.ranges:
+        return schema.ranges[name]
+    for pattern, lo, hi, unit in UNIT_RANGES:
+        if re.search(pattern, name):
+            return lo, hi, unit
+    return None
+
+
+def _num(x: float) -> str:
+    """A bound for a message: whole numbers below 1e9 in full (16777216, not 1.67772e+07)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e9 else f"{x:g}"
+
+
+def _admits(annotation, kind: type) -> bool:
+    """Whether ``kind`` occurs anywhere in a type annotation (``dict[str, float] | None`` ...)."""
+    if annotation is kind:
+        return True
+    return any(_admits(a, kind) for a in typing.get_args(annotation))
+
+
+def _numbers(value, at: str):
+    """(where, number) for every number inside a value: itself, dict values, list items."""
+    if isinstance(value, bool):
+        yield at, value
+    elif isinstance(value, (int, float)):
+        yield at, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _numbers(v, f"{at}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _numbers(v, f"{at}[{i}]")
+
+
 class Params(BaseModel):
     """Base of each family's parameter schema: unknown fields are errors, not silently ignored.
+
+    Every number is checked at the boundary: finite (``allow_inf_nan=False``), not a boolean where
+    a number belongs (``sms: true`` is not 1 SM), and inside its physical range
+    (:func:`param_range`: the field's unit suffix or the schema's ``ranges``; integers without
+    one at most :data:`COUNT_MAX`), dict values and list items included.
 
     ``renamed`` maps a field's former name to its name in the shared vocabulary (``clock_hz``,
     ``mem_bandwidth_Bps``, ``mem_capacity_bytes``): a YAML using the old name still loads, with
     a DeprecationWarning, for one release."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     renamed: ClassVar[dict[str, str]] = {}
+    # field -> (low, high, what): ranges of fields whose name has no unit suffix
+    ranges: ClassVar[dict[str, tuple[float, float, str]]] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -202,6 +275,65 @@ class Params(BaseModel):
                 out[new] = out.pop(old)
         return out
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value, info: ValidationInfo):
+        """YAML ``true`` is not a count: pydantic's lax mode would read it as 1."""
+        rule = _rule(cls, info.field_name)
+        if not rule.numeric:
+            return value
+        for at, v in _numbers(value, info.field_name):
+            if isinstance(v, bool):
+                raise ValueError(f"{at} = {v!r}: expected a number, not a boolean")
+            if rule.whole and isinstance(v, float) and math.isfinite(v) and abs(v) > 2 ** 53:
+                # pydantic would say "unable to parse input string"
+                lo, hi, unit = rule.range or (1, COUNT_MAX, "a count")
+                raise ValueError(f"{at} = {v!r}: expected {unit} in [{_num(lo)}, {_num(hi)}]")
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _checked_values(cls, value, info: ValidationInfo):
+        """Numbers inside their physical range; ``*_format(s)`` fields name registered number
+        formats (so the error names the file and field, not the op being costed)."""
+        rule = _rule(cls, info.field_name)
+        if rule.formats:
+            for name in ([value] if isinstance(value, str) else value or ()):
+                if isinstance(name, str):
+                    _formats.get(name)
+        if not rule.numeric:
+            return value
+        for at, v in _numbers(value, info.field_name):
+            if isinstance(v, bool) or rule.range is None and not isinstance(v, int):
+                continue  # a float without a unit: pydantic's own bounds and finiteness apply
+            lo, hi, unit = rule.range or (0, COUNT_MAX, "a count")
+            if not lo <= v <= hi:
+                raise ValueError(f"{at} = {v!r}: expected {unit} in [{_num(lo)}, {_num(hi)}]")
+        return value
+
+
+@dataclass(frozen=True)
+class _Rule:
+    numeric: bool   # holds numbers (not a bool field): booleans refused, ranges checked
+    whole: bool     # integers only
+    range: tuple[float, float, str] | None
+    formats: bool   # names number formats
+
+
+_RULES: dict[tuple[type, str], _Rule] = {}
+
+
+def _rule(schema: type[Params], name: str) -> _Rule:
+    """What a field's values are checked for, worked out once per schema and field (validation
+    runs for every design an exploration builds)."""
+    key = (schema, name)
+    if key not in _RULES:
+        ann = schema.model_fields[name].annotation
+        numeric = not _admits(ann, bool) and (_admits(ann, int) or _admits(ann, float))
+        _RULES[key] = _Rule(numeric, numeric and not _admits(ann, float),
+                            param_range(schema, name), bool(re.search(r"_formats?$", name)))
+    return _RULES[key]
+
 
 def validate_params(schema: type[Params], data: dict, where: str) -> Params:
     """Validate with pydantic; turn the first error into one line naming file and field."""
@@ -209,11 +341,15 @@ def validate_params(schema: type[Params], data: dict, where: str) -> Params:
         return schema.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        got = err.get("input")
-        got_s = "" if err["type"] == "missing" else f" (got {got!r})"
+        loc = ".".join(str(x) for x in err["loc"])
+        got = repr(err.get("input"))
+        got_s = "" if err["type"] == "missing" or not err["loc"] else (
+            f" (got {got if len(got) <= 80 else got[:77] + '...'})")
         more = f"; and {e.error_count() - 1} more error(s)" if e.error_count() > 1 else ""
-        raise ConfigError(f"{where}: field '{loc}': {err['msg']}{got_s}{more}") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        # a check across fields (model validator) names its fields in its own message
+        field = f"field '{loc}': " if loc else "params: "
+        raise ConfigError(f"{where}: {field}{msg}{got_s}{more}") from None
 
 
 class Accelerator(ABC):

@@ -28,6 +28,7 @@ the ops they cover; the caller's ``Precision.overrides`` win.
 from __future__ import annotations
 
 import math
+import os
 import re
 import struct
 from dataclasses import dataclass
@@ -71,11 +72,33 @@ class GGUFTensor:
         return math.prod(self.shape)
 
 
+# smallest encoding of one entry, to bound a count by the bytes left before allocating: a string
+# is a uint64 length; an array a uint32 type and a uint64 count; a metadata entry a key string and
+# a uint32 type and a 1-byte value; a tensor info a name, uint32 n_dims, uint32 type, uint64 offset
+_MIN_BYTES = {8: 8, 9: 12, "kv": 8 + 4 + 1, "tensor": 8 + 4 + 4 + 8}
+MAX_ARRAY_DEPTH = 8  # arrays of arrays: GGUF files nest at most 2 deep
+MAX_DIM = 2 ** 40    # a tensor dimension beyond 1e12 elements is a corrupt header
+
+
 class _Reader:
-    def __init__(self, f, path):
-        self.f, self.path = f, path
+    """Reads a GGUF header; every length and count is checked against the bytes left in the file
+    before anything is allocated (a 100-byte file claiming 2**40 entries is a ConfigError)."""
+
+    def __init__(self, f, path, size: int):
+        self.f, self.path, self.size = f, path, size
+
+    def left(self) -> int:
+        return self.size - self.f.tell()
+
+    def count(self, n: int, each: int, what: str) -> int:
+        """``n`` entries of at least ``each`` bytes must fit in the rest of the file."""
+        if n * each > self.left():
+            raise ConfigError(f"{self.path}: GGUF {what} = {n}, but only {self.left()} bytes "
+                              f"follow (corrupt or truncated file)")
+        return n
 
     def take(self, n: int) -> bytes:
+        self.count(n, 1, "byte length")
         b = self.f.read(n)
         if len(b) < n:
             raise ConfigError(f"{self.path}: GGUF header truncated at byte {self.f.tell()}")
@@ -85,23 +108,27 @@ class _Reader:
         return struct.unpack(code, self.take(struct.calcsize(code)))[0]
 
     def string(self) -> str:
-        n = self.u("<Q")
-        if n > 2 ** 31:
-            raise ConfigError(f"{self.path}: GGUF string length {n} is implausible (corrupt?)")
-        return self.take(n).decode("utf-8", errors="replace")
+        return self.take(self.u("<Q")).decode("utf-8", errors="replace")
 
-    def value(self, vtype: int):
+    def value(self, vtype: int, depth: int = 0):
         if vtype in _SCALARS:
             return self.u(_SCALARS[vtype])
         if vtype == 8:
             return self.string()
         if vtype == 9:
+            if depth >= MAX_ARRAY_DEPTH:
+                raise ConfigError(f"{self.path}: GGUF arrays nested more than {MAX_ARRAY_DEPTH} "
+                                  "deep (corrupt?)")
             et, n = self.u("<I"), self.u("<Q")
             if et in _SCALARS:  # numeric arrays in one read
                 code = _SCALARS[et]
-                raw = self.take(struct.calcsize(code) * n)
+                raw = self.take(self.count(n, struct.calcsize(code), "array length")
+                                * struct.calcsize(code))
                 return list(struct.unpack(f"<{n}{code[1]}", raw)) if n < 4096 else n
-            vals = [self.value(et) for _ in range(n)]
+            if et not in _MIN_BYTES:
+                raise ConfigError(f"{self.path}: unknown GGUF array element type {et}")
+            self.count(n, _MIN_BYTES[et], "array length")
+            vals = [self.value(et, depth + 1) for _ in range(n)]
             return vals if n < 4096 else n
         raise ConfigError(f"{self.path}: unknown GGUF metadata value type {vtype}")
 
@@ -112,10 +139,11 @@ def read_gguf(path: str | Path) -> tuple[dict, list[GGUFTensor]]:
     p = Path(path)
     try:
         f = open(p, "rb")
+        size = os.fstat(f.fileno()).st_size
     except OSError as e:
-        raise ConfigError(f"{p}: cannot read GGUF file ({e})") from None
+        raise ConfigError(f"{p}: cannot read GGUF file ({e.strerror or e})") from None
     with f:
-        r = _Reader(f, p)
+        r = _Reader(f, p, size)
         magic = r.take(4)
         if magic != MAGIC:
             raise ConfigError(f"{p}: not a GGUF file (magic {magic!r}, expected {MAGIC!r})")
@@ -123,10 +151,12 @@ def read_gguf(path: str | Path) -> tuple[dict, list[GGUFTensor]]:
         if version not in (2, 3):
             raise UnsupportedError(f"{p}: GGUF version {version}; versions 2 and 3 are supported")
         n_tensors, n_kv = r.u("<Q"), r.u("<Q")
+        r.count(n_kv, _MIN_BYTES["kv"], "metadata count")
         meta = {}
         for _ in range(n_kv):
             key = r.string()
             meta[key] = r.value(r.u("<I"))
+        r.count(n_tensors, _MIN_BYTES["tensor"], "tensor count")
         tensors = []
         for _ in range(n_tensors):
             name = r.string()
@@ -134,6 +164,9 @@ def read_gguf(path: str | Path) -> tuple[dict, list[GGUFTensor]]:
             if nd > 8:
                 raise ConfigError(f"{p}: tensor {name!r} has {nd} dimensions (corrupt?)")
             dims = tuple(r.u("<Q") for _ in range(nd))
+            if any(not 1 <= d <= MAX_DIM for d in dims):
+                raise ConfigError(f"{p}: tensor {name!r} has dimensions {list(dims)}; expected "
+                                  f"each in [1, {MAX_DIM}] (corrupt?)")
             gt = r.u("<I")
             r.u("<Q")  # data offset: the data is not read
             tensors.append(GGUFTensor(name, dims, gt))
@@ -204,9 +237,14 @@ def llm_config(meta: dict, tensors: list[GGUFTensor], name: str, src: str) -> LL
     by = {t.name: t for t in tensors}
 
     def key(k, required=True):
+        """A count from the metadata (the key named as the file spells it)."""
         v = meta.get(f"{arch}.{k}")
         if v is None and required:
             raise ConfigError(f"{src}: missing metadata key '{arch}.{k}'")
+        lo = 1 if required else 0  # optional counts: 0 reads as absent (dense, kv = heads)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo):
+            raise ConfigError(f"{src}: metadata '{arch}.{k}' = {v!r}: expected an integer "
+                              f">= {lo}")
         return v
 
     vocab = key("vocab_size", False)

@@ -39,11 +39,11 @@ ops they cover; the caller's ``Precision.overrides`` still win. A checkpoint wit
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._paths import read_json
 from ..errors import ConfigError, UnsupportedError
 from ..workload.graph import Precision, Workload
 from ..workload.llm import LLMConfig, build_llm
@@ -97,6 +97,51 @@ def _int(q: dict, keys: tuple[str, ...], src: str, default=None, lo=1, hi=None) 
     return default
 
 
+def _bool(q: dict, key: str, src: str, default: bool) -> bool:
+    """A JSON boolean (``"false"`` is a string, and truthy: refused rather than misread)."""
+    v = q.get(key)
+    if v is None:
+        return default
+    if not isinstance(v, bool):
+        raise ConfigError(f"{src}: field '{key}' = {v!r}: expected true or false")
+    return v
+
+
+def _str(q: dict, key: str, src: str, default: str) -> str:
+    v = q.get(key)
+    if v is None:
+        return default
+    if not isinstance(v, str):
+        raise ConfigError(f"{src}: field '{key}' = {v!r}: expected a string")
+    return v
+
+
+def _patterns(q: dict, keys: tuple[str, ...], src: str) -> tuple[str, ...]:
+    """A list of module-name patterns (substrings, or ``re:REGEX``), each checked: strings only,
+    and every regex compiles."""
+    for k in keys:
+        v = q.get(k)
+        if v is None or v == []:  # an empty list defers to the next spelling, as before
+            continue
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ConfigError(f"{src}: field '{k}' = {v!r}: expected a list of module names")
+        for x in v:
+            if x.startswith("re:"):
+                _regex(x[3:], f"{src}: field '{k}'")
+        return tuple(v)
+    return ()
+
+
+def _regex(rx: str, where: str) -> str:
+    try:
+        re.compile(rx)
+    except (re.error, RecursionError, OverflowError) as e:
+        raise ConfigError(f"{where}: {rx!r} is not a valid regular expression ({e})") from None
+    return rx
+
+
 def _int_format(bits: int, group: int, symmetric: bool) -> str:
     base = f"{'' if symmetric else 'u'}int{bits}"
     return base if group in (-1, 0, None) else f"{base}_g{group}"
@@ -110,31 +155,31 @@ def quant_policy(q: dict, source: str = "quantization_config") -> QuantPolicy:
         else ("gptq" if "bits" in q and "group_size" in q else
               "awq" if "w_bit" in q else "")
     method = {"fbgemm-fp8": "fbgemm_fp8"}.get(method, method)
-    skip = tuple(q.get("modules_to_not_convert") or q.get("llm_int8_skip_modules") or ())
     src = f"{source} ({method or 'no quant_method'})"
+    skip = _patterns(q, ("modules_to_not_convert", "llm_int8_skip_modules"), src)
     if method == "gptq":
         b = _int(q, ("bits",), src, lo=2, hi=8)
-        g = q.get("group_size", 128)
-        sym = bool(q.get("sym", True))
+        g = _int(q, ("group_size",), src, default=128, lo=-1, hi=2 ** 20)
+        sym = _bool(q, "sym", src, True)
         w = _int_format(b, g, sym)
-        return QuantPolicy(method, w, unquantized=skip, lm_head=bool(q.get("lm_head", False)),
+        return QuantPolicy(method, w, unquantized=skip, lm_head=_bool(q, "lm_head", src, False),
                            summary=dict(method=method, bits=b, group_size=g, zero_point=not sym,
                                         weights=w))
     if method == "awq":
         b = _int(q, ("bits", "w_bit"), src, lo=2, hi=8)
-        g = _int(q, ("group_size", "q_group_size"), src, default=128, lo=-1)
-        zp = bool(q.get("zero_point", True))
+        g = _int(q, ("group_size", "q_group_size"), src, default=128, lo=-1, hi=2 ** 20)
+        zp = _bool(q, "zero_point", src, True)
         w = _int_format(b, g, not zp)
         return QuantPolicy(method, w, unquantized=skip, summary=dict(method=method, bits=b,
                            group_size=g, zero_point=zp, weights=w))
     if method == "bitsandbytes":
-        if q.get("load_in_8bit"):
+        if _bool(q, "load_in_8bit", src, False):
             return QuantPolicy(method, "int8", unquantized=skip,
                                notes=("bitsandbytes int8: LLM.int8() fp16 outlier columns are "
                                       "not modelled",),
                                summary=dict(method=method, bits=8, weights="int8"))
-        if q.get("load_in_4bit"):
-            qt = str(q.get("bnb_4bit_quant_type", "fp4"))
+        if _bool(q, "load_in_4bit", src, False):
+            qt = _str(q, "bnb_4bit_quant_type", src, "fp4")
             return QuantPolicy(method, "int4_g64", unquantized=skip,
                                notes=(f"bitsandbytes {qt}: costed as int4_g64 (4-bit elements, "
                                       "blocks of 64; the code book and absmax format differ)",),
@@ -142,7 +187,7 @@ def quant_policy(q: dict, source: str = "quantization_config") -> QuantPolicy:
                                             weights="int4_g64"))
         raise ConfigError(f"{src}: neither load_in_8bit nor load_in_4bit is true")
     if method in ("fp8", "fbgemm-fp8", "fbgemm_fp8"):
-        fmt = str(q.get("fmt", "e4m3")).lower()
+        fmt = _str(q, "fmt", src, "e4m3").lower()
         w = {"e4m3": "fp8_e4m3", "e5m2": "fp8_e5m2"}.get(fmt)
         if w is None:
             raise ConfigError(f"{src}: field 'fmt' = {fmt!r}: expected 'e4m3' or 'e5m2'")
@@ -163,12 +208,15 @@ def _ct_format(s: dict | None, where: str) -> str | None:
     """One compressed-tensors QuantizationArgs -> a hwsim format name."""
     if not s:
         return None
+    if not isinstance(s, dict):
+        raise ConfigError(f"{where} = {s!r}: expected a mapping of quantization arguments")
     b = _int(s, ("num_bits",), where, lo=2, hi=16)
-    typ = s.get("type", "int")
-    strategy = s.get("strategy", "tensor")
-    gs = s.get("group_size") if strategy in ("group", "tensor_group") else None
+    typ = _str(s, "type", where, "int")
+    strategy = _str(s, "strategy", where, "tensor")
+    gs = _int(s, ("group_size",), where, default=-1, lo=-1, hi=2 ** 20) \
+        if strategy in ("group", "tensor_group") else None
     if typ == "int":
-        return _int_format(b, gs or -1, bool(s.get("symmetric", True)))
+        return _int_format(b, gs or -1, _bool(s, "symmetric", where, True))
     if typ == "float" and b == 8:
         return "fp8_e4m3"
     if typ == "float" and b == 4 and gs == 16:
@@ -203,14 +251,14 @@ def _compressed_tensors(q: dict, src: str) -> QuantPolicy:
         if w is None:
             raise UnsupportedError(f"{where}: activation-only quantization (no 'weights') is not "
                                    "supported")
-        for t in g.get("targets", ["Linear"]):
+        for t in _patterns(g, ("targets",), where) or ("Linear",):
             if t == "Linear" and base is None:
                 base = (w, a)
             else:
-                schemes.append((_ct_target(t), w, a))
+                schemes.append((_regex(_ct_target(t), f"{where}: field 'targets'"), w, a))
     if base is None:
         base = schemes[0][1:]
-    ignore = tuple(q.get("ignore") or ())
+    ignore = _patterns(q, ("ignore",), src)
     return QuantPolicy("compressed-tensors", base[0], base[1], unquantized=ignore,
                        schemes=tuple(schemes), lm_head=True,
                        summary=dict(method="compressed-tensors", weights=base[0],
@@ -295,10 +343,7 @@ def read_hf_dir(path: str | Path) -> tuple[dict, dict | None, Path, str]:
     if not cfg_path.is_file():
         raise ConfigError(f"{p}: no config.json (a Hugging Face checkpoint directory holds "
                           "config.json and *.safetensors)")
-    try:
-        cfg = json.loads(cfg_path.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise ConfigError(f"{cfg_path}: cannot read HF config ({e})") from None
+    cfg = read_json(cfg_path, "HF config JSON")
     if not isinstance(cfg, dict):
         raise ConfigError(f"{cfg_path}: expected a JSON object")
     q = cfg.get("quantization_config")
@@ -306,10 +351,10 @@ def read_hf_dir(path: str | Path) -> tuple[dict, dict | None, Path, str]:
         for side in ("quantize_config.json", "quant_config.json"):  # AutoGPTQ / AutoAWQ
             f = d / side
             if f.is_file():
-                try:
-                    q = json.loads(f.read_text())
-                except (OSError, json.JSONDecodeError) as e:
-                    raise ConfigError(f"{f}: cannot read ({e})") from None
+                q = read_json(f, "quantization config JSON")
+                if not isinstance(q, dict):
+                    raise ConfigError(f"{f}: expected a JSON object of quantization settings, "
+                                      f"got {type(q).__name__}")
                 if side == "quant_config.json" and "quant_method" not in q:
                     q = {"quant_method": "awq", **q}
                 if side == "quantize_config.json" and "quant_method" not in q:

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import yaml
 
+from .._paths import read_text
 from ..errors import ConfigError, UnsupportedError
 
 TAGS = ("!Container", "!Component", "!Parallel", "!Hierarchical", "!Nothing")
@@ -75,10 +76,7 @@ for _t in TAGS:
 
 def read_timeloop(path: str | Path) -> dict:
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read ({e.strerror})") from None
+    text = read_text(p, "Timeloop YAML")
     if "{{" in text or "{%" in text:
         raise UnsupportedError(f"{p}: Jinja templating ({{{{ ... }}}}) is not rendered by hwsim; "
                                "render the spec first (timeloopfe)")

@@ -124,6 +124,10 @@ def build_vit(batch: int = 1, image_size: int = 224, patch: int = 16, hidden: in
               name: str = "vit-b16", precision: Precision | None = None) -> Workload:
     batch = check_positive_int("workload", "batch", batch)
     image_size = check_positive_int("workload", "image_size", image_size)
+    patch, hidden, layers, heads, mlp, num_classes = (
+        check_positive_int("vit", k, v) for k, v in (
+            ("patch", patch), ("hidden", hidden), ("layers", layers), ("heads", heads),
+            ("mlp", mlp), ("num_classes", num_classes)))
     if image_size % patch:
         raise ConfigError(f"vit: image_size={image_size} must be a multiple of patch={patch}")
     if hidden % heads:

@@ -53,53 +53,108 @@ class LLMConfig:
 
     @classmethod
     def from_hf(cls, cfg: dict, name: str = "", source: str = "config") -> "LLMConfig":
-        """Normalize an HF config dict. Raises ConfigError naming the missing field."""
+        """Normalize an HF config dict. Every field hwsim reads is type-checked: an error names
+        ``source``, the field as the config spells it, its value and what was expected."""
         if not isinstance(cfg, dict):
             raise ConfigError(f"{source}: expected a mapping of HF config fields, got "
                               f"{type(cfg).__name__}")
-        mt = str(cfg.get("model_type", "llama")).lower()
-
-        def need(*keys):
-            for k in keys:
-                if k in cfg:
-                    v = cfg[k]
-                    if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-                        raise ConfigError(f"{source}: field '{k}' = {v!r}: expected a positive "
-                                          "integer")
-                    return v
-            raise ConfigError(f"{source}: missing field '{keys[0]}' (needed for a {mt} model)")
-
-        hidden = need("hidden_size", "d_model", "n_embd")
-        heads = need("num_attention_heads", "n_head")
-        kv_heads = cfg.get("num_key_value_heads") or heads
+        mt = _hf_str(cfg, "model_type", source, "llama").lower()
+        f = _HFFields(cfg, source, mt)
+        hidden = f.integer(("hidden_size", "d_model", "n_embd"), hi=MAX_HF["hidden"])
+        heads = f.integer(("num_attention_heads", "n_head"), hi=MAX_HF["heads"])
+        # null means "as many as query heads" (transformers' convention)
+        kv_heads = f.integer(("num_key_value_heads",), default=heads, hi=heads)
         if heads % kv_heads:
-            raise ConfigError(f"{source}: num_key_value_heads={kv_heads} must divide "
-                              f"num_attention_heads={heads}")
-        head_dim = cfg.get("head_dim") or hidden // heads
-        act = str(cfg.get("hidden_act", cfg.get("activation_function", "silu"))).lower()
+            raise ConfigError(f"{source}: field 'num_key_value_heads' = {kv_heads} must divide "
+                              f"num_attention_heads = {heads}")
+        if hidden < heads and cfg.get("head_dim") is None:
+            raise ConfigError(f"{source}: field 'num_attention_heads' = {heads} exceeds "
+                              f"hidden_size = {hidden} (head_dim would be 0); set head_dim")
+        head_dim = f.integer(("head_dim",), default=hidden // heads, hi=MAX_HF["head_dim"])
+        act = _hf_str(cfg, "hidden_act", source,
+                      _hf_str(cfg, "activation_function", source, "silu")).lower()
         is_opt = mt == "opt"
-        experts = cfg.get("num_local_experts") or cfg.get("num_experts") or 0
-        topk = cfg.get("num_experts_per_tok", 0) if experts else 0
+        experts = f.integer(("num_local_experts", "num_experts"), default=0, lo=0,
+                        hi=MAX_HF["experts"])
+        topk = f.integer(("num_experts_per_tok",), default=0, lo=0, hi=MAX_HF["experts"]) \
+            if experts else 0
         if experts and not 1 <= topk <= experts:
-            raise ConfigError(f"{source}: num_experts_per_tok={topk} must be in 1..{experts}")
-        proj = cfg.get("word_embed_proj_dim", hidden) if is_opt else hidden
+            raise ConfigError(f"{source}: field 'num_experts_per_tok' = {topk}: expected an "
+                              f"integer in 1..{experts} (num_local_experts)")
+        proj = f.integer(("word_embed_proj_dim",), default=hidden, hi=MAX_HF["hidden"]) \
+            if is_opt else hidden
+        name = name or cfg.get("_name_or_path") or mt
         return cls(
-            name=name or cfg.get("_name_or_path", mt),
+            name=str(name),
             hidden=hidden,
-            intermediate=need("intermediate_size", "ffn_dim", "n_inner"),
-            layers=need("num_hidden_layers", "n_layer"),
+            intermediate=f.integer(("intermediate_size", "ffn_dim", "n_inner"),
+                               hi=MAX_HF["intermediate"]),
+            layers=f.integer(("num_hidden_layers", "n_layer"), hi=MAX_HF["layers"]),
             heads=heads, kv_heads=kv_heads, head_dim=head_dim,
-            vocab=need("vocab_size"),
+            vocab=f.integer(("vocab_size",), hi=MAX_HF["vocab"]),
             gated_mlp=(not is_opt) and act in _GATED | {"silu"},
             norm="layer" if is_opt else "rms",
-            linear_bias=bool(cfg.get("enable_bias", True)) if is_opt else bool(cfg.get("mlp_bias", False)),
-            qkv_bias=bool(cfg.get("enable_bias", True)) if is_opt else bool(
-                cfg.get("attention_bias", mt.startswith("qwen2"))),
-            tie_embeddings=bool(cfg.get("tie_word_embeddings", is_opt)),
-            learned_pos=(cfg.get("max_position_embeddings", 2048) + 2) if is_opt else 0,
+            linear_bias=f.flag("enable_bias", True) if is_opt else f.flag("mlp_bias", False),
+            qkv_bias=f.flag("enable_bias", True) if is_opt else f.flag(
+                "attention_bias", mt.startswith("qwen2")),
+            tie_embeddings=f.flag("tie_word_embeddings", is_opt),
+            # OPT's learned positions: max_position_embeddings + 2 rows
+            # absent: OPTConfig's default 2048; null sizes no table, so it is an error
+            learned_pos=(f.integer(("max_position_embeddings",), default=2048,
+                                   hi=MAX_HF["positions"], null_ok=False) + 2) if is_opt else 0,
             experts=experts, experts_per_token=topk,
             proj_dim=proj if proj != hidden else 0,
         )
+
+
+# Upper bounds of HF config fields: past any published model by orders of magnitude (largest
+# seen: hidden 25600, 126 layers, vocab 256k, 256 experts), and small enough that the graph
+# (one set of ops per layer) and its FLOP counts stay finite and quick to build
+MAX_HF = {"hidden": 2 ** 20, "heads": 2 ** 14, "head_dim": 2 ** 16, "intermediate": 2 ** 22,
+          "layers": 4096, "vocab": 2 ** 24, "experts": 2 ** 14, "positions": 2 ** 24}
+_ABSENT = object()
+
+
+def _hf_str(cfg: dict, key: str, source: str, default: str) -> str:
+    v = cfg.get(key)
+    if v is None:
+        return default
+    if not isinstance(v, str):
+        raise ConfigError(f"{source}: field '{key}' = {v!r}: expected a string")
+    return v
+
+
+class _HFFields:
+    """Typed reads of an HF config: integers (not strings, floats or booleans) in a range,
+    booleans; a field present as ``null`` takes its default where it has one (``null_ok``),
+    else is an error naming it."""
+
+    def __init__(self, cfg: dict, source: str, model_type: str):
+        self.cfg, self.source, self.mt = cfg, source, model_type
+
+    def integer(self, keys: tuple[str, ...], default=_ABSENT, lo: int = 1, hi: int | None = None,
+                null_ok: bool = True):
+        for k in keys:
+            v = self.cfg.get(k)
+            if v is None and (k not in self.cfg or null_ok and default is not _ABSENT):
+                continue
+            if not isinstance(v, int) or isinstance(v, bool) or v < lo or (hi and v > hi):
+                rng = f"in {lo}..{hi}" if hi else f">= {lo}"
+                raise ConfigError(f"{self.source}: field '{k}' = {v!r}: expected an integer "
+                                  f"{rng}")
+            return v
+        if default is _ABSENT:
+            raise ConfigError(f"{self.source}: missing field '{keys[0]}' (needed for a "
+                              f"{self.mt} model)")
+        return default
+
+    def flag(self, key: str, default: bool) -> bool:
+        v = self.cfg.get(key)
+        if v is None:
+            return default
+        if not isinstance(v, bool):
+            raise ConfigError(f"{self.source}: field '{key}' = {v!r}: expected true or false")
+        return v
 
 
 def active_experts(experts: int, top_k: int, tokens: int) -> float:

@@ -17,6 +17,25 @@ from .llm import LLMConfig, build_llm
 from .tiny import build_dscnn, build_resnet8
 
 KINDS = ("llm", "resnet", "mobilenetv2", "vit", "resnet8", "ds-cnn")
+# upper bounds of workload dimensions: orders of magnitude past any published model (ViT-22B:
+# 48 layers, hidden 6144; ImageNet-21k: 21841 classes), small enough that a graph (ops per layer)
+# builds in moments and FLOP counts stay exact
+MAX_DIMS = {"batch": 2 ** 24, "context": 2 ** 24, "image_size": 2 ** 14, "patch": 2 ** 14,
+            "hidden": 2 ** 20, "layers": 4096, "heads": 2 ** 14, "mlp": 2 ** 22,
+            "num_classes": 2 ** 24, "filters": 2 ** 16, "blocks": 4096, "depth": 152}
+
+
+def check_dim(where: str, field: str, value) -> int:
+    """A workload dimension as a positive integer within MAX_DIMS; else a ConfigError naming
+    ``where`` and the field as the user wrote it."""
+    hi = MAX_DIMS.get(field)
+    if hasattr(value, "__index__") and not isinstance(value, bool):
+        value = value.__index__()  # numpy integers
+    if (not isinstance(value, int) or isinstance(value, bool) or value < 1
+            or (hi is not None and value > hi)):
+        rng = f"in 1..{hi}" if hi else ">= 1"
+        raise ConfigError(f"{where}{field} = {value!r}: expected an integer {rng}")
+    return value
 
 
 def list_workloads() -> list[str]:
@@ -66,6 +85,12 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     """
     if phase not in ("prefill", "decode", "train"):
         raise ConfigError(f"phase = {phase!r}: expected 'prefill', 'decode' or 'train'")
+    batch, context = check_dim("", "batch", batch), check_dim("", "context", context)
+    if image_size is not None:
+        image_size = check_dim("", "image_size", image_size)
+    if not isinstance(name_or_path, (str, Path)) or not str(name_or_path).strip():
+        raise ConfigError(f"workload = {name_or_path!r}: expected a preset name (hwsim list "
+                          "workloads) or a path")
     if phase == "train":
         from .training import to_training
         fwd = load_workload(name_or_path, phase="prefill", batch=batch, context=context,
@@ -151,8 +176,11 @@ def _build_vision(kind: str, cfg: dict, src: Path, name: str, batch: int, prec: 
 
 
 def _only(cfg: dict, src: Path, allowed: tuple[str, ...]) -> dict:
-    extra = sorted(set(cfg) - set(allowed))
+    """The vision ``config``: known fields only, each a positive integer in its range."""
+    extra = sorted(map(str, set(cfg) - set(allowed)))
     if extra:
         raise ConfigError(f"{src}: unknown config field(s) {', '.join(extra)}; expected "
                           f"{', '.join(allowed)}")
+    for k, v in cfg.items():
+        check_dim(f"{src}: config.", k, v)
     return cfg

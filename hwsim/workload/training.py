@@ -299,7 +299,7 @@ def update_op(op: Op, optimizer: str) -> Elementwise | None:
 
 
 def _check_args(optimizer: str, backward: str, master_weights: str | None, rank: int) -> None:
-    if optimizer not in OPTIMIZERS:
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise ConfigError(f"optimizer = {optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
     if backward not in BACKWARDS:
         raise ConfigError(f"backward = {backward!r}: expected one of {', '.join(BACKWARDS)}")

@@ -84,3 +84,51 @@ def test_tensor_names():
     assert op_of("blk.7.ffn_down_exps.weight") == "layers.7.mlp.down"
     assert op_of("blk.7.ffn_gate_inp.weight") == "layers.7.moe.router"
     assert op_of("blk.7.attn_norm.weight") is None and op_of("output.weight") == "lm_head"
+
+
+def _raw(tmp_path, body: bytes, pad: int = 100):
+    p = tmp_path / "bad.gguf"
+    p.write_bytes(body + b"\0" * max(0, pad - len(body)))
+    return p
+
+
+def _s(x: str) -> bytes:
+    import struct
+    return struct.pack("<Q", len(x)) + x.encode()
+
+
+@pytest.mark.parametrize("what,body", [
+    ("metadata count", lambda st: b"GGUF" + st.pack("<IQQ", 3, 0, 2 ** 40)),
+    ("tensor count", lambda st: b"GGUF" + st.pack("<IQQ", 3, 2 ** 40, 0)),
+    ("array length", lambda st: b"GGUF" + st.pack("<IQQ", 3, 0, 1) + _s("a")
+     + st.pack("<IIQ", 9, 4, 2 ** 40)),
+    ("array length", lambda st: b"GGUF" + st.pack("<IQQ", 3, 0, 1) + _s("a")
+     + st.pack("<IIQ", 9, 8, 2 ** 40)),
+    ("byte length", lambda st: b"GGUF" + st.pack("<IQQ", 3, 0, 1) + st.pack("<Q", 2 ** 40)),
+])
+def test_counts_bounded_by_file_size(tmp_path, what, body):
+    """A 100-byte file claiming 2**40 entries: a ConfigError before anything is allocated."""
+    import struct
+    with pytest.raises(ConfigError, match=f"GGUF {what} = 1099511627776, but only"):
+        read_gguf(_raw(tmp_path, body(struct)))
+
+
+def test_nested_arrays_and_zero_dims(tmp_path):
+    import struct
+    nested = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + _s("a") + struct.pack("<I", 9) + \
+        struct.pack("<IQ", 9, 1) * 64
+    with pytest.raises(ConfigError, match="nested"):
+        read_gguf(_raw(tmp_path, nested))
+    zero = b"GGUF" + struct.pack("<IQQ", 3, 1, 0) + _s("t.weight") + struct.pack("<IQQIQ", 2, 0,
+                                                                                5, 0, 0)
+    with pytest.raises(ConfigError, match=r"dimensions \[0, 5\]"):
+        read_gguf(_raw(tmp_path, zero))
+
+
+@pytest.mark.parametrize("key,value", [("llama.block_count", 2.0), ("llama.block_count", 0),
+                                       ("llama.attention.head_count", "4"),
+                                       ("llama.embedding_length", True)])
+def test_metadata_types_named_as_in_the_file(tmp_path, key, value):
+    p = write_gguf(tmp_path / "m.gguf", {**META, key: value}, _tensors())
+    with pytest.raises(ConfigError, match=f"metadata '{key}' = {value!r}"):
+        load_workload(p)

@@ -2,6 +2,8 @@
 per-layer truth. Fixtures are a tiny config.json plus safetensors files holding only headers."""
 
 import json
+import re
+import struct
 
 import pytest
 
@@ -171,3 +173,72 @@ def test_bad_inputs(tmp_path):
     f.write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00[]")
     with pytest.raises(ConfigError, match="must be a JSON object"):
         read_header(f)
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("num_key_value_heads", "8", "field 'num_key_value_heads' = '8'"),
+    ("num_hidden_layers", -12, "field 'num_hidden_layers' = -12"),
+    ("hidden_size", 4096.0, "field 'hidden_size' = 4096.0"),
+    ("attention_bias", "false", "field 'attention_bias' = 'false': expected true or false"),
+    ("vocab_size", None, "field 'vocab_size' = None"),
+])
+def test_hf_config_fields_type_checked(tmp_path, field, value, words):
+    cfg = {"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4,
+           "intermediate_size": 128, "num_hidden_layers": 2, "vocab_size": 256, field: value}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ConfigError) as e:
+        load_workload(tmp_path)
+    assert words in str(e.value) and "config.json" in str(e.value)
+
+
+def test_opt_and_moe_fields(tmp_path):
+    opt = {"model_type": "opt", "hidden_size": 64, "num_attention_heads": 4, "ffn_dim": 128,
+           "num_hidden_layers": 2, "vocab_size": 256, "max_position_embeddings": None}
+    (tmp_path / "config.json").write_text(json.dumps(opt))
+    with pytest.raises(ConfigError, match="'max_position_embeddings' = None"):
+        load_workload(tmp_path)
+    moe = {**opt, "model_type": "mixtral", "intermediate_size": 128, "num_local_experts": 4,
+           "num_experts_per_tok": "2"}
+    (tmp_path / "config.json").write_text(json.dumps(moe))
+    with pytest.raises(ConfigError, match="'num_experts_per_tok' = '2'"):
+        load_workload(tmp_path)
+
+
+@pytest.mark.parametrize("q,words", [
+    ({"quant_method": "gptq", "bits": 4, "modules_to_not_convert": 5},
+     "'modules_to_not_convert' = 5"),
+    ({"quant_method": "compressed-tensors", "ignore": ["re:(["],
+      "config_groups": {"g": {"weights": {"num_bits": 8}, "targets": ["Linear"]}}},
+     "not a valid regular expression"),
+    ({"quant_method": "compressed-tensors", "config_groups": [{"weights": {"num_bits": 8}}]},
+     "'config_groups' must be a non-empty mapping"),
+    ({"quant_method": "compressed-tensors", "config_groups": {"g": {"weights": [8]}}},
+     "expected a mapping of quantization arguments"),
+    ({"quant_method": "gptq", "bits": 4, "sym": "false"}, "'sym' = 'false'"),
+    ({"quant_method": "gptq", "bits": 4, "group_size": "128"}, "'group_size' = '128'"),
+])
+def test_quantization_config_type_checked(q, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        quant_policy(q, "config.json: quantization_config")
+
+
+def test_index_holding_a_list_or_escaping_paths(tmp_path):
+    write_header(tmp_path / "outside.safetensors", {"x.weight": ("F16", [4, 4])})
+    d = tmp_path / "ckpt"
+    d.mkdir()
+    index = d / "model.safetensors.index.json"
+    index.write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="weight_map"):
+        read_checkpoint(d)
+    for bad in ("../outside.safetensors", str(tmp_path / "outside.safetensors"),
+                "sub/../../outside.safetensors"):
+        index.write_text(json.dumps({"weight_map": {"x.weight": bad}}))
+        with pytest.raises(ConfigError, match="inside the checkpoint folder"):
+            read_checkpoint(d)
+
+
+def test_safetensors_header_longer_than_file(tmp_path):
+    p = tmp_path / "m.safetensors"
+    p.write_bytes(struct.pack("<Q", 50 * 2 ** 20) + b"{}")
+    with pytest.raises(ConfigError, match="truncated"):
+        read_header(p)

@@ -157,3 +157,30 @@ def test_fusion_errors_name_the_field():
         hwsim.load_workload("llama-2-7b", fusion="compiled")
     with pytest.raises(hwsim.HwsimError, match="only LLM workloads have a fusion setting"):
         hwsim.load_workload("resnet50", fusion="eager")
+
+
+@pytest.mark.parametrize("field,value", [("heads", 0), ("layers", -12), ("image_size", 0),
+                                         ("patch", 0), ("layers", True), ("hidden", "768"),
+                                         ("layers", 10 ** 6)])
+def test_vision_config_fields_are_checked(tmp_path, field, value):
+    """The issue's examples: named as the YAML spells them (config.<field>), not an op's field."""
+    spec = {"kind": "vit", "config": {"patch": 16, "hidden": 64, "layers": 2, "heads": 4,
+                                      "mlp": 128, field: value}}
+    p = tmp_path / "v.yaml"
+    p.write_text(json.dumps(spec))
+    with pytest.raises(ConfigError) as e:
+        load_workload(p)
+    assert f"config.{field} = {value!r}" in str(e.value) and str(p) in str(e.value)
+
+
+@pytest.mark.parametrize("kw", [dict(batch=0), dict(context=1e23), dict(batch=True),
+                                dict(image_size=-1)])
+def test_load_workload_dimensions(kw):
+    with pytest.raises(ConfigError, match=next(iter(kw))):
+        load_workload("resnet8", **kw)
+
+
+def test_build_vit_checks_its_dimensions():
+    from hwsim.workload.cnn import build_vit
+    with pytest.raises(HwsimError, match="vit.heads = 0"):
+        build_vit(heads=0)

@@ -65,6 +65,8 @@ from ..tile import adder
 
 class BitSerialParams(Params):
     renamed: ClassVar[dict[str, str]] = {"frequency_hz": "clock_hz"}
+    # place-and-route factor on a published PE's energy (BitMoD artifact: 1.0-1.5)
+    ranges: ClassVar[dict[str, tuple[float, float, str]]] = {"pr_scaling": (0.1, 10.0, "a factor")}
 
     technology: str
     clock_hz: float = Field(gt=0, description="array clock (Hz)")

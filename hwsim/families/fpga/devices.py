@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
@@ -72,8 +73,25 @@ def _rows() -> dict[str, Device]:
         if row["dsp_type"] not in DSP_TYPES:
             raise ConfigError(f"{_DB}: device {key!r}: field 'dsp_type' = {row['dsp_type']!r}: "
                               f"expected one of {', '.join(DSP_TYPES)}")
+        _check_numbers(key, row)
         out[key] = Device(name=key, **row)
     return out
+
+
+def _check_numbers(key: str, row: dict) -> None:
+    """Counts are non-negative integers, rates and sizes finite and positive (an edited row with
+    ``dsp: .nan`` or ``mem_bandwidth_Bps: 0`` would otherwise reach the cost model)."""
+    for f in fields(Device):
+        v = row.get(f.name)
+        if f.type in ("int", int):
+            ok = isinstance(v, int) and not isinstance(v, bool) and v >= 0
+        elif f.type in ("float", float):
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < math.inf
+        else:
+            continue
+        if not ok:
+            raise ConfigError(f"{_DB}: device {key!r}: field '{f.name}' = {v!r}: expected a "
+                              f"{'non-negative integer' if f.type in ('int', int) else 'finite positive number'}")
 
 
 def list_devices() -> list[str]:

@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -88,6 +88,12 @@ class Engine(Params):
 
 
 class FPGAParams(Params):
+    ranges: ClassVar[dict[str, tuple[float, float, str]]] = {
+        # N:M sparse chains skip at most M-1 of M weights; 16x is past any published 1:16 gain
+        "sparsity_speedup": (1.0, 16.0, "a speed-up"),
+        # clock lost per unit of utilization overshoot; the derate floors at half the clock anyway
+        "clock_derate_slope": (0.0, 100.0, "a slope"),
+    }
     device: str = Field(description="a row of hwsim/families/fpga/devices.yaml")
     clock_hz: float = Field(gt=0, description="target clock")
     weight_format: str = Field(description="widest weight format the datapath multiplies")

@@ -47,16 +47,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ... import formats as _formats
 from ...errors import UnsupportedError
 from ...workload.ops import Attention, Conv2d, Embedding, Gemm, Op
 from ...contract import (Bound, Cost, CostDetail, EnergyParts, HardwareSummary, TimeParts,
                          pick_compute_path)
-from .roofline import GPUParams, RooflineGPU
+from .roofline import PATHS, GPUParams, RooflineGPU
 
 # CTA tiles (BM, BN): CUTLASS/cuBLAS Hopper tiles, plus narrow ones for skinny GEMMs (cuBLAS
 # swaps operands so the small dimension sits in BM; GEMV-like kernels do not pad M to 64).
@@ -77,8 +77,19 @@ TRAIN_KERNEL_BW_EFFICIENCY = {"adam_fused": 0.6829, "sgd_fused": 0.6829, "batchn
                               "batchnorm_grad_reduce": 0.5049, "batchnorm_grad": 0.7319,
                               "log_softmax": 1.0, "log_softmax_grad": 1.0}
 
+# filter classes of conv_efficiency (see _conv_class)
+CONV_CLASSES = ("1x1", "kxk", "small_channels")
+
 
 class GPUModelParams(GPUParams):
+    ranges: ClassVar[dict[str, tuple[float, float, str]]] = {
+        # a budget at or below idle power leaves no power for the datapath (the power roof
+        # divides by it); 10 x TDP is far past any burst limit (fitted: 1.01 on the H100)
+        "power_budget_ratio": (0.1, 10.0, "times tdp_w"),
+        # relative to the GEMM tile model, not to peak: 1x1 convs fit above 1 (1.316 on the
+        # H200 data), at most 1 / tc_efficiency of the datapath
+        "conv_efficiency": (1e-6, 4.0, "times the GEMM tile model's throughput"),
+    }
     max_clock_hz: float = Field(gt=0, description="maximum SM clock (unthrottled)")
     tc_efficiency: dict[str, float] = Field(
         description="fraction of peak (at max clock) a large tile sustains, per datapath")
@@ -130,6 +141,29 @@ class GPUModelParams(GPUParams):
         "bandwidth of the training-step kernels (Elementwise fn -> fraction of mem_efficiency): "
         "fused optimizers, train-mode batch-norm passes, the fp32 cross-entropy")
     fit_source: str = Field(default="", description="data set and subset the values were fitted on")
+
+    @model_validator(mode="after")
+    def _datapath_keys(self):
+        """Per-datapath mappings name datapaths; fallbacks lead to a fitted one. (A preset may
+        inherit fitted entries for datapaths it lacks: the A100 keeps the H100's fp8.)"""
+        for field in ("tc_efficiency", "energy_pj_per_op", "path_fallback"):
+            for key in getattr(self, field):
+                if key not in PATHS:
+                    raise ValueError(f"{field}.{key}: unknown datapath; expected one of "
+                                     f"{', '.join(PATHS)}")
+        for key, to in self.path_fallback.items():
+            if to not in self.tc_efficiency:
+                raise ValueError(f"path_fallback.{key} = {to!r}: expected a datapath with a fitted "
+                                 f"tc_efficiency ({', '.join(sorted(self.tc_efficiency))})")
+        bad = sorted(set(self.conv_efficiency) - set(CONV_CLASSES))
+        if bad:
+            raise ValueError(f"conv_efficiency.{bad[0]}: unknown filter class; expected "
+                             f"{', '.join(CONV_CLASSES)}")
+        if self.power_budget_ratio * self.tdp_w <= self.idle_power_w:
+            raise ValueError(f"power_budget_ratio x tdp_w = {self.power_budget_ratio * self.tdp_w:g}"
+                             f" W is not above idle_power_w = {self.idle_power_w:g} W: no power "
+                             "would be left for the datapaths")
+        return self
 
 
 @dataclass(frozen=True)

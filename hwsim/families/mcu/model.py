@@ -49,6 +49,8 @@ KiB = 1024
 
 class MCUParams(Params):
     renamed: ClassVar[dict[str, str]] = {"frequency_hz": "clock_hz"}
+    ranges: ClassVar[dict[str, tuple[float, float, str]]] = {
+        "mve_beats_per_cycle": (0, 4, "beats per cycle (0: no Helium)")}
 
     isa: Literal["dsp", "mve", "xpulp"] = Field(
         description="dsp: Armv7E-M/Armv8-M DSP extension (M4, M7, M33); mve: Helium (M55, M85); "
