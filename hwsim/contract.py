@@ -27,9 +27,9 @@ import re
 import typing
 import warnings
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, ClassVar, Mapping
 
 from pydantic import (BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator,
                       model_validator)
@@ -516,14 +516,6 @@ def pick_compute_path(where: str, activations: str, weights: str, supported) -> 
     raise UnsupportedError(
         f"{where}: no datapath for activations={activations} ({ka}) x weights={weights} ({kw}); "
         f"this unit supports {', '.join(sorted(supported))}")
-
-
-def finite_or_raise(where: str, **values: float) -> None:
-    """Raise (naming the value) when a model produced a non-finite or negative number."""
-    for k, v in values.items():
-        if not math.isfinite(v) or v < 0:
-            raise UnsupportedError(f"{where}: {k} = {v!r}: the model produced a non-finite or "
-                                   "negative number; check the design's parameters")
 
 
 __all__ = ["Accelerator", "AcceleratorBase", "Bound", "Cost", "CostDetail", "EnergyParts",

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from .._paths import read_json
 from ..errors import ConfigError, UnsupportedError
+from .._fields import get_bool, get_str
 from ..workload.graph import Precision, Workload
 from ..workload.llm import LLMConfig, build_llm
 from .safetensors import DTYPE_FORMAT, TensorInfo, read_checkpoint
@@ -97,25 +98,6 @@ def _int(q: dict, keys: tuple[str, ...], src: str, default=None, lo=1, hi=None) 
     return default
 
 
-def _bool(q: dict, key: str, src: str, default: bool) -> bool:
-    """A JSON boolean (``"false"`` is a string, and truthy: refused rather than misread)."""
-    v = q.get(key)
-    if v is None:
-        return default
-    if not isinstance(v, bool):
-        raise ConfigError(f"{src}: field '{key}' = {v!r}: expected true or false")
-    return v
-
-
-def _str(q: dict, key: str, src: str, default: str) -> str:
-    v = q.get(key)
-    if v is None:
-        return default
-    if not isinstance(v, str):
-        raise ConfigError(f"{src}: field '{key}' = {v!r}: expected a string")
-    return v
-
-
 def _patterns(q: dict, keys: tuple[str, ...], src: str) -> tuple[str, ...]:
     """A list of module-name patterns (substrings, or ``re:REGEX``), each checked: strings only,
     and every regex compiles."""
@@ -160,26 +142,26 @@ def quant_policy(q: dict, source: str = "quantization_config") -> QuantPolicy:
     if method == "gptq":
         b = _int(q, ("bits",), src, lo=2, hi=8)
         g = _int(q, ("group_size",), src, default=128, lo=-1, hi=2 ** 20)
-        sym = _bool(q, "sym", src, True)
+        sym = get_bool(q, "sym", src, True)
         w = _int_format(b, g, sym)
-        return QuantPolicy(method, w, unquantized=skip, lm_head=_bool(q, "lm_head", src, False),
+        return QuantPolicy(method, w, unquantized=skip, lm_head=get_bool(q, "lm_head", src, False),
                            summary=dict(method=method, bits=b, group_size=g, zero_point=not sym,
                                         weights=w))
     if method == "awq":
         b = _int(q, ("bits", "w_bit"), src, lo=2, hi=8)
         g = _int(q, ("group_size", "q_group_size"), src, default=128, lo=-1, hi=2 ** 20)
-        zp = _bool(q, "zero_point", src, True)
+        zp = get_bool(q, "zero_point", src, True)
         w = _int_format(b, g, not zp)
         return QuantPolicy(method, w, unquantized=skip, summary=dict(method=method, bits=b,
                            group_size=g, zero_point=zp, weights=w))
     if method == "bitsandbytes":
-        if _bool(q, "load_in_8bit", src, False):
+        if get_bool(q, "load_in_8bit", src, False):
             return QuantPolicy(method, "int8", unquantized=skip,
                                notes=("bitsandbytes int8: LLM.int8() fp16 outlier columns are "
                                       "not modelled",),
                                summary=dict(method=method, bits=8, weights="int8"))
-        if _bool(q, "load_in_4bit", src, False):
-            qt = _str(q, "bnb_4bit_quant_type", src, "fp4")
+        if get_bool(q, "load_in_4bit", src, False):
+            qt = get_str(q, "bnb_4bit_quant_type", src, "fp4")
             return QuantPolicy(method, "int4_g64", unquantized=skip,
                                notes=(f"bitsandbytes {qt}: costed as int4_g64 (4-bit elements, "
                                       "blocks of 64; the code book and absmax format differ)",),
@@ -187,7 +169,7 @@ def quant_policy(q: dict, source: str = "quantization_config") -> QuantPolicy:
                                             weights="int4_g64"))
         raise ConfigError(f"{src}: neither load_in_8bit nor load_in_4bit is true")
     if method in ("fp8", "fbgemm-fp8", "fbgemm_fp8"):
-        fmt = _str(q, "fmt", src, "e4m3").lower()
+        fmt = get_str(q, "fmt", src, "e4m3").lower()
         w = {"e4m3": "fp8_e4m3", "e5m2": "fp8_e5m2"}.get(fmt)
         if w is None:
             raise ConfigError(f"{src}: field 'fmt' = {fmt!r}: expected 'e4m3' or 'e5m2'")
@@ -211,12 +193,12 @@ def _ct_format(s: dict | None, where: str) -> str | None:
     if not isinstance(s, dict):
         raise ConfigError(f"{where} = {s!r}: expected a mapping of quantization arguments")
     b = _int(s, ("num_bits",), where, lo=2, hi=16)
-    typ = _str(s, "type", where, "int")
-    strategy = _str(s, "strategy", where, "tensor")
+    typ = get_str(s, "type", where, "int")
+    strategy = get_str(s, "strategy", where, "tensor")
     gs = _int(s, ("group_size",), where, default=-1, lo=-1, hi=2 ** 20) \
         if strategy in ("group", "tensor_group") else None
     if typ == "int":
-        return _int_format(b, gs or -1, _bool(s, "symmetric", where, True))
+        return _int_format(b, gs or -1, get_bool(s, "symmetric", where, True))
     if typ == "float" and b == 8:
         return "fp8_e4m3"
     if typ == "float" and b == 4 and gs == 16:

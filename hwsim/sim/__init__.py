@@ -69,8 +69,7 @@ def simulate_op(hw, op: Op, cost: Cost | None = None, *, mem_latency_s: float = 
                     compute_busy_s=tot["sim_compute_busy_s"],
                     memory_busy_s=tot["sim_memory_busy_s"], events=tot["sim_events"],
                     generic=any(p.source.startswith("generic") for p in progs))
-    idle_w = _idle_power_w(hw)
-    extra_j = idle_w * (lat - cost.latency_s)
+    extra_j = hw.summary().idle_power_w * (lat - cost.latency_s)
     energy = cost.energy_j + extra_j
     parts = cost.energy
     if parts is not None:
@@ -81,10 +80,6 @@ def simulate_op(hw, op: Op, cost: Cost | None = None, *, mem_latency_s: float = 
     util = cost.utilization * cost.latency_s / lat if lat > 0 else cost.utilization
     return replace(cost, latency_s=lat, energy_j=energy, energy=parts, bound=bound,
                    utilization=util, sim=sim), res
-
-
-def _idle_power_w(hw) -> float:
-    return hw.summary().idle_power_w
 
 
 def simulate_shared(hw, ops: list[Op], *, mem_latency_s: float = 0.0, trace: bool = False

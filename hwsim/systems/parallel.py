@@ -32,8 +32,8 @@ from ..errors import ConfigError
 from ..workload.graph import Precision
 from ..workload.llm import LLMConfig, build_llm
 from ..workload.ops import Attention, Elementwise, Embedding, Gemm, Norm
-from ..costing import sum_costs
-from .memory import BLOCK_TOKENS, Memory, device_memory_bytes, op_activation_bytes
+from ..costing import CostSum, sum_costs
+from .memory import BLOCK_TOKENS, Memory, op_activation_bytes
 from .system import System, load_system
 
 
@@ -139,6 +139,10 @@ class ParallelModel:
         self.act_bytes = _formats.get(activations).storage_bits / 8
         self.kv_format = kv or activations
         self.hw = self.system.device
+        summary = self.hw.summary()  # read once: step() and memory() run per serving iteration
+        self._idle_power_w = summary.idle_power_w
+        cap = summary.mem_capacity_bytes
+        self._capacity_bytes = float(cap) if cap else None
         self._one = dataclasses.replace(self.shard, layers=1)
         self._lin: dict[int, tuple] = {}
         self._ops_of: dict[int, list] = {}
@@ -159,7 +163,7 @@ class ParallelModel:
             in_layer = [op for op in rest if op.layer is not None and op.layer >= 0]
             outside = [op for op in rest if op.layer is None or op.layer < 0]
             if self.hw.order_dependent:  # step() sums these in run order instead
-                lay = head = sum_costs(self.hw, [], memo=self._cost)
+                lay = head = CostSum(0.0, 0.0, ())
             else:
                 lay = sum_costs(self.hw, in_layer, memo=self._cost)
                 head = sum_costs(self.hw, outside, memo=self._cost)
@@ -266,8 +270,7 @@ class ParallelModel:
                 c = self._op_cost(dataclasses.replace(self._lm_head, M=logits))
                 comp_s, comp_j = comp_s + c.latency_s, comp_j + c.energy_j
         comm = self.comm_s(tokens, logits)
-        idle_w = self.hw.summary().idle_power_w
-        return StepCost(comp_s + comm, comp_j + idle_w * comm, comp_s, comm)
+        return StepCost(comp_s + comm, comp_j + self._idle_power_w * comm, comp_s, comm)
 
     def _run_order(self, tokens: int, logits: int, attn: list[tuple[int, int, int]]) -> list:
         """The step's ops in run order (for hardware whose costs depend on it): the ops before
@@ -323,13 +326,13 @@ class ParallelModel:
         toks = BLOCK_TOKENS * math.ceil(tokens_per_seq / BLOCK_TOKENS) if paged else tokens_per_seq
         st = step_tokens or sequences
         return Memory(self.weight_bytes, sequences * toks * self.kv_bytes_per_token,
-                      self.workspace_bytes(st, sequences), device_memory_bytes(self.hw))
+                      self.workspace_bytes(st, sequences), self._capacity_bytes)
 
     def max_batch(self, context: int, *, step_tokens: int | None = None,
                   utilization: float = 1.0, paged: bool = False) -> int:
         """Most sequences of ``context`` KV tokens that fit per device (0 when the weights alone
         do not); ``utilization`` is the usable fraction of device memory."""
-        cap = device_memory_bytes(self.hw)
+        cap = self._capacity_bytes
         if cap is None:
             raise ConfigError(f"{self.hw.name}: memory capacity unknown (no mem_capacity_bytes)")
         lo, hi = 0, 1

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from .._fields import get_bool, get_str
 from .graph import GraphBuilder, Precision, Workload
 from .ops import Attention, Elementwise, Embedding, Gemm, Norm
 
@@ -58,7 +59,7 @@ class LLMConfig:
         if not isinstance(cfg, dict):
             raise ConfigError(f"{source}: expected a mapping of HF config fields, got "
                               f"{type(cfg).__name__}")
-        mt = _hf_str(cfg, "model_type", source, "llama").lower()
+        mt = get_str(cfg, "model_type", source, "llama").lower()
         f = _HFFields(cfg, source, mt)
         hidden = f.integer(("hidden_size", "d_model", "n_embd"), hi=MAX_HF["hidden"])
         heads = f.integer(("num_attention_heads", "n_head"), hi=MAX_HF["heads"])
@@ -71,8 +72,8 @@ class LLMConfig:
             raise ConfigError(f"{source}: field 'num_attention_heads' = {heads} exceeds "
                               f"hidden_size = {hidden} (head_dim would be 0); set head_dim")
         head_dim = f.integer(("head_dim",), default=hidden // heads, hi=MAX_HF["head_dim"])
-        act = _hf_str(cfg, "hidden_act", source,
-                      _hf_str(cfg, "activation_function", source, "silu")).lower()
+        act = get_str(cfg, "hidden_act", source,
+                      get_str(cfg, "activation_function", source, "silu")).lower()
         is_opt = mt == "opt"
         experts = f.integer(("num_local_experts", "num_experts"), default=0, lo=0,
                         hi=MAX_HF["experts"])
@@ -115,15 +116,6 @@ MAX_HF = {"hidden": 2 ** 20, "heads": 2 ** 14, "head_dim": 2 ** 16, "intermediat
 _ABSENT = object()
 
 
-def _hf_str(cfg: dict, key: str, source: str, default: str) -> str:
-    v = cfg.get(key)
-    if v is None:
-        return default
-    if not isinstance(v, str):
-        raise ConfigError(f"{source}: field '{key}' = {v!r}: expected a string")
-    return v
-
-
 class _HFFields:
     """Typed reads of an HF config: integers (not strings, floats or booleans) in a range,
     booleans; a field present as ``null`` takes its default where it has one (``null_ok``),
@@ -149,12 +141,7 @@ class _HFFields:
         return default
 
     def flag(self, key: str, default: bool) -> bool:
-        v = self.cfg.get(key)
-        if v is None:
-            return default
-        if not isinstance(v, bool):
-            raise ConfigError(f"{self.source}: field '{key}' = {v!r}: expected true or false")
-        return v
+        return get_bool(self.cfg, key, self.source, default)
 
 
 def active_experts(experts: int, top_k: int, tokens: int) -> float:
