@@ -32,7 +32,7 @@ def test_lut_peak_follows_arrays_and_bit_planes(hw):
     assert peak(a4, "int3") == pytest.approx(peak(a4, "int2") * 2 / 3)
     assert peak(a4, "ternary") == peak(a4, "int2") == a4._lut_peak_ops_per_s(2)
     # "4X": four times A100's FP16 tensor-core rate per SM at W_INT2, the same arrays on H100
-    # (Table 1's H100-LUT-8X peak: 3,048 TOPs = 2x the H100 FP8 tensor cores at 1.41 GHz)
+    # (Table 1: H100-LUT-4X peak 1525 TOPs = the H100 FP8 tensor cores at 1.41 GHz; 8X twice it)
     assert peak(a4, "int2") == pytest.approx(4 * hw["a100-tc"].peak_ops_per_s("fp16", "fp16"))
     assert peak(h4, "int2") / h4.sms == pytest.approx(peak(a4, "int2") / a4.sms)
     assert h4.peak_ops_per_s("fp8_e4m3", "int2") == pytest.approx(
@@ -151,6 +151,38 @@ def test_table1_forward_passes_order_as_the_paper():
     assert t == sorted(t, reverse=True)
     wl = hwsim.load_workload("llama-3b", phase="prefill", batch=1, context=2048)
     assert 3.3e9 < wl.num_params < 3.5e9
+
+
+def test_h100_table1_rows_hold_together():
+    """The H100 rows as typed (paper-claims.md §1.1): density = peak / (area x 132 SMs), LUT-4X
+    has the FP8 TC's peak, and each speedup check's reference is the ratio of the two latencies."""
+    from hwsim.families.lut_gpu.checks import H100_TABLE1, _h100_speedup_checks
+    for _, (l2048, l1024, peak, area, dens) in H100_TABLE1.values():
+        assert peak / (area * 132) == pytest.approx(dens, rel=0.005)
+    assert H100_TABLE1["h100-lut-4x"][1][2] == H100_TABLE1["h100-fp8-tc"][1][2]
+    base = H100_TABLE1["h100-fp8-tc"][1]
+    refs = {c.id: c.reference for c in _h100_speedup_checks()}
+    assert refs["table1.speedup_h100-lut-8x_over_fp8_tc.bs1024_seq1"] == pytest.approx(
+        base[1] / H100_TABLE1["h100-lut-8x"][1][1]) == pytest.approx(2.06, abs=0.005)
+    assert len(refs) == 4
+
+
+def test_h100_lut_speedups_over_the_fp8_tensor_cores():
+    """More LUT arrays never slower; LUT-4X (the FP8 TC's peak, 4x fewer weight bytes) never
+    slower than the FP8 TC; LUT-8X's 2x peak buys more where GEMMs dominate (BS1024)."""
+    from hwsim.families.lut_gpu.checks import h100_speedup
+    for b, s in ((1, 2048), (1024, 1)):
+        s4, s8 = h100_speedup("h100-lut-4x", b, s), h100_speedup("h100-lut-8x", b, s)
+        assert 1 - 1e-9 <= s4 < s8 < 2
+    assert h100_speedup("h100-lut-8x", 1024, 1) > h100_speedup("h100-lut-8x", 1, 2048) > 1.2
+
+
+def test_mac_area_of_an_fp8_row_uses_the_fp8_datapath():
+    from hwsim.families.lut_gpu.checks import _area, _density
+    tc = hwsim.load_arch("h100-tc")
+    assert _area("h100-tc", "fp8_e4m3") == pytest.approx(tc.tc_area_per_sm_mm2("fp8"))
+    assert _density("h100-tc", "fp8_e4m3") == pytest.approx(
+        tc.compute_density_tops_per_mm2("fp8"))
 
 
 def _params(name):
