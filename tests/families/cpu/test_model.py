@@ -185,7 +185,7 @@ def test_cost_has_typed_time_energy_and_detail():
     assert c.energy.total_j == pytest.approx(c.energy_j, rel=1e-12) and c.energy.onchip_j == 0
     assert c.energy.static_j == pytest.approx(
         c.latency_s * (hw.params.idle_power_w + 4 * hw.params.core_power_w))
-    assert c.detail.dram_bytes == gemv("q4_0").bytes
+    assert c.detail.dram_bytes == gemv("int2_g128").bytes
     assert t.memory_s == pytest.approx(c.detail.dram_bytes / c.detail.bandwidth_Bps)
 
 
