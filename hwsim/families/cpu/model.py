@@ -150,8 +150,9 @@ class CPUParams(Params):
     op_overhead_s: float = Field(ge=0, description="fixed time per op (dispatch, tails)")
     barrier_s: float = Field(ge=0, description="thread barrier per op when threads > 1")
     sync_cycles_per_thread: float = Field(
-        default=SYNC_CYCLES_PER_THREAD, ge=0, description="per op and per worker thread when threads > 1: core "
-        "cycles of ggml's per-node synchronisation (see SYNC_CYCLES_PER_THREAD)")
+        default=SYNC_CYCLES_PER_THREAD, ge=0, le=1e6, description="per op and per worker thread when threads > 1: core "
+        "cycles of ggml's per-node synchronisation (see SYNC_CYCLES_PER_THREAD; <= 1e6 = the "
+        "calibration's bracket)")
     kernel_efficiency: dict[str, float] = Field(default_factory=lambda: dict(KERNEL_EFFICIENCY))
     idle_power_w: float = Field(ge=0)
     core_power_w: float = Field(ge=0, description="power of one busy core beyond idle")
