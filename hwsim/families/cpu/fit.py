@@ -25,7 +25,7 @@ FIT = V.FIT_PARAMS   # device -> [(parameter, (threads, system, model))], solved
 # brentq brackets: efficiencies are fractions of the ideal issue rate; bandwidths 1 GB/s-1 TB/s
 # (every CPU of the table lies inside)
 BOUNDS = {"kernel_efficiency": (0.02, 1.0), "cpu_bandwidth_Bps": (1e9, 1e12),
-          "cluster_bandwidth_Bps": (1e9, 1e12)}
+          "cluster_bandwidth_Bps": (1e9, 1e12), "sync_cycles_per_thread": (0.0, 1e6)}
 
 
 def overrides(values: dict) -> dict:

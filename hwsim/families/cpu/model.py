@@ -61,9 +61,20 @@ from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, Hard
 #   q4_0: 1 weight load, AND + SHR (nibbles), 2 subtract-8, 2 act loads, 2 SDOT, convert, FMA
 #   q4_k: as q4_0 without the subtract, plus 6-bit scale/min unpacking and the min correction
 #         with the activation block sums (~2.5 per 32 over the 256-element super-block)
-#   q2_k: 4 loads per 256 weights; 4 AND + 3 SHR per 64 weights; 16 act loads; 16 SDOT;
-#         16 horizontal adds (ADDV) times the sub-block scale; min correction (bsums x mins, ~8);
-#         scale unpacking (~3) -> ~91 per 256 = 2 dot + ~9.4 other per 32
+#   q2_k: NEON ggml_vec_dot_q2_K_q8_K, counted instruction by instruction per 256-weight
+#         super-block: scales/mins (1 load, AND, store to aux, USHR), min correction with the
+#         activation bsums (2 loads, 2 UXTL, 4 SMULL, 3 ADD, 1 ADDV) = 16; 2 x 32-byte weight loads
+#         = 4; then per 16-weight sub-block (16 of them): act load, SDOT into a zeroed register
+#         (MOVI), AND (+ USHR for 12 of 16), ADDV of the 4 lanes and UMOV to a general register for
+#         the scalar MADD by the sub-block's 4-bit scale = 6 (+0.75): 16 + 4 + 16 x 6 + 12 = 128
+#         -> 2 dot + 14 other per 32. The per-sub-block ADDV + UMOV (4 per 32 weights) are what
+#         Q4_0 (one FMA per 32-block, no horizontal add) does not pay. The MADD chain on isum (16
+#         per super-block) restarts every super-block, so out-of-order cores overlap it: issue, not
+#         latency, bounds it (checked: M2's measured Q2_K/Q4_0 1-thread token-time ratio, 1.48,
+#         against 16/11 = 1.45 per weight here, both rows compute-bound).
+#         AVX2 (x86): the same kernel applies the scales with VPMADDWD on whole vectors and has no
+#         per-sub-block horizontal add: the NEON count without the ADDV + UMOV pair, 2 + 10 per 32
+#         (_X86_KERNELS)
 #   q3_k: q2_k plus the high-bit mask (load, AND/compare, subtract per 64 weights, ~28 per 256)
 #   q6_k: 4-bit + 2-bit parts (two loads, 2 AND/SHR, OR), subtract 32, SDOT, int8 scales
 #   fp16: 4 weight loads + 4 activation loads + 4 FMA (fp16 arithmetic, 8 lanes); fp32: double
@@ -72,9 +83,11 @@ from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, Hard
 # SHR nibble split, 1 pairwise widening accumulate (SADALP: 16 int8 into 8 int16 accumulators;
 # T-MAC without fast aggregation, the setting of its tables).
 KERNELS: dict[str, tuple[float, float, float]] = {
-    "q8_0": (2, 0, 6), "q4_0": (2, 0, 9), "q4_k": (2, 0, 9.5), "q2_k": (2, 0, 9.4),
+    "q8_0": (2, 0, 6), "q4_0": (2, 0, 9), "q4_k": (2, 0, 9.5), "q2_k": (2, 0, 14),
     "q3_k": (2, 0, 12.9), "q6_k": (2, 0, 11), "fp16": (0, 0, 12), "fp32": (0, 0, 24),
 }
+# x86 (AVX2 / AVX-512) kernels whose count differs from the NEON one above (see q2_k)
+_X86_KERNELS: dict[str, tuple[float, float, float]] = {"q2_k": (2, 0, 10)}
 LUT_PER_WEIGHT_BIT = (0.0, 1 / 64, 2.5 / 64)  # (dot, lookup, other) lane-instructions
 LUT_GROUP = 4  # activations per table (T-MAC g = 4: 16 entries fit one 128-bit register of int8)
 
@@ -84,6 +97,15 @@ LUT_GROUP = 4  # activations per table (T-MAC g = 4: 16 entries fit one 128-bit 
 # docs/profiling_data.md; rows in hwsim/families/cpu/checks.py FIT_PARAMS, kind="consistency"); every
 # other row of the table is a validation check.
 KERNEL_EFFICIENCY = {"dequant": 0.93, "lut": 0.94}
+
+# ggml's per-node synchronisation, core cycles per worker thread per op (threads > 1). FITTED on
+# one row: M2-Ultra llama.cpp Llama-2-7B W4 at 8 threads (T-MAC docs/profiling_data.md, 31.57
+# tok/s; checks.FIT_PARAMS), with M2's bandwidth taken from its sources instead of fitted. Presets
+# without a multi-thread row of their own use this value: it is counted in cycles because the
+# barrier's spin/atomic code and the last thread's serial INIT run at the core clock. Every other
+# multi-thread row (Orin 12 threads, Pi 5 2 threads, Surface Book 3 4 threads, T-MAC at any
+# thread count) is held out.
+SYNC_CYCLES_PER_THREAD = 9192.0
 
 # Which llama.cpp kernel a hwsim weight format runs with kernel="dequant" (kind, bits) -> type
 _DEQUANT_OF = {("int", 8): "q8_0", ("group", 8): "q8_0", ("group", 4): "q4_0", ("int", 4): "q4_0",
@@ -127,6 +149,10 @@ class CPUParams(Params):
     core_bandwidth_Bps: float = Field(gt=0, description="achievable by one core")
     op_overhead_s: float = Field(ge=0, description="fixed time per op (dispatch, tails)")
     barrier_s: float = Field(ge=0, description="thread barrier per op when threads > 1")
+    sync_cycles_per_thread: float = Field(
+        default=SYNC_CYCLES_PER_THREAD, ge=0, le=1e6, description="per op and per worker thread when threads > 1: core "
+        "cycles of ggml's per-node synchronisation (see SYNC_CYCLES_PER_THREAD; <= 1e6 = the "
+        "calibration's bracket)")
     kernel_efficiency: dict[str, float] = Field(default_factory=lambda: dict(KERNEL_EFFICIENCY))
     idle_power_w: float = Field(ge=0)
     core_power_w: float = Field(ge=0, description="power of one busy core beyond idle")
@@ -203,7 +229,8 @@ class CPU(Accelerator):
                 f"{self.name}: kernel='dequant' (llama.cpp) has no kernel for weights={weights}; "
                 f"it runs {', '.join(sorted(KERNELS))} and int8, intN_gK (N = 2, 3, 4, 8), "
                 "ternary, binary (as the nearest llama.cpp type)")
-        return tuple(x / 32 for x in KERNELS[key]), f"dequant-{key}"
+        counts = _X86_KERNELS.get(key, KERNELS[key]) if p.isa != "neon" else KERNELS[key]
+        return tuple(x / 32 for x in counts), f"dequant-{key}"
 
     def _ideal_cycles_per_weight(self, weights: str) -> float:
         """Core cycles per weight at the pipes' full issue rate (the busiest pipe class)."""
@@ -220,6 +247,17 @@ class CPU(Accelerator):
         ideal = self._ideal_cycles_per_weight(weights)
         return ideal / p.kernel_efficiency.get(p.kernel, KERNEL_EFFICIENCY[p.kernel])
 
+    def sync_s(self) -> float:
+        """Synchronisation per op on ``threads`` > 1 threads: the fixed barrier plus
+        ``sync_cycles_per_thread`` per thread at the core clock (ggml b2794 joins all threads
+        after every graph node on one atomic counter: each arrival bounces one cache line, the
+        last thread runs the next node's serial INIT (activation quantization) while the others
+        spin, so the cost grows with the threads and runs at core speed)."""
+        p = self.params
+        if p.threads == 1:
+            return 0.0
+        return p.barrier_s + p.threads * p.sync_cycles_per_thread / p.clock_hz
+
     def bandwidth_Bps(self) -> float:
         p = self.params
         clusters = -(-p.threads // p.cluster_cores)  # threads fill one cluster before the next
@@ -234,7 +272,7 @@ class CPU(Accelerator):
         p = self.params
         bw = self.bandwidth_Bps()
         t_m = nbytes / bw
-        barrier = p.barrier_s if p.threads > 1 and parallel else 0.0
+        barrier = self.sync_s() if parallel else 0.0
         over = p.op_overhead_s + barrier
         t = max(t_c, t_m) + over
         bound = Bound.COMPUTE if t_c >= t_m else Bound.MEMORY
