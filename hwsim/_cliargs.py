@@ -234,7 +234,7 @@ def workload_from_args(args):
                        weights=args.weights or d.get("weights"),
                        activations=args.activations or d.get("activations"),
                        kv=args.kv or d.get("kv"), image_size=args.image_size,
-                       dims=dims_arg(args.dim), fusion=args.fusion)
+                       dims=dims_arg(args.dim), fusion=args.fusion, stream=d.get("stream"))
     _check_applies(args, wl)
     return wl
 

@@ -20,7 +20,9 @@ from .contract import Accelerator
 
 TOP_LEVEL = {"name", "family", "description", "source", "params", "datasheet_tflops", "inherit",
              "defaults", "model", "evaluation"}  # the last two: written by export_design
-FORMAT_ROLES = ("weights", "activations", "kv")  # the roles a preset's ``defaults`` may set
+# the roles a preset's ``defaults`` may set (stream: the format between kernels, see
+# hwsim.workload.graph.Precision)
+FORMAT_ROLES = ("weights", "activations", "kv", "stream")
 
 
 def list_archs() -> list[str]:
@@ -55,7 +57,8 @@ def resolved_spec(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Pa
 def arch_defaults(name_or_path: str | Path) -> dict[str, str]:
     """The formats a design runs when the caller names none. An int8 array or an FPGA design has
     no fp16 datapath, so ``hwsim eval resnet18 --arch mac-tc-int8`` needs them. The preset's
-    ``defaults`` mapping (roles ``weights``, ``activations``, ``kv``; ``inherit`` applies), else
+    ``defaults`` mapping (roles ``weights``, ``activations``, ``kv``, ``stream``; ``inherit``
+    applies), else
     the datapath's own ``weight_format`` and ``activation_format`` params where the family has
     them (``mac_array``, ``fpga``; so imported ZigZag/Timeloop files and exported designs run
     too). ``{}`` otherwise, and for anything :func:`load_arch` would reject (it reports it)."""

@@ -18,6 +18,7 @@ from ..arch import load_arch
 from ..errors import ConfigError, HwsimError, UnsupportedError
 from ..costing import sum_costs
 from ..workload import Precision, load_workload
+from ..workload.graph import llm_precision
 from ..workload.ops import Attention, Conv2d, Gemm
 from .proxy import AccuracyProxy
 from .space import Space
@@ -110,7 +111,10 @@ class Evaluator:
         key = (w, a, kv)
         p = self._prec.get(key)
         if p is None:
-            p = self._prec[key] = Precision(w, a, kv)
+            p = Precision(w, a, kv)
+            if self.workload.meta.get("kind") == "llm":  # as build_llm sets it for evaluate
+                p = llm_precision(p)
+            self._prec[key] = p
         return p
 
     def _format(self, op, wf: str, a: str, kv: str) -> tuple:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .. import formats as _formats
 from ..errors import ConfigError
-from ..workload.graph import Precision
+from ..workload.graph import Precision, llm_precision
 from ..workload.llm import LLMConfig, build_llm
 from ..workload.ops import Attention, Elementwise, Embedding, Gemm, Norm
 from ..costing import CostSum, sum_costs
@@ -134,9 +134,10 @@ class ParallelModel:
         self.tp, self.pp = tp, pp
         self.shard = shard_config(self.cfg, tp)
         self.stage_layers = math.ceil(self.cfg.layers / pp)
-        self.precision = Precision(weights, activations, kv)
+        self.precision = llm_precision(Precision(weights, activations, kv))
         self.fusion = fusion
-        self.act_bytes = _formats.get(activations).storage_bits / 8
+        # tensor-parallel all-reduces and pipeline sends move the residual stream
+        self.act_bytes = _formats.get(self.precision.stream or activations).storage_bits / 8
         self.kv_format = kv or activations
         self.hw = self.system.device
         summary = self.hw.summary()  # read once: step() and memory() run per serving iteration

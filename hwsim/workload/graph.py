@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 from dataclasses import dataclass, field
@@ -13,12 +14,17 @@ from .. import formats as _formats
 from ..errors import HwsimError
 from .ops import Attention, Conv2d, Elementwise, Embedding, Gemm, Op
 
-ROLES = ("weights", "activations", "kv", "out")
+ROLES = ("weights", "activations", "kv", "out", "stream")
 
 
 @dataclass(frozen=True)
 class Precision:
     """Formats for weights, activations and the KV cache, with per-layer / per-group overrides.
+
+    ``activations`` is the format GEMM and convolution inputs run in; ``stream`` the format of
+    the tensors between kernels (residual stream, norms, elementwise ops, attention's Q and the
+    GEMM outputs). ``stream=None`` means the activation format (int8 CNNs on MCUs run int8
+    end to end); LLM builds default it to fp16 under 8-bit activations (:func:`llm_precision`).
 
     ``overrides`` maps a glob pattern, matched against an op's ``name`` (``layers.3.mlp.down``) and
     its ``group`` (``mlp.down``), to a dict of roles -> format, applied in order (later wins):
@@ -32,9 +38,10 @@ class Precision:
     activations: str = "fp16"
     kv: str | None = None
     overrides: dict = field(default_factory=dict, compare=False)
+    stream: str | None = None
 
     def __post_init__(self):
-        for role in ("weights", "activations", "kv"):
+        for role in ("weights", "activations", "kv", "stream"):
             v = getattr(self, role)
             if v is not None:
                 _check_format(f"precision.{role}", v)
@@ -53,22 +60,26 @@ class Precision:
 
     def __repr__(self) -> str:
         ov = "..." if self.overrides else "{}"
+        st = f", stream={self.stream!r}" if self.stream else ""
         return (f"Precision(weights={self.weights!r}, activations={self.activations!r}, "
-                f"kv={self.kv!r}, overrides={ov})")
+                f"kv={self.kv!r}, overrides={ov}{st})")
 
     def under(self, found: dict) -> "Precision":
         """This policy with ``found`` per-op formats (what an imported file says) beneath its own
         overrides: the caller's patterns win where both name an op."""
         return Precision(self.weights, self.activations, self.kv,
-                         overrides={**found, **self.overrides})
+                         overrides={**found, **self.overrides}, stream=self.stream)
 
     def roles_for(self, op: Op) -> dict[str, str]:
         r = {"weights": self.weights, "activations": self.activations,
              "kv": self.kv or self.activations}
+        if self.stream:
+            r["stream"] = self.stream
         for pat, roles in self.overrides.items():
             if fnmatch.fnmatchcase(op.name, pat) or (op.group and fnmatch.fnmatchcase(op.group, pat)):
                 r.update(roles)
-        r.setdefault("out", r["activations"])
+        r.setdefault("stream", r["activations"])
+        r.setdefault("out", r["stream"])
         return r
 
     def apply(self, op: Op) -> Op:
@@ -80,31 +91,36 @@ class Precision:
         if self.overrides:
             return op.with_formats(**_formats_for(*kind, self.roles_for(op)))
         # no overrides: the formats depend only on the op's kind, not on its name
-        return op._with_formats(_plain_formats(self.weights, self.activations, self.kv, *kind))
+        return op._with_formats(_plain_formats(self.weights, self.activations, self.kv,
+                                               self.stream, *kind))
 
 
 def _formats_for(op_type: type, b_is_weight: bool, kv_write: bool,
                  r: dict[str, str]) -> dict[str, str]:
-    """The formats ``Precision.apply`` gives an op of this kind from its roles ``r``."""
-    a, out = r["activations"], r.get("out", r["activations"])
+    """The formats ``Precision.apply`` gives an op of this kind from its roles ``r``: GEMMs and
+    convolutions take ``activations`` in and write the stream; every other op reads and writes
+    the stream (the KV-cache write stores ``kv``)."""
+    a = r["activations"]
+    s = r.get("stream", a)
+    out = r.get("out", s)
     if issubclass(op_type, (Gemm, Conv2d)):
         return dict(weights=r["weights"] if b_is_weight else a, activations=a, out=out)
     if issubclass(op_type, Attention):
-        return dict(activations=a, kv=r["kv"], out=out)
+        return dict(activations=s, kv=r["kv"], out=out)
     if issubclass(op_type, Embedding):
-        return dict(weights=r["weights"], out=a)
+        return dict(weights=r["weights"], out=s)
     if kv_write:
-        return dict(activations=a, out=r["kv"])
-    return dict(activations=a, out=out)
+        return dict(activations=s, out=r["kv"])
+    return dict(activations=s, out=out)
 
 
 @functools.lru_cache(maxsize=512)
-def _plain_formats(weights: str, activations: str, kv: str | None, op_type: type,
-                   b_is_weight: bool, kv_write: bool) -> dict[str, str]:
+def _plain_formats(weights: str, activations: str, kv: str | None, stream: str | None,
+                   op_type: type, b_is_weight: bool, kv_write: bool) -> dict[str, str]:
     """``_formats_for`` under a policy without overrides (``roles_for`` then gives every op the
     same roles), only the op type's own format fields. Cached per kind: do not modify."""
     r = {"weights": weights, "activations": activations, "kv": kv or activations,
-         "out": activations}
+         "stream": stream or activations, "out": stream or activations}
     own = op_type._format_fields
     return {k: v for k, v in _formats_for(op_type, b_is_weight, kv_write, r).items()
             if k in own}
@@ -321,8 +337,32 @@ class GraphBuilder:
 
 
 def _precision_meta(meta: dict, precision: Precision) -> dict:
-    return dict(meta, weights=precision.weights, activations=precision.activations,
-                kv=precision.kv or precision.activations)
+    out = dict(meta, weights=precision.weights, activations=precision.activations,
+               kv=precision.kv or precision.activations)
+    if precision.stream:
+        out["stream"] = precision.stream
+    return out
+
+
+# GPU LLM engines quantize GEMM inputs only and keep the residual stream, norms, elementwise ops
+# and attention inputs in 16 bits: TensorRT-LLM's FP8 recipe quantizes the linear layers' inputs
+# (the residual stream stays in the model's fp16/bf16 dtype; FP8 context attention came later, as
+# an option). Measured: an eager FP8
+# Llama layer (benchmarks/gpu/shapes.py, data/h200-shapes/prefill_shapes.csv) runs bf16 norms,
+# residual adds and FlashAttention plus one quantize per GEMM input.
+LLM_STREAM = "fp16"
+_NARROW_FLOAT_KINDS = ("float", "mx", "nvfp4")
+
+
+def llm_precision(precision: Precision) -> Precision:
+    """``precision`` with the stream an LLM engine keeps: :data:`LLM_STREAM` where the activations
+    are a float format narrower than 16 bits (FP8, MX, NVFP4: the GPU recipes) and no stream was
+    given; otherwise unchanged. Integer activations keep their format: int8 end-to-end designs
+    (FlightLLM's FPGA datapath) exist beside SmoothQuant engines, which need ``stream="fp16"``."""
+    a = _formats.get(precision.activations)
+    if precision.stream is None and a.kind in _NARROW_FLOAT_KINDS and a.storage_bits < 16:
+        return dataclasses.replace(precision, stream=LLM_STREAM)
+    return precision
 
 
 @dataclass(frozen=True)

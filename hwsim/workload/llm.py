@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from .._fields import get_bool, get_str
-from .graph import GraphBuilder, Precision, Workload
+from .graph import GraphBuilder, Precision, Workload, llm_precision
 from .ops import Attention, Elementwise, Embedding, Gemm, Norm
 
 _GATED = {"silu", "swiglu", "gelu_pytorch_tanh", "gelu_new_gated"}
@@ -189,6 +189,13 @@ class _Eager:
         k(p + ".add", group, numel // 2, inputs=2, fn="add", L=L)
         return k(p + ".cat", group, numel, fn="cat", flops_per_elem=0, L=L)
 
+    def quant(self, p, group, numel, to, L):
+        """x.mul(scale).to(fp8/int8): a static per-tensor scale, then the cast (the eager
+        quantization benchmarks/gpu/shapes.py measured)."""
+        self._k(p + ".scale", group, numel, fmt_in=self.act, fn="mul", L=L)
+        return self._k(p + ".quant", group, numel, fmt_in=self.act, fmt_out=to, fn="cast",
+                       flops_per_elem=0, L=L)
+
 
 def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: int = 2048,
               precision: Precision | None = None, fusion: str = "fused") -> Workload:
@@ -202,6 +209,7 @@ def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: in
         raise ConfigError(f"fusion = {fusion!r}: expected one of {', '.join(FUSIONS)}")
     batch = check_positive_int("workload", "batch", batch)
     context = check_positive_int("workload", "context", context)
+    precision = llm_precision(precision or Precision())
     lb = _LLMBuilder(cfg, phase, batch, context, precision, fusion)
     lb.embed()
     lb.layers()
@@ -209,7 +217,7 @@ def build_llm(cfg: LLMConfig, phase: str = "decode", batch: int = 1, context: in
     T = lb.T
     meta = dict(model=cfg.name, kind="llm", phase=phase, batch=batch, context=context,
                 tokens=T, new_tokens=batch if phase == "decode" else T, fusion=fusion)
-    return lb.b.build(cfg.name, meta, precision or Precision())
+    return lb.b.build(cfg.name, meta, precision)
 
 
 class _LLMBuilder:
@@ -218,16 +226,28 @@ class _LLMBuilder:
 
     def __init__(self, cfg: LLMConfig, phase: str, batch: int, context: int,
                  precision: Precision | None, fusion: str):
+        precision = precision or Precision()
         self.cfg, self.phase, self.batch = cfg, phase, batch
         self.q = context if phase == "prefill" else 1
         self.kv_len = context if phase == "prefill" else context + 1
         self.T = batch * self.q  # tokens through the linear layers
         self.H, self.hd = cfg.hidden, cfg.head_dim
         self.b = GraphBuilder()
-        self.eager = _Eager(self.b, (precision or Precision()).activations) \
-            if fusion == "eager" else None
+        stream = precision.stream or precision.activations
+        self.eager = _Eager(self.b, stream) if fusion == "eager" else None
+        # eager graphs quantize each GEMM input in kernels of their own; fused engines do it in
+        # the producing kernel's epilogue (no extra kernel, as for the norms they fuse)
+        self.quant_to = precision.activations if self.eager and stream != precision.activations \
+            else None
         self.ew = dict(flops_per_elem=1)
         self.resid: str | None = None  # the residual stream's last op
+
+    def _gemm(self, numel_in: int, **kw) -> str:
+        """A linear layer, preceded in eager graphs by the quantization of its input."""
+        if self.quant_to:
+            L = {"layer": kw["layer"]} if "layer" in kw else {}
+            self.eager.quant(kw["name"], kw["group"] + ".quant", numel_in, self.quant_to, L)
+        return self.b.add(Gemm(**kw))
 
     def layers(self, copy: bool = True) -> None:
         """The decoder layers. They are identical but for their names and layer numbers, so
@@ -268,8 +288,8 @@ class _LLMBuilder:
         b, cfg, eager, T, H, hd = self.b, self.cfg, self.eager, self.T, self.H, self.hd
         p, L = f"layers.{i}.", dict(layer=i)
         self.norm(p + "attn_norm", "attn.norm", L)
-        b.add(Gemm(name=p + "attn.qkv", group="attn.qkv", M=T,
-                   N=(cfg.heads + 2 * cfg.kv_heads) * hd, K=H, bias=cfg.qkv_bias, **L))
+        self._gemm(T * H, name=p + "attn.qkv", group="attn.qkv", M=T,
+                   N=(cfg.heads + 2 * cfg.kv_heads) * hd, K=H, bias=cfg.qkv_bias, **L)
         if cfg.norm == "rms" and eager:  # rotary embedding on q and k, unfused
             eager.rope(p + "attn.rope.q", "attn.rope", T * cfg.heads * hd, L)
             eager.rope(p + "attn.rope.k", "attn.rope", T * cfg.kv_heads * hd, L)
@@ -284,8 +304,8 @@ class _LLMBuilder:
         b.add(Attention(name=p + "attn.sdpa", group="attn.sdpa", batch=self.batch,
                         heads=cfg.heads, kv_heads=cfg.kv_heads, q_len=self.q,
                         kv_len=self.kv_len, head_dim=hd, causal=True, **L))
-        b.add(Gemm(name=p + "attn.o", group="attn.o", M=T, N=H, K=cfg.heads * hd,
-                   bias=cfg.linear_bias, **L))
+        self._gemm(T * cfg.heads * hd, name=p + "attn.o", group="attn.o", M=T, N=H,
+                   K=cfg.heads * hd, bias=cfg.linear_bias, **L)
         self._residual(p + "attn.residual", L)
 
     def mlp(self, i: int) -> None:
@@ -297,12 +317,12 @@ class _LLMBuilder:
         if cfg.experts:
             act_numel, down = self._moe_up(p, n_up, L)
         else:
-            b.add(Gemm(name=p + "mlp.up", group="mlp.up", M=T, N=n_up, K=H,
-                       bias=cfg.linear_bias, **L))
+            self._gemm(T * H, name=p + "mlp.up", group="mlp.up", M=T, N=n_up, K=H,
+                       bias=cfg.linear_bias, **L)
             act_numel, down = T * I, dict(M=T)
         self._activation(p, act_numel, L)
-        b.add(Gemm(name=p + "mlp.down", group="mlp.down", N=H, K=I, bias=cfg.linear_bias,
-                   **down, **L))
+        self._gemm(act_numel, name=p + "mlp.down", group="mlp.down", N=H, K=I,
+                   bias=cfg.linear_bias, **down, **L)
         self._residual(p + "mlp.residual", L)
 
     def _moe_up(self, p: str, n_up: int, L: dict) -> tuple[int, dict]:
@@ -314,8 +334,8 @@ class _LLMBuilder:
         groups = max(1, min(E, math.ceil(act - 1e-9)))
         m_exp = math.ceil(T * k / groups)
         b.add(Gemm(name=p + "moe.router", group="moe.router", M=T, N=E, K=H, **L))
-        b.add(Gemm(name=p + "mlp.up", group="mlp.up", M=m_exp, N=n_up, K=H, groups=groups,
-                   weight_groups=E, bias=cfg.linear_bias, **L))
+        self._gemm(T * H, name=p + "mlp.up", group="mlp.up", M=m_exp, N=n_up, K=H,
+                   groups=groups, weight_groups=E, bias=cfg.linear_bias, **L)
         return groups * m_exp * cfg.intermediate, dict(M=m_exp, groups=groups, weight_groups=E)
 
     def _activation(self, p: str, act_numel: int, L: dict) -> None:
@@ -338,5 +358,5 @@ class _LLMBuilder:
         m_logits = self.batch if self.phase == "prefill" else self.T
         if cfg.proj_dim:
             b.add(Gemm(name="project_out", group="lm_head", M=m_logits, N=cfg.proj_dim, K=H))
-        b.add(Gemm(name="lm_head", group="lm_head", M=m_logits, N=cfg.vocab, K=cfg.proj_dim or H,
-                   tied=cfg.tie_embeddings))
+        self._gemm(m_logits * (cfg.proj_dim or H), name="lm_head", group="lm_head", M=m_logits,
+                   N=cfg.vocab, K=cfg.proj_dim or H, tied=cfg.tie_embeddings)

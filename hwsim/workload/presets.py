@@ -52,7 +52,7 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
                   kv: str | None = None, precision: Precision | None = None,
                   image_size: int | None = None, optimizer: str = "sgd",
                   fusion: str = "fused", dims: dict | None = None,
-                  backward: str = "explicit") -> Workload:
+                  backward: str = "explicit", stream: str | None = None) -> Workload:
     """Build a workload graph.
 
     ``name_or_path``: a preset (``hwsim list workloads``), a workload YAML, an HF ``config.json``
@@ -62,6 +62,9 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
     ternary weights), else fp16. LLMs take ``phase`` (``prefill``: ``context`` prompt tokens; ``decode``:
     one new token per sequence over ``context`` cached ones), ``batch`` and formats (or a full
     :class:`Precision` with per-layer overrides); vision models take ``batch`` and ``image_size``.
+    ``stream``: the format of the tensors between kernels (residual stream, norms, elementwise
+    ops, attention inputs); by default the activation format, except that LLMs keep fp16 under
+    8-bit activations as serving engines do (:func:`hwsim.workload.graph.llm_precision`).
 
     >>> wl = load_workload("llama-2-7b", phase="decode", batch=1, context=2048,
     ...                    weights="int4_g128", activations="fp16")
@@ -95,19 +98,19 @@ def load_workload(name_or_path: str | Path, *, phase: str = "decode", batch: int
         from .training import to_training
         fwd = load_workload(name_or_path, phase="prefill", batch=batch, context=context,
                             weights=weights, activations=activations, kv=kv, precision=precision,
-                            image_size=image_size, fusion=fusion, dims=dims)
+                            image_size=image_size, fusion=fusion, dims=dims, stream=stream)
         return to_training(fwd, optimizer, backward=backward)
     p = Path(name_or_path)
     imported = p.suffix in (".onnx", ".json", ".gguf", ".safetensors") or p.is_dir()
     spec, src = ({}, p) if imported else workload_spec(name_or_path)
-    prec = _precision(spec, src, precision, weights, activations, kv)
+    prec = _precision(spec, src, precision, weights, activations, kv, stream)
     if imported:
         return _load_imported(p, phase, batch, context, prec, fusion, dims)
     return _build_preset(spec, src, phase, batch, context, prec, fusion, image_size)
 
 
 def _precision(spec: dict, src: Path, precision: Precision | None, weights, activations,
-               kv) -> Precision:
+               kv, stream=None) -> Precision:
     """``precision``, else the formats given, else the preset's ``default_precision``, else
     fp16 (the preset's mapping is checked even when unused, so a bad file never loads)."""
     default = spec.get("default_precision") or {}
@@ -115,7 +118,7 @@ def _precision(spec: dict, src: Path, precision: Precision | None, weights, acti
         raise ConfigError(f"{src}: field 'default_precision' must be a mapping of roles to formats")
     return precision or Precision(weights or default.get("weights", "fp16"),
                                   activations or default.get("activations", "fp16"),
-                                  kv or default.get("kv"))
+                                  kv or default.get("kv"), stream=stream)
 
 
 def _load_imported(p: Path, phase: str, batch: int, context: int, prec: Precision,

@@ -63,6 +63,30 @@ def test_every_default_runs_its_presets_workloads():
             assert hwsim.evaluate(hwsim.load_workload(wl, **d), hw).latency_s > 0, (a, wl)
 
 
+def test_llm_stream_defaults_to_fp16_under_fp8_activations_only():
+    """GPU FP8 recipes keep the residual stream 16-bit; int8 and explicit streams are kept."""
+    ops = {op.name: op for op in hwsim.load_workload(
+        "llama-2-7b", weights="fp8_e4m3", activations="fp8_e4m3").ops}
+    assert ops["layers.0.attn.qkv"].activations == "fp8_e4m3"
+    assert ops["layers.0.attn.qkv"].out == "fp16"
+    assert ops["layers.0.attn.residual"].activations == "fp16"
+    int8 = {op.name: op for op in hwsim.load_workload(
+        "llama-2-7b", weights="int8", activations="int8").ops}
+    assert int8["layers.0.attn.residual"].activations == "int8"
+    fp8 = {op.name: op for op in hwsim.load_workload(
+        "llama-2-7b", weights="fp8_e4m3", activations="fp8_e4m3", stream="fp8_e4m3").ops}
+    assert fp8["layers.0.attn.residual"].activations == "fp8_e4m3"
+
+
+def test_eager_fp8_llm_quantizes_each_gemm_input():
+    wl = hwsim.load_workload("llama-2-7b", phase="prefill", context=128, weights="fp8_e4m3",
+                             activations="fp8_e4m3", fusion="eager")
+    quant = [op for op in wl.ops if op.name.endswith(".quant") and op.layer == 0]
+    assert [op.name for op in quant] == [f"layers.0.{g}.quant" for g in
+                                         ("attn.qkv", "attn.o", "mlp.up", "mlp.down")]
+    assert all(op.activations == "fp16" and op.out == "fp8_e4m3" for op in quant)
+
+
 def test_bad_defaults_are_named(tmp_path):
     p = tmp_path / "x.yaml"
     base = (ROOT / "arch" / "mac-tc-int8.yaml").read_text()

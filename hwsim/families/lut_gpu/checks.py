@@ -157,8 +157,18 @@ _KNOWN = {("h100-fp8-tc", "bs1_seq2048_ms"): _DRM_MISS,
           ("h100-fp8-tc", "density_tops_per_mm2"): "follows from the FP8 MAC tile's excess area "
                                                    "(tc_area_per_sm_mm2)"}
 # the LUT-4X BS1 SEQ2048 speedup inherits the FP8 TC row's miss
-_SPEEDUP_KNOWN = {("h100-lut-4x", 1, 2048): "the FP8 TC's BS1 SEQ2048 latency is 26% fast (table1."
+_SPEEDUP_KNOWN = {("h100-lut-4x", 1, 2048): "the FP8 TC's BS1 SEQ2048 latency is 23% fast (table1."
                                              "h100-fp8-tc.bs1_seq2048_ms): " + _DRM_MISS}
+# Since LLM builds keep the residual stream 16-bit under FP8 activations (graph.llm_precision,
+# issue #22 item 4: measured on eager FP8 layers, data/h200-shapes/prefill_shapes.csv), the
+# non-GEMM time both rows share grew, and the two LUT-8X speedups fell from -19.4% / -10.5% to
+# -20.5% / -20.2%: the same too-fast FP8 TC GEMMs, now with a larger shared denominator.
+_LUT8X_SPEEDUP = ("the FP8 TC's GEMMs run at the LUT rows' efficiency in hwsim but at about half "
+                  "of it in the paper (see table1.h100-fp8-tc.bs1_seq2048_ms); with "
+                  "the 16-bit residual stream of LLM builds the shared non-GEMM time is larger "
+                  "and the ratio falls just past 20%")
+_SPEEDUP_KNOWN[("h100-lut-8x", 1, 2048)] = _LUT8X_SPEEDUP
+_SPEEDUP_KNOWN[("h100-lut-8x", 1024, 1)] = _LUT8X_SPEEDUP
 
 
 def _h100_row_checks(row: str) -> list[Check]:
