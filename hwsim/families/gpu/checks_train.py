@@ -25,14 +25,19 @@ ENERGY_TARGET = 0.22      # issue #22: energy was 22% MAPE on the issue's data; 
 HELDOUT_FAMILIES = {"llama-3-8b": ("llama-3-8b",), "tinyllama-1.1b": ("tinyllama-1.1b",),
                     "resnet": ("resnet34", "resnet50", "resnet101"),
                     "vit": ("vit-b16", "vit-l16")}
-_MISSES = {
-    "heldout.vit.max_abs": "ViT-B/16 and ViT-L/16 steps are 34-42% slower than predicted: "
-                           "torchvision's nn.MultiheadAttention copies q/k/v and head-transposed "
-                           "tensors (direct_copy kernels, 4.0 ms of a 27.7 ms ViT-B/16 b64 step "
-                           "in kernels_train.csv), LayerNorm's gamma/beta backward (1.4 ms) and "
-                           "bias-gradient reductions (1.6 ms) run far below the streaming "
-                           "bandwidth the model gives them",
-}
+_VIT = ("ViT-B/16 and ViT-L/16 steps are 34-44% slower than predicted (H100 and H200): "
+        "torchvision's nn.MultiheadAttention copies q/k/v and head-transposed tensors "
+        "(direct_copy kernels: 4.0 / 3.8 ms of a 27.7 / 26.0 ms ViT-B/16 b64 step on H100 / H200 "
+        "in kernels_train.csv), LayerNorm's gamma/beta backward (1.4 / 1.3 ms) and bias-gradient "
+        "reductions (1.6 / 1.4 ms) are kernels the graph does not have or prices at streaming "
+        "bandwidth; no FIT model runs them, so nothing is fitted to them")
+_ENERGY = ("hwsim's mean step power is below the NVML mean power: CNN steps 80-160 W low (H200 "
+           "ResNet-50 b128: 475 vs 633 W; MobileNetV2 b128: 389 vs 537 W), LLM steps 0-100 W "
+           "low, on top of the step time being short; the model gives SM-bound kernels (batch-norm "
+           "passes, optimizer) only idle power plus per-byte energy, and has no energy for the "
+           "busy SMs of memory-bound kernels (train.csv mean_power_w)")
+_MISSES = {"heldout.vit.max_abs": _VIT, "h200.heldout.vit.max_abs": _VIT,
+           "heldout.energy_mape": _ENERGY, "h200.heldout.energy_mape": _ENERGY}
 
 
 @lru_cache(maxsize=2)
