@@ -74,8 +74,9 @@ def _refit_gap() -> float:
     from .model import TRAIN_KERNEL_BYTES_PER_CLK_PER_SM as committed
     from .fit_train import fit_kernel_rates
     new = fit_kernel_rates()
-    return max(abs(new[k] - committed[k]) / max(committed[k], 1e-9) if committed[k] else new[k]
-               for k in committed)
+    if set(new) != set(committed):
+        return float("inf")
+    return max(abs(new[k] / committed[k] - 1) for k in committed)
 
 
 def _gpu_checks(gpu: str) -> list[Check]:

@@ -180,7 +180,8 @@ def fit_kernel_rates(gpus=FIT_GPUS) -> dict[str, float]:
     every GPU in ``gpus`` (the H100 and the H200 share the die, not the HBM: both together separate
     the two limits). ``sgd_fused`` takes ``adam_fused``'s value (the same multi-tensor kernel; the
     vision FIT steps' SGD kernels are too short to fit)."""
-    out = {fn: _fit_one(s) for fn, s in sorted(_fit_samples(gpus).items())}
+    fitted = {fn: _fit_one(s) for fn, s in sorted(_fit_samples(gpus).items())}
+    out = {fn: v for fn, v in fitted.items() if v > 0}  # absent: HBM-bound (no SM-side limit)
     if "adam_fused" in out:
         out["sgd_fused"] = out["adam_fused"]
     return out

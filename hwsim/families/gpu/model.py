@@ -79,8 +79,8 @@ ELT_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "i
 # data/h200/kernels_train.csv jointly; sgd_fused takes adam_fused's value (same kernel family).
 TRAIN_KERNEL_BYTES_PER_CLK_PER_SM = {
     "adam_fused": 8.8, "sgd_fused": 8.8, "batchnorm_stats": 2.09, "batchnorm_grad_reduce": 6.462,
-    "batchnorm_grad": 9.265, "log_softmax": 0.0, "log_softmax_grad": 0.0, "pool_grad": 0.6485,
-    "relu_grad": 0.0, "relu6_grad": 0.0}
+    "batchnorm_grad": 9.265, "pool_grad": 0.6485}
+# (log_softmax[_grad], relu_grad, relu6_grad were fitted too and came out HBM-bound: no entry)
 
 # filter classes of conv_efficiency (see _conv_class)
 CONV_CLASSES = ("1x1", "kxk", "small_channels")
@@ -144,7 +144,7 @@ class GPUModelParams(GPUParams):
     train_kernel_bytes_per_clk_per_sm: dict[str, float] = Field(
         default_factory=lambda: dict(TRAIN_KERNEL_BYTES_PER_CLK_PER_SM), description="SM-side "
         "throughput of the training-step kernels (Elementwise fn -> bytes per SM clock per SM; "
-        "0 or absent: HBM-bound only): fused optimizers, train-mode batch-norm passes, the fp32 "
+        "absent: HBM-bound only): fused optimizers, train-mode batch-norm passes, the fp32 "
         "cross-entropy, activation and max-pool backward")
     fit_source: str = Field(default="", description="data set and subset the values were fitted on")
 
