@@ -1,10 +1,12 @@
 """``gpu-train``: whole training steps (forward, backward, optimizer, one CUDA graph) measured
-with ``benchmarks/gpu/train.py`` on an H100 (``data/h100/train.csv``) against hwsim's
-``backward="implicit"`` training graphs on ``h100-sxm``.
+with ``benchmarks/gpu/train.py`` on an H100 (``data/h100/train.csv``, preset ``h100-sxm``) and an
+H200 (``data/h200/train.csv``, ``h200-sxm``; the same 34 configurations) against hwsim's
+``backward="implicit"`` training graphs.
 
 Validation checks use held-out rows only (models none of whose rows fitted anything:
-``fit_train.FIT_MODELS`` are excluded); consistency checks cover the fit rows and the fitted
-kernel efficiencies (``model.TRAIN_KERNEL_BW_EFFICIENCY``, refitted from the committed kernels)."""
+``fit_train.FIT_MODELS`` are excluded, on both GPUs); consistency checks cover the fit rows and
+the fitted kernel rates (``model.TRAIN_KERNEL_BYTES_PER_CLK_PER_SM``, refitted from the committed
+kernels of both GPUs)."""
 
 from __future__ import annotations
 
@@ -12,72 +14,105 @@ from functools import lru_cache
 
 from ...validate import Check, provider
 
-SRC = "hwsim/families/gpu/data/h100/train.csv (gpu-train 1.0, benchmarks/gpu/train.py)"
-FIT = ("model.TRAIN_KERNEL_BW_EFFICIENCY: fit_train.fit_kernel_efficiencies on the eager-step "
-       "kernels of the FIT rows (llama-2-7b, resnet18, mobilenetv2) in data/h100/kernels_train.csv")
+SRC = "hwsim/families/gpu/data/{gpu}/train.csv (gpu-train 1.0, benchmarks/gpu/train.py)"
+FIT = ("model.TRAIN_KERNEL_BYTES_PER_CLK_PER_SM: fit_train.fit_kernel_rates on the eager-step "
+       "kernels of the FIT rows (llama-2-7b, resnet18, mobilenetv2) in data/h100/kernels_train.csv "
+       "and data/h200/kernels_train.csv")
+GPUS = {"h100": "h100-sxm", "h200": "h200-sxm"}
 MAPE_TARGET = 0.15        # issue #22: held-out training-step latency MAPE
 FAMILY_TARGET = 0.25      # issue #22: no model family off by more than 25%
+ENERGY_TARGET = 0.22      # issue #22: energy was 22% MAPE on the issue's data; not worse
 HELDOUT_FAMILIES = {"llama-3-8b": ("llama-3-8b",), "tinyllama-1.1b": ("tinyllama-1.1b",),
                     "resnet": ("resnet34", "resnet50", "resnet101"),
                     "vit": ("vit-b16", "vit-l16")}
-_MISSES = {
-    "heldout.vit.max_abs": "ViT-B/16 and ViT-L/16 steps are 34-42% slower than predicted: "
-                           "torchvision's nn.MultiheadAttention copies q/k/v and head-transposed "
-                           "tensors (direct_copy kernels, 4.0 ms of a 27.7 ms ViT-B/16 b64 step "
-                           "in kernels_train.csv), LayerNorm's gamma/beta backward (1.4 ms) and "
-                           "bias-gradient reductions (1.6 ms) run far below the streaming "
-                           "bandwidth the model gives them",
-}
+_VIT = ("ViT-B/16 and ViT-L/16 steps are 34-44% slower than predicted (H100 and H200): "
+        "torchvision's nn.MultiheadAttention copies q/k/v and head-transposed tensors "
+        "(direct_copy kernels: 4.0 / 3.8 ms of a 27.7 / 26.0 ms ViT-B/16 b64 step on H100 / H200 "
+        "in kernels_train.csv), LayerNorm's gamma/beta backward (1.4 / 1.3 ms) and bias-gradient "
+        "reductions (1.6 / 1.4 ms) are kernels the graph does not have or prices at streaming "
+        "bandwidth; no FIT model runs them, so nothing is fitted to them")
+_ENERGY = ("hwsim's mean step power is below the NVML mean power: CNN steps 80-160 W low (H200 "
+           "ResNet-50 b128: 475 vs 633 W; MobileNetV2 b128: 389 vs 537 W), LLM steps 0-100 W "
+           "low, on top of the step time being short; the model gives SM-bound kernels (batch-norm "
+           "passes, optimizer) only idle power plus per-byte energy, and has no energy for the "
+           "busy SMs of memory-bound kernels (train.csv mean_power_w)")
+_MISSES = {"heldout.vit.max_abs": _VIT, "h200.heldout.vit.max_abs": _VIT,
+           "heldout.energy_mape": _ENERGY, "h200.heldout.energy_mape": _ENERGY}
 
 
-@lru_cache(maxsize=1)
-def _errors() -> dict[str, tuple[str, bool, float]]:
-    """label -> (model, fit row, signed relative latency error of the prediction)."""
+@lru_cache(maxsize=2)
+def _errors(gpu: str = "h100") -> dict[str, tuple[str, bool, float, float | None]]:
+    """label -> (model, fit row, signed relative latency error, signed relative energy error or
+    None where the row has no energy) of the prediction on ``GPUS[gpu]``."""
     import hwsim
     from .fit_train import load_rows, train_workload
-    hw = hwsim.load_arch("h100-sxm")
-    return {r.label: (r.model, r.fit, hwsim.evaluate(train_workload(r), hw).latency_s / r.step_s - 1)
-            for r in load_rows("h100")}
+    hw = hwsim.load_arch(GPUS[gpu])
+    out = {}
+    for r in load_rows(gpu):
+        rep = hwsim.evaluate(train_workload(r), hw)
+        out[r.label] = (r.model, r.fit, rep.latency_s / r.step_s - 1,
+                        rep.energy_j / r.energy_j - 1 if r.energy_j else None)
+    return out
 
 
-def _mape(fit: bool, models: tuple[str, ...] | None = None) -> float:
-    e = [abs(v) for m, f, v in _errors().values() if f == fit and (models is None or m in models)]
+def _mape(fit: bool, gpu: str = "h100", models: tuple[str, ...] | None = None) -> float:
+    e = [abs(v) for m, f, v, _ in _errors(gpu).values()
+         if f == fit and (models is None or m in models)]
     return sum(e) / len(e)
 
 
-def _max_abs(models: tuple[str, ...]) -> float:
-    return max(abs(v) for m, f, v in _errors().values() if not f and m in models)
+def _energy_mape(fit: bool, gpu: str = "h100") -> float:
+    e = [abs(v) for _, f, _, v in _errors(gpu).values() if f == fit and v is not None]
+    return sum(e) / len(e)
+
+
+def _max_abs(models: tuple[str, ...], gpu: str = "h100") -> float:
+    return max(abs(v) for m, f, v, _ in _errors(gpu).values() if not f and m in models)
 
 
 def _refit_gap() -> float:
-    from .model import TRAIN_KERNEL_BW_EFFICIENCY
-    from .fit_train import fit_kernel_efficiencies
-    new = fit_kernel_efficiencies("h100")
-    return max(abs(new[k] - TRAIN_KERNEL_BW_EFFICIENCY[k]) for k in TRAIN_KERNEL_BW_EFFICIENCY)
+    from .model import TRAIN_KERNEL_BYTES_PER_CLK_PER_SM as committed
+    from .fit_train import fit_kernel_rates
+    new = fit_kernel_rates()
+    if set(new) != set(committed):
+        return float("inf")
+    return max(abs(new[k] / committed[k] - 1) for k in committed)
+
+
+def _gpu_checks(gpu: str) -> list[Check]:
+    """The held-out and fit-row checks of one GPU's rows; the H100's keep their original ids."""
+    pre, name, src = ("" if gpu == "h100" else f"{gpu}."), gpu.upper(), SRC.format(gpu=gpu)
+    out = [Check("gpu-train", f"{pre}heldout.mape", f"{name} training-step latency MAPE, held-out "
+                 "rows (8B-GQA, 1.1B-GQA, ResNet-34/50/101, ViT-B/16, ViT-L/16)", src,
+                 MAPE_TARGET, "rel. error", lambda: _mape(False, gpu), mode="max")]
+    for fam, models in HELDOUT_FAMILIES.items():
+        cid = f"heldout.{fam}.max_abs"
+        out.append(Check("gpu-train", pre + cid, f"{name} training step, largest |error| of the "
+                         f"held-out {fam} rows", src, FAMILY_TARGET, "rel. error",
+                         (lambda m=models: _max_abs(m, gpu)), mode="max",
+                         known_miss=_MISSES.get(pre + cid, "")))
+    out.append(Check("gpu-train", f"{pre}heldout.energy_mape", f"{name} training-step energy MAPE "
+                     "(NVML, J per step), held-out rows", src, ENERGY_TARGET, "rel. error",
+                     lambda: _energy_mape(False, gpu), mode="max",
+                     known_miss=_MISSES.get(f"{pre}heldout.energy_mape", "")))
+    out.append(Check("gpu-train", f"{pre}fit.mape", f"{name} training-step latency MAPE on the fit "
+                     "rows (Llama-2-7B-shaped, ResNet-18, MobileNetV2)", src, MAPE_TARGET,
+                     "rel. error", lambda: _mape(True, gpu), mode="max", kind="consistency",
+                     fitted_on=FIT))
+    return out
 
 
 @provider("gpu-train")
 def _train_checks() -> list[Check]:
     try:
         from .fit_train import load_rows
-        load_rows("h100")
+        for gpu in GPUS:
+            load_rows(gpu)
     except OSError:  # installed without the data folder
         return []
-    out = [Check("gpu-train", "heldout.mape", "H100 training-step latency MAPE, held-out rows "
-                 "(8B-GQA, 1.1B-GQA, ResNet-34/50/101, ViT-B/16, ViT-L/16)", SRC, MAPE_TARGET,
-                 "rel. error", lambda: _mape(False), mode="max")]
-    for fam, models in HELDOUT_FAMILIES.items():
-        cid = f"heldout.{fam}.max_abs"
-        out.append(Check("gpu-train", cid, f"H100 training step, largest |error| of the held-out "
-                         f"{fam} rows", SRC, FAMILY_TARGET, "rel. error",
-                         (lambda m=models: _max_abs(m)), mode="max",
-                         known_miss=_MISSES.get(cid, "")))
-    out.append(Check("gpu-train", "fit.mape", "H100 training-step latency MAPE on the fit rows "
-                     "(Llama-2-7B-shaped, ResNet-18, MobileNetV2)", SRC, MAPE_TARGET,
-                     "rel. error", lambda: _mape(True), mode="max", kind="consistency",
-                     fitted_on=FIT))
-    out.append(Check("gpu-train", "fit.kernel_efficiency_refit", "committed training-kernel "
-                     "efficiencies equal their refit from the committed kernels", SRC, 1e-4,
-                     "abs. difference", _refit_gap, mode="max", kind="consistency",
-                     fitted_on=FIT))
+    out = [c for gpu in GPUS for c in _gpu_checks(gpu)]
+    out.append(Check("gpu-train", "fit.kernel_rate_refit", "committed training-kernel SM-side "
+                     "rates equal their refit from the committed kernels (both GPUs)",
+                     SRC.format(gpu="h100 and h200"), 1e-3, "rel. difference", _refit_gap,
+                     mode="max", kind="consistency", fitted_on=FIT))
     return out

@@ -93,11 +93,17 @@ def train_workload(row: TrainRow) -> Workload:
                        backward="implicit", master_weights="fp32" if row.mode == "amp" else None)
 
 
-# kernel-name patterns of data/<gpu>/kernels_train.csv -> the Elementwise fn they run
+# kernel-name patterns of data/<gpu>/kernels_train.csv -> the Elementwise fn they run (a pattern
+# counts only in a config whose graph has that fn: ``BinaryFunctor<c10::BFloat16, ...`` is ReLU's
+# threshold_backward in the ResNet steps)
 KERNEL_FNS = {"multi_tensor_apply": "adam_fused", "batch_norm_collect_statistics":
               "batchnorm_stats", "batch_norm_backward_reduce": "batchnorm_grad_reduce",
               "batch_norm_backward_elemt": "batchnorm_grad", "SoftMaxForward": "log_softmax",
-              "SoftMaxBackward": "log_softmax_grad"}
+              "SoftMaxBackward": "log_softmax_grad", "max_pool_backward": "pool_grad",
+              "hardtanh_backward": "relu6_grad",
+              "BinaryFunctor<c10::BFloat16, c10::BFloat16, c10::BFloat16": "relu_grad"}
+FIT_GPUS = ("h100", "h200")
+BPC_BOUNDS = (0.01, 1024.0)  # bytes / SM clock / SM searched; the upper end means "HBM-bound"
 
 
 def _row_of_config(config: str, rows: list[TrainRow]) -> TrainRow:
@@ -110,37 +116,72 @@ def _row_of_config(config: str, rows: list[TrainRow]) -> TrainRow:
     raise KeyError(config)
 
 
-def fit_kernel_efficiencies(gpu: str = "h100") -> dict[str, float]:
-    """Achieved bandwidth of each training-kernel class relative to the model's streaming
-    bandwidth: measured kernel time (less the fixed time per kernel) over the operands' bytes at
-    ``mem_bandwidth_Bps * mem_efficiency``, summed over the profiled steps of FIT rows only.
-    ``sgd_fused`` takes ``adam_fused``'s value (the same multi-tensor kernel; the vision FIT
-    steps' SGD kernels are too short to fit)."""
-    import hwsim  # lazy: the package imports the families
-    hw = hwsim.load_arch(f"{gpu}-sxm")
-    p = hw.params
-    rows = load_rows(gpu)
-    meas: dict[tuple, float] = {}
+def measured_kernel_s(gpu: str) -> dict[tuple[str, str], float]:
+    """(config, fn) -> summed time (s) of the kernels of ``fn`` in ``data/<gpu>/kernels_train.csv``."""
+    meas: dict[tuple[str, str], float] = {}
     with open(DATA_ROOT / gpu / "kernels_train.csv", newline="") as f:
         for k in csv.DictReader(f):
             fn = next((v for pat, v in KERNEL_FNS.items() if pat in k["kernel"]), None)
             if fn is not None:
                 meas[(k["config"], fn)] = meas.get((k["config"], fn), 0.0) + float(k["us"]) * 1e-6
-    ideal: dict[str, float] = {}
-    spent: dict[str, float] = {}
-    for config in sorted({c for c, _ in meas}):
-        row = _row_of_config(config, rows)
-        if not row.fit:
-            continue
-        ops = [o for o in train_workload(row).ops if getattr(o, "fn", "") in KERNEL_FNS.values()]
-        for fn in {getattr(o, "fn") for o in ops}:
-            if (config, fn) not in meas:
+    return meas
+
+
+def _fit_samples(gpus=FIT_GPUS) -> dict[str, list[tuple[float, float, float, list[float]]]]:
+    """fn -> [(measured s, fixed s, SM clocks x SMs, [HBM s of each op])] over the FIT rows' configs
+    that have both the fn's ops and its kernels, on every GPU of ``gpus``."""
+    import hwsim  # lazy: the package imports the families
+    out: dict[str, list] = {}
+    for gpu in gpus:
+        p = hwsim.load_arch(f"{gpu}-sxm").params
+        rows, meas = load_rows(gpu), measured_kernel_s(gpu)
+        for config in sorted({c for c, _ in meas}):
+            row = _row_of_config(config, rows)
+            if not row.fit:
                 continue
-            mine = [o for o in ops if o.fn == fn]
-            ideal[fn] = ideal.get(fn, 0.0) + sum(o.bytes for o in mine) / (
-                p.mem_bandwidth_Bps * p.mem_efficiency)
-            spent[fn] = spent.get(fn, 0.0) + meas[(config, fn)] - len(mine) * p.memkernel_overhead_s
-    out = {fn: round(min(1.0, ideal[fn] / spent[fn]), 4) for fn in sorted(ideal)}
+            ops = [o for o in train_workload(row).ops if getattr(o, "fn", "") in KERNEL_FNS.values()]
+            for fn in sorted({o.fn for o in ops}):
+                if (config, fn) not in meas:
+                    continue
+                mine = [o for o in ops if o.fn == fn]
+                hbm = [o.bytes / (p.mem_bandwidth_Bps * p.mem_efficiency) for o in mine]
+                out.setdefault(fn, []).append((meas[(config, fn)], len(mine) * p.memkernel_overhead_s,
+                                               p.sms * p.max_clock_hz, hbm, [o.bytes for o in mine]))
+    return out
+
+
+def _fit_one(samples: list) -> float:
+    """The bytes/clock/SM minimizing the squared log error of every sample's summed kernel time."""
+    import math
+    from scipy.optimize import minimize_scalar
+
+    def loss(log_bpc: float) -> float:
+        bpc = math.exp(log_bpc)
+        err = 0.0
+        for meas, fixed, clk_sms, hbm, nbytes in samples:
+            pred = fixed + sum(max(h, b / (clk_sms * bpc)) for h, b in zip(hbm, nbytes))
+            err += math.log(pred / meas) ** 2
+        return err
+    # a grid first (the loss is flat above the rate where every kernel is HBM-bound), then a
+    # bounded refinement around the best grid point
+    lo, hi = (math.log(b) for b in BPC_BOUNDS)
+    grid = [lo + (hi - lo) * i / 200 for i in range(201)]
+    k = min(range(len(grid)), key=lambda i: (loss(grid[i]), -i))
+    a, b = grid[max(0, k - 1)], grid[min(len(grid) - 1, k + 1)]
+    r = minimize_scalar(loss, bounds=(a, b), method="bounded", options={"xatol": 1e-7})
+    bpc = float(f"{math.exp(r.x):.4g}")
+    return 0.0 if bpc >= 0.99 * BPC_BOUNDS[1] else bpc  # 0: HBM-bound, no SM-side limit
+
+
+def fit_kernel_rates(gpus=FIT_GPUS) -> dict[str, float]:
+    """SM-side throughput of each training-kernel class (``model.TRAIN_KERNEL_BYTES_PER_CLK_PER_SM``):
+    per fn, the one bytes/clock/SM that makes ``max(HBM time, SM time) + fixed time`` summed over
+    its kernels best match the measured sum (squared log error) on the FIT rows' profiled steps of
+    every GPU in ``gpus`` (the H100 and the H200 share the die, not the HBM: both together separate
+    the two limits). ``sgd_fused`` takes ``adam_fused``'s value (the same multi-tensor kernel; the
+    vision FIT steps' SGD kernels are too short to fit)."""
+    fitted = {fn: _fit_one(s) for fn, s in sorted(_fit_samples(gpus).items())}
+    out = {fn: v for fn, v in fitted.items() if v > 0}  # absent: HBM-bound (no SM-side limit)
     if "adam_fused" in out:
         out["sgd_fused"] = out["adam_fused"]
     return out

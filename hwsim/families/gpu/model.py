@@ -68,14 +68,19 @@ ELT_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "i
              "fp6": 0.75, "fp4": 0.5, "int4": 0.5, "int1": 0.125}
 
 
-# Training-step kernels (backward="implicit" graphs only; no forward op carries these fns):
-# achieved / (mem_bandwidth_Bps * mem_efficiency), fitted by hwsim.families.gpu.fit_train.
-# fit_kernel_efficiencies on the kernels of the FIT rows' eager steps in
-# data/h100/kernels_train.csv (Llama-2-7B-shaped, ResNet-18, MobileNetV2; gpu-train 1.0).
-# Other GPUs take the H100 values (an assumption: the same PyTorch kernels).
-TRAIN_KERNEL_BW_EFFICIENCY = {"adam_fused": 0.6829, "sgd_fused": 0.6829, "batchnorm_stats": 0.1712,
-                              "batchnorm_grad_reduce": 0.5049, "batchnorm_grad": 0.7319,
-                              "log_softmax": 1.0, "log_softmax_grad": 1.0}
+# Training-step kernels (backward="implicit" graphs only; no forward op carries these fns): the
+# SM-side throughput (bytes moved per SM clock per SM) of each kernel class. Such a kernel takes
+# max(bytes / (mem_bandwidth_Bps * mem_efficiency), bytes / (sms * max_clock_hz * this)): HBM
+# where it streams, its own SM / L2-side rate where that is slower (reductions with atomics, the
+# max-pool scatter, kernels whose activations stay in L2). The SM side is the same GH100 die on
+# the H100 and the H200, so only the HBM term scales with memory bandwidth. Fitted by
+# hwsim.families.gpu.fit_train.fit_kernel_rates on the kernels of the FIT rows' eager steps
+# (Llama-2-7B-shaped, ResNet-18, MobileNetV2; gpu-train 1.0) in data/h100/kernels_train.csv AND
+# data/h200/kernels_train.csv jointly; sgd_fused takes adam_fused's value (same kernel family).
+TRAIN_KERNEL_BYTES_PER_CLK_PER_SM = {
+    "adam_fused": 8.8, "sgd_fused": 8.8, "batchnorm_stats": 2.09, "batchnorm_grad_reduce": 6.462,
+    "batchnorm_grad": 9.265, "pool_grad": 0.6485}
+# (log_softmax[_grad], relu_grad, relu6_grad were fitted too and came out HBM-bound: no entry)
 
 # filter classes of conv_efficiency (see _conv_class)
 CONV_CLASSES = ("1x1", "kxk", "small_channels")
@@ -136,10 +141,11 @@ class GPUModelParams(GPUParams):
     dwconv_bw_efficiency: float = Field(gt=0, le=1, description="achieved / peak bandwidth of "
                                         "depthwise (and narrow grouped) convolution kernels")
     dwconv_overhead_s: float = Field(ge=0, description="fixed time of a depthwise conv kernel")
-    train_kernel_bw_efficiency: dict[str, float] = Field(
-        default_factory=lambda: dict(TRAIN_KERNEL_BW_EFFICIENCY), description="achieved "
-        "bandwidth of the training-step kernels (Elementwise fn -> fraction of mem_efficiency): "
-        "fused optimizers, train-mode batch-norm passes, the fp32 cross-entropy")
+    train_kernel_bytes_per_clk_per_sm: dict[str, float] = Field(
+        default_factory=lambda: dict(TRAIN_KERNEL_BYTES_PER_CLK_PER_SM), description="SM-side "
+        "throughput of the training-step kernels (Elementwise fn -> bytes per SM clock per SM; "
+        "absent: HBM-bound only): fused optimizers, train-mode batch-norm passes, the fp32 "
+        "cross-entropy, activation and max-pool backward")
     fit_source: str = Field(default="", description="data set and subset the values were fitted on")
 
     @model_validator(mode="after")
@@ -491,7 +497,9 @@ class GPU(RooflineGPU):
         nbytes = op.bytes
         t_core = self._simt_s(op.flops)
         eff = p.mem_efficiency * (p.reduction_bw_efficiency if reduction else 1.0)
-        eff *= p.train_kernel_bw_efficiency.get(getattr(op, "fn", ""), 1.0)
+        bpc = p.train_kernel_bytes_per_clk_per_sm.get(getattr(op, "fn", ""), 0.0)
+        if bpc > 0:  # a training kernel's SM-side limit (TRAIN_KERNEL_BYTES_PER_CLK_PER_SM)
+            t_core = max(t_core, nbytes / (p.sms * p.max_clock_hz * bpc))
         t_mem = nbytes / (p.mem_bandwidth_Bps * eff)
         return self._finish(t_core, t_mem, 0, nbytes, "fp32",
                             base_overhead=p.reduction_overhead_s if reduction
