@@ -12,6 +12,6 @@ FAMILY = Family(
     name="gpu",
     description="GPU tensor cores and SIMT units, calibrated on measured kernels; a datasheet roofline as model 'roofline'",
     models={"default": GPU, "roofline": RooflineGPU},
-    check_modules=('checks', 'checks_roofline', 'checks_train'),
+    check_modules=('checks', 'checks_roofline', 'checks_train', 'checks_shapes'),
     fit="hwsim.families.gpu.fit:fit",
 )
