@@ -47,6 +47,19 @@ def _area(hw):
         return None
 
 
+def _run(hw, arch: str, weights: str, act: str, cache: dict):
+    """The workload and report with the LLM's default 16-bit stream, else (a design without a
+    16-bit datapath, e.g. fpga-minifloat) with the stream in the activation format."""
+    try:
+        wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=2048,
+                                 weights=weights, activations=act)
+        return wl, hwsim.evaluate(wl, hw, cache=cache.setdefault(arch, {}))
+    except HwsimError:
+        wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=2048,
+                                 weights=weights, activations=act, stream=act)
+        return wl, hwsim.evaluate(wl, hw, cache=cache.setdefault((arch, act), {}))
+
+
 def evaluate_one(arch: str, weights: str, cache: dict) -> dict:
     """The first activation format in ACTIVATIONS the design runs ``weights`` with, and the
     costs; or the model's reason for refusing."""
@@ -55,9 +68,7 @@ def evaluate_one(arch: str, weights: str, cache: dict) -> dict:
     reasons = []
     for act in ACTIVATIONS:
         try:
-            wl = hwsim.load_workload("llama-2-7b", phase="decode", batch=1, context=2048,
-                                     weights=weights, activations=act)
-            rep = hwsim.evaluate(wl, hw, cache=cache.setdefault(arch, {}))
+            wl, rep = _run(hw, arch, weights, act, cache)
         except HwsimError as e:
             reasons.append(f"{act}: {e}")
             continue

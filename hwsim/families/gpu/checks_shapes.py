@@ -29,9 +29,10 @@ _MISSES = {
                  "64-row tile at the SIMT peak; M = 16 picks a 128-row tile, 177 us). hwsim's "
                  "tile search allows 8- and 16-row tiles on every path. Restricting the fp32 path "
                  "to tiles >= 32 brings these shapes to 15.0% MAPE and the H100 held-out fp32 p90 "
-                 "from 22.8% to 10.5%, but moves the joint GEMM refit (tile_size_exponent 0.144 "
-                 "-> 0.413, every tensor efficiency), so it waits for a refit with a per-path "
-                 "tile exponent",
+                 "from 22.8% to 10.5%, but moves the joint GEMM refit to another optimum "
+                 "(tile_size_exponent 0.144 -> 0.413 and every tensor efficiency up ~15%; "
+                 "0.410 even with a separate SIMT exponent), so the rule waits for a GEMM refit "
+                 "whose every moved check is reviewed",
     "simt.p90": "as simt.mape; the remaining outliers after a tile rule are cuBLAS heuristic "
                 "picks (M = 16 on a 128-row tile)",
     "int8odd.mape": "cuBLASLt's int8 kernel choice: at M = K = 8192, N = 968 / 1000 / 1024 / "
