@@ -94,6 +94,8 @@ def add_workload_args(p) -> None:
     p.add_argument("--weights", help="weight format (default: the preset's, else fp16)")
     p.add_argument("--activations", help="activation format (default: the preset's, else fp16)")
     p.add_argument("--kv", help="KV-cache format (default: activations)")
+    p.add_argument("--stream", help="format between kernels: residual stream, norms, elementwise "
+                   "ops (default: activations; LLMs under fp8/MX/NVFP4 activations: fp16)")
     p.add_argument("--fusion", choices=["fused", "eager"], default="fused",
                    help="LLMs: one kernel per op as serving engines run them (fused) or "
                         "PyTorch eager mode's unfused kernel sequence (eager)")
@@ -234,7 +236,8 @@ def workload_from_args(args):
                        weights=args.weights or d.get("weights"),
                        activations=args.activations or d.get("activations"),
                        kv=args.kv or d.get("kv"), image_size=args.image_size,
-                       dims=dims_arg(args.dim), fusion=args.fusion, stream=d.get("stream"))
+                       dims=dims_arg(args.dim), fusion=args.fusion,
+                       stream=getattr(args, "stream", None) or d.get("stream"))
     _check_applies(args, wl)
     return wl
 
