@@ -17,6 +17,8 @@ name       block        fields per block                                     byt
                         128 B of 4-bit q; x = d * sc_j * q - dmin * m_j
 ``q6_k``   256 = 16x16  128 B low 4 bits; 64 B high 2 bits; 16 int8 scales;    210      6.5625
                         fp16 d; x = d * sc_j * (q - 32)
+``iq4_nl`` 32           fp16 d; 16 B of 4-bit indices into the non-linear      18       4.5
+                        table kvalues_iq4nl; x = d * kvalues[q]
 =========  ===========  ===================================================  =======  ============
 
 Quantization follows the reference rounding of ``quantize_row_*_ref`` (ggml-quants.c): q4_0/q8_0
@@ -174,8 +176,49 @@ GGUF_TYPES = {
     "q3_k": (3, 256, 16, 6, 0, 4, 32 + 64 + 12 + 2),
     "q4_k": (4, 256, 32, 6, 6, 0, 2 + 2 + 12 + 128),
     "q6_k": (6, 256, 16, 8, 0, 32, 128 + 64 + 16 + 2),
+    "iq4_nl": (4, 32, 32, 0, 0, 0, 2 + 16),
 }
+
+# ggml-common.h kvalues_iq4nl: the 16 non-linear levels of IQ4_NL (llama.cpp PR #5590)
+IQ4NL_VALUES = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113],
+                        dtype=np.float64)
+
+
+@dataclass(frozen=True, repr=False)
+class IQ4NLFormat(GGUFFormat):
+    """IQ4_NL: blocks of 32 with an fp16 scale, 4-bit codes index a fixed non-linear table
+    (``x = d * kvalues[q]``). llama.cpp's quantizer falls back to it for k-quant tensors whose
+    row length is not a multiple of 256. Quantization: d = signed block maximum / -127 and the
+    nearest level per element (quantize_row_iq4_nl_ref's start point, without its scale search)."""
+
+    @property
+    def code_range(self) -> tuple[int, int]:
+        return 0, 15
+
+    @property
+    def max_value(self) -> float:
+        return 127.0
+
+    def grid(self) -> np.ndarray:
+        return IQ4NL_VALUES.copy()
+
+    def quantize(self, x) -> QTensor:
+        a = _as_float_array(x, self.name)
+        _check_scalable(a, self.name)
+        s = _block(a, self.block)[..., None, :]  # (..., nb, 1, 32)
+        idx = np.argmax(np.abs(s), axis=-1)[..., None]
+        d = _fp16(np.take_along_axis(s, idx, axis=-1) / IQ4NL_VALUES[0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(d != 0, s / np.where(d != 0, d, 1), 0.0)
+        codes = np.argmin(np.abs(r[..., None] - IQ4NL_VALUES), axis=-1).astype(np.float64)
+        return QTensor(codes, d, np.zeros_like(d), a.shape, self.name)
+
+    def dequantize(self, q: QTensor) -> np.ndarray:
+        if not isinstance(q, QTensor):
+            return super().dequantize(q)  # raises the standard error
+        y = IQ4NL_VALUES[q.codes.astype(int)] * q.scale
+        return _unblock(y.reshape(y.shape[:-2] + (self.block,)), q.shape)
 
 
 def gguf_format(name: str) -> GGUFFormat:
-    return GGUFFormat(name, *GGUF_TYPES[name])
+    return (IQ4NLFormat if name == "iq4_nl" else GGUFFormat)(name, *GGUF_TYPES[name])

@@ -77,6 +77,11 @@ from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, Hard
 #         (_X86_KERNELS)
 #   q3_k: q2_k plus the high-bit mask (load, AND/compare, subtract per 64 weights, ~28 per 256)
 #   q6_k: 4-bit + 2-bit parts (two loads, 2 AND/SHR, OR), subtract 32, SDOT, int8 scales
+#   iq4_nl: NEON ggml_vec_dot_iq4_nl_q8_0 (T-MAC's llama.cpp fork at its profiling commit
+#         0358ebc1, ggml-quants.c): as q4_0 (1 weight load, AND + SHR, 2 act loads, 2 SDOT, convert,
+#         FMA by d_w*d_a) with the 2 subtract-8 replaced by 2 TBL lookups into the 16-level table and
+#         one ADDV per block (the block sum is reduced to a scalar before the scale) = 2 + 2 + 8;
+#         llama.cpp PR #5590 states IQ4_NL "almost the same" CPU speed as Q4_0 (12 vs 11 here)
 #   fp16: 4 weight loads + 4 activation loads + 4 FMA (fp16 arithmetic, 8 lanes); fp32: double
 # The LUT kernel per weight bit-plane: one TBL/PSHUFB looks up 16 rows x g = 4 weights (64
 # weight-bits per 128-bit lookup); per lookup: 0.5 index load (16 bytes hold 32 indices), 1 AND or
@@ -84,7 +89,8 @@ from ...contract import (Accelerator, Bound, Cost, CostDetail, EnergyParts, Hard
 # T-MAC without fast aggregation, the setting of its tables).
 KERNELS: dict[str, tuple[float, float, float]] = {
     "q8_0": (2, 0, 6), "q4_0": (2, 0, 9), "q4_k": (2, 0, 9.5), "q2_k": (2, 0, 14),
-    "q3_k": (2, 0, 12.9), "q6_k": (2, 0, 11), "fp16": (0, 0, 12), "fp32": (0, 0, 24),
+    "q3_k": (2, 0, 12.9), "q6_k": (2, 0, 11), "iq4_nl": (2, 2, 8), "fp16": (0, 0, 12),
+    "fp32": (0, 0, 24),
 }
 # x86 (AVX2 / AVX-512) kernels whose count differs from the NEON one above (see q2_k)
 _X86_KERNELS: dict[str, tuple[float, float, float]] = {"q2_k": (2, 0, 10)}
@@ -213,15 +219,23 @@ class CPU(Accelerator):
     # ------------------------------------------------------------------ kernel work
 
     def kernel_work(self, weights: str) -> tuple[tuple[float, float, float], str]:
-        """Lane-instructions per weight (dot, lookup, other) and the kernel's name."""
+        """Lane-instructions per weight (dot, lookup, other) and the kernel's name
+        (``lut-wN`` or ``dequant-<llama.cpp type>``)."""
         p, f = self.params, _formats.get(weights)
         if p.kernel == "lut":
-            if f.kind not in _LUT_KINDS or f.bits > 4 or f.is_float:
-                raise UnsupportedError(
-                    f"{self.name}: kernel='lut' (T-MAC table lookup) runs 1-4-bit integer weights "
-                    f"({_LUT_SUPPORTED}); got weights={weights}. Use kernel='dequant' for it")
-            bits = f.bits
-            return tuple(bits * x for x in LUT_PER_WEIGHT_BIT), f"lut-w{bits}"
+            if f.kind in _LUT_KINDS and f.bits <= 4 and not f.is_float:
+                bits = f.bits
+                return tuple(bits * x for x in LUT_PER_WEIGHT_BIT), f"lut-w{bits}"
+            # T-MAC runs inside llama.cpp: only its I1-I4 tensors go to the table lookup; every
+            # other tensor (fp16 embeddings / LM heads of its conversions, q8_0 ...) runs ggml's
+            # own kernel (T-MAC's llama.cpp fork kaleid-liner/llama.cpp at 0358ebc1, ggml-tmac.cpp:
+            # ggml_tmac_can_mul_mat holds only for its I2 and Q4_0 tensors)
+            if f.name in KERNELS:
+                return self._dequant_work(f.name)
+            raise UnsupportedError(
+                f"{self.name}: kernel='lut' (T-MAC table lookup) runs 1-4-bit integer weights "
+                f"({_LUT_SUPPORTED}) and, through llama.cpp, {', '.join(sorted(KERNELS))}; "
+                f"got weights={weights}. Use kernel='dequant' for it")
         key = f.name if f.name in KERNELS else (
             f.compute_key if f.compute_key in KERNELS else _DEQUANT_OF.get((f.kind, f.bits)))
         if key is None or key not in KERNELS:
@@ -229,7 +243,10 @@ class CPU(Accelerator):
                 f"{self.name}: kernel='dequant' (llama.cpp) has no kernel for weights={weights}; "
                 f"it runs {', '.join(sorted(KERNELS))} and int8, intN_gK (N = 2, 3, 4, 8), "
                 "ternary, binary (as the nearest llama.cpp type)")
-        counts = _X86_KERNELS.get(key, KERNELS[key]) if p.isa != "neon" else KERNELS[key]
+        return self._dequant_work(key)
+
+    def _dequant_work(self, key: str) -> tuple[tuple[float, float, float], str]:
+        counts = _X86_KERNELS.get(key, KERNELS[key]) if self.params.isa != "neon" else KERNELS[key]
         return tuple(x / 32 for x in counts), f"dequant-{key}"
 
     def _ideal_cycles_per_weight(self, weights: str) -> float:
@@ -245,7 +262,8 @@ class CPU(Accelerator):
         """Core cycles per weight of one token's dot products, at the kernel's fitted efficiency."""
         p = self.params
         ideal = self._ideal_cycles_per_weight(weights)
-        return ideal / p.kernel_efficiency.get(p.kernel, KERNEL_EFFICIENCY[p.kernel])
+        kernel = self.kernel_work(weights)[1].split("-")[0]  # a lut preset's fp16 head: dequant
+        return ideal / p.kernel_efficiency.get(kernel, KERNEL_EFFICIENCY[kernel])
 
     def sync_s(self) -> float:
         """Synchronisation per op on ``threads`` > 1 threads: the fixed barrier plus
@@ -294,7 +312,7 @@ class CPU(Accelerator):
         cyc = self.cycles_per_weight(weights)
         rows_per_thread = -(-groups * N // p.threads)  # output rows split over the threads
         t_c = M * rows_per_thread * K * cyc / p.clock_hz
-        if p.kernel == "lut":  # tables: per token, K/g groups x 16 int8 entries (~2 ops each / 16 lanes)
+        if path.startswith("lut"):  # tables: per token, K/g groups x 16 int8 entries (~2 ops each / 16 lanes)
             t_c += M * K / LUT_GROUP * 2 / (p.simd_pipes * self._lanes) / p.clock_hz
         lane_ops = M * groups * N * K * sum(work)
         return self._finish(t_c, op.bytes, lane_ops, 2 * M * N * K * groups, path,

@@ -26,12 +26,50 @@ def test_threads_above_cores_is_a_config_error_naming_the_field():
         hwsim.load_arch("rpi5", threads=5)
 
 
-def test_lut_kernel_rejects_fp16_weights_and_names_what_it_runs():
+def test_lut_kernel_rejects_formats_neither_tmac_nor_llama_cpp_runs():
     hw = hwsim.load_arch("rpi5", threads=4, kernel="lut")
-    with pytest.raises(UnsupportedError, match=r"lut.*1-4-bit.*got weights=fp16"):
-        hw.cost(gemv("fp16"))
-    with pytest.raises(UnsupportedError, match="int8"):
-        hw.cost(gemv("int8"))
+    with pytest.raises(UnsupportedError, match=r"lut.*1-4-bit.*got weights=fp8_e4m3"):
+        hw.cost(gemv("fp8_e4m3"))
+
+
+def test_lut_preset_runs_fp16_and_q8_tensors_on_llama_cpps_kernel_at_its_efficiency():
+    # T-MAC runs inside llama.cpp: its fp16 LM heads take ggml's fp16 kernel, not the table lookup
+    lut = hwsim.load_arch("rpi5", kernel="lut")
+    deq = hwsim.load_arch("rpi5", kernel="dequant")
+    for w in ("fp16", "q8_0"):
+        a, b = lut.cost(gemv(w)), deq.cost(gemv(w))
+        assert a.compute_path == b.compute_path == f"dequant-{w}"
+        assert a.latency_s == pytest.approx(b.latency_s)
+    assert lut.cost(gemv("int2")).compute_path == "lut-w2"
+
+
+def test_iq4_nl_counts_q4_0_with_two_table_lookups_and_stores_4_5_bits():
+    from hwsim import formats
+
+    assert formats.get("iq4_nl").storage_bits == 4.5
+    assert sum(KERNELS["iq4_nl"]) == sum(KERNELS["q4_0"]) + 1  # TBL for SUB, + ADDV per block
+    hw = hwsim.load_arch("m2-ultra")
+    t_iq4, t_q4 = (hw.cost(gemv(w)).breakdown["compute_s"] for w in ("iq4_nl", "q4_0"))
+    assert t_iq4 / t_q4 == pytest.approx(12 / 11)
+
+
+def test_bitnet_runs_in_the_formats_of_tmacs_pipeline_with_its_sub_norms():
+    from hwsim.families.cpu import checks as V
+    from hwsim.workload.ops import Gemm, Norm
+
+    for system, layer, head in (("llama.cpp", "iq4_nl", "q8_0"), ("t-mac", "int2", "fp16")):
+        wl = V._workload(system, "bitnet")
+        gemms = {op.name: op.weights for op in wl.ops if isinstance(op, Gemm)}
+        assert gemms.pop("lm_head") == head
+        assert set(gemms.values()) == {layer}
+        names = [op.name for op in wl.ops]
+        sub = [n for n in names if n.endswith("sub_norm")]
+        assert len(sub) == 2 * 26
+        assert names.index("layers.3.attn.sub_norm") == names.index("layers.3.attn.o") - 1
+        assert names.index("layers.3.mlp.sub_norm") == names.index("layers.3.mlp.down") - 1
+        assert all(isinstance(op, Norm) for op in wl.ops if op.name in sub)
+    # the shared preset is unchanged (the LUT GPU checks use it)
+    assert not any("sub_norm" in op.name for op in hwsim.load_workload("bitnet-b1.58-3b").ops)
 
 
 def test_dequant_kernel_rejects_formats_llama_cpp_has_no_kernel_for():
@@ -203,8 +241,8 @@ def test_peak_is_the_kernels_ideal_rate_and_bounds_utilization():
         2 * 3.49e9 * 2 / (2 * 3.5 / 64 / 4))
     assert hw.peak_ops_per_s("int8", "int2_g128") == pytest.approx(
         2 * hw.peak_ops_per_s("int8", "int4_g128"))
-    with pytest.raises(UnsupportedError, match="fp16"):
-        hw.peak_ops_per_s("int8", "fp16")
+    with pytest.raises(UnsupportedError, match="fp8_e4m3"):
+        hw.peak_ops_per_s("int8", "fp8_e4m3")
     # a compute-bound GEMM reaches the fitted efficiency of that peak, less the table precompute
     c = hw.cost(gemv("binary", m=256))
     assert c.bound == "compute" and c.utilization <= hw.params.kernel_efficiency["lut"]
