@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure the GPU kernels behind issue #22's items 4 and 5, with measure.py's timing method.
 
-    python benchmarks/gpu/shapes.py --out DIR [--only simt,int8odd,shard,gqa,prefill] [--budget-s 540]
+    python benchmarks/gpu/shapes.py --out DIR [--only simt,int8odd,shard,gqa,prefill,decode] [--budget-s 540]
 
 Parts (each writes its CSV row by row, so a crash or the budget keeps what was done):
 
@@ -24,6 +24,9 @@ Parts (each writes its CSV row by row, so a crash or the budget keeps what was d
               ``_scaled_mm``; ``bf16`` runs ``torch.matmul``. 7B at TP 1 and 70B at TP 2/4/8, one
               sequence of 128..4096 tokens; ``layers`` distinct layers are chained so weights come
               from HBM -> ``prefill.csv`` (seconds per layer)
+- ``decode``  the same layers as decode steps: batch 16 / 64 sequences, one token each, over a
+              bf16 KV cache of 2048 tokens (FlashAttention with native GQA; the new token's K/V
+              is not written) -> ``decode_shapes.csv`` (seconds per layer)
 
 Nothing here needs hwsim. Re-uses ``measure.py`` (same folder) for timing and writers.
 """
@@ -42,7 +45,7 @@ import measure as M  # noqa: E402  (timing core, writers, device info)
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-SCRIPT_VERSION = "gpu-shapes 1.0"
+SCRIPT_VERSION = "gpu-shapes 1.1"  # 1.1: the decode part (other parts unchanged)
 DEV = "cuda"
 BF = torch.bfloat16
 E4M3 = torch.float8_e4m3fn
@@ -159,19 +162,64 @@ def linear(x, wt, dtype, one):
     return torch._scaled_mm(xq, wt.t(), scale_a=one, scale_b=one, out_dtype=BF)
 
 
-def layer_forward(x, ws, dims, dtype, one):
+def layer_forward(x, ws, dims, dtype, one, cache=None):
+    """One decoder layer over the rows of ``x``: a prefill of one sequence (``cache`` None:
+    causal attention over its own keys), or one decode token per row attending to that row's
+    KV cache ``(k, v)`` of shape (rows, kv_heads, kv_len, 128) (the new token's K/V not written)."""
     hq, hk, it = dims
     t = x.shape[0]
     qkv = linear(rms_norm(x, ws["norm1"]), ws["qkv"], dtype, one)
     q, k, v = qkv.split([hq * 128, hk * 128, hk * 128], dim=-1)
-    q = q.view(1, t, hq, 128).transpose(1, 2)
-    k = k.view(1, t, hk, 128).transpose(1, 2)
-    v = v.view(1, t, hk, 128).transpose(1, 2)
-    o = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=hk != hq)
-    x = x + linear(o.transpose(1, 2).reshape(t, hq * 128), ws["o"], dtype, one)
+    if cache is None:
+        q = q.view(1, t, hq, 128).transpose(1, 2)
+        k = k.view(1, t, hk, 128).transpose(1, 2)
+        v = v.view(1, t, hk, 128).transpose(1, 2)
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=hk != hq)
+        o = o.transpose(1, 2).reshape(t, hq * 128)
+    else:
+        o = F.scaled_dot_product_attention(q.reshape(t, hq, 1, 128), *cache,
+                                           enable_gqa=hk != hq).reshape(t, hq * 128)
+    x = x + linear(o, ws["o"], dtype, one)
     gu = linear(rms_norm(x, ws["norm2"]), ws["up"], dtype, one)
     g, u = gu.split([it, it], dim=-1)
     return x + linear(F.silu(g) * u, ws["down"], dtype, one)
+
+
+def measure_decode(w, err, a):
+    """Decode steps: ``batch`` sequences, one new token each, over a bf16 KV cache of
+    ``kv_len`` tokens; 4 distinct layers (weights and caches) chained in one CUDA graph."""
+    one = torch.tensor(1.0, device=DEV)
+    for model, tp in [("7b", 1)] + [("70b", t) for t in (2, 4, 8)]:
+        for dtype in ("fp8", "bf16"):
+            for batch in (16, 64):
+                layers = None
+                try:
+                    kv_len, n_layers = 2048, 4
+                    layers = [make_layer(model, tp, dtype) for _ in range(n_layers)]
+                    hk = layers[0][1][1]
+                    caches = [tuple(torch.randn(batch, hk, kv_len, 128, device=DEV, dtype=BF)
+                                    for _ in range(2)) for _ in range(n_layers)]
+                    x = torch.randn(batch, MODELS[model][0], device=DEV, dtype=BF) * 0.1
+
+                    def step(x=x, caches=caches):
+                        y = x
+                        for (ws, dims), c in zip(layers, caches):
+                            y = layer_forward(y, ws, dims, dtype, one, c)
+                        return y
+                    med, mn, reps = M.time_graph([step], target_s=0.01, max_reps=400)
+                    w.row(model=model, tp=tp, dtype=dtype, batch=batch, kv_len=kv_len,
+                          layers=n_layers, s_per_layer=f"{med / n_layers:.6e}",
+                          s_min_per_layer=f"{mn / n_layers:.6e}", reps=reps,
+                          version=SCRIPT_VERSION)
+                    del caches
+                except M.OutOfTime:
+                    raise
+                except Exception as e:
+                    err.row(kind="decode", what=f"{model} tp{tp} {dtype} b{batch}",
+                            error=repr(e)[:300])
+                    torch.cuda.synchronize()
+                del layers
+                torch.cuda.empty_cache()
 
 
 def measure_prefill(w, err, a):
@@ -211,6 +259,8 @@ COLS = {
                   "s_median", "s_min", "reps", "GBps", "version"],
     "prefill": ["model", "tp", "dtype", "tokens", "layers", "s_per_layer", "s_min_per_layer",
                 "reps", "version"],
+    "decode": ["model", "tp", "dtype", "batch", "kv_len", "layers", "s_per_layer",
+               "s_min_per_layer", "reps", "version"],
 }
 
 
@@ -218,7 +268,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--budget-s", type=float, default=540)
-    ap.add_argument("--only", default="simt,int8odd,shard,gqa,prefill")
+    ap.add_argument("--only", default="simt,int8odd,shard,gqa,prefill,decode")
     a = ap.parse_args()
     if not torch.cuda.is_available():
         sys.exit("shapes.py needs a CUDA GPU and PyTorch built with CUDA")
@@ -232,7 +282,7 @@ def main():
     err = M.Writer(os.path.join(a.out, "errors_shapes.csv"), ["kind", "what", "error"])
     parts = a.only.split(",")
     jobs = [("gemm", run_gemms, {"simt", "int8odd", "shard"}), ("attention", measure_gqa, {"gqa"}),
-            ("prefill", measure_prefill, {"prefill"})]
+            ("prefill", measure_prefill, {"prefill"}), ("decode", measure_decode, {"decode"})]
     for name, fn, keys in jobs:
         if not keys & set(parts):
             continue
