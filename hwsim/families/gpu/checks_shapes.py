@@ -81,9 +81,11 @@ def _attention_errors() -> dict[str, list[float]]:
     return out
 
 
-def prefill_layer_s(model: str, tp: int, dtype: str, tokens: int) -> float:
-    """hwsim's time of one eager Llama decoder layer's prefill on one TP rank: the difference of
-    a two-layer and a one-layer model (so embedding, final norm and LM head cancel)."""
+def layer_s(model: str, tp: int, dtype: str, phase: str, batch: int, context: int) -> float:
+    """hwsim's time of one eager Llama decoder layer on one TP rank (``phase`` prefill: one
+    sequence of ``context`` tokens; decode: ``batch`` tokens over ``context`` cached ones in a
+    bf16 KV cache): the difference of a two-layer and a one-layer model, so embedding, final
+    norm and LM head cancel."""
     import hwsim
     from ...systems.parallel import llm_config, shard_config
     from ...workload.graph import Precision
@@ -91,17 +93,27 @@ def prefill_layer_s(model: str, tp: int, dtype: str, tokens: int) -> float:
     fmt = "fp8_e4m3" if dtype == "fp8" else dtype
     cfg = shard_config(llm_config({"7b": "llama-2-7b", "70b": "llama-2-70b"}[model]), tp)
     hw = hwsim.load_arch(ARCH)
-    t = [hwsim.evaluate(build_llm(dataclasses.replace(cfg, layers=n), phase="prefill",
-                                  context=tokens, precision=Precision(fmt, fmt),
+    t = [hwsim.evaluate(build_llm(dataclasses.replace(cfg, layers=n), phase=phase, batch=batch,
+                                  context=context, precision=Precision(fmt, fmt, "bf16"),
                                   fusion="eager"), hw).latency_s for n in (1, 2)]
     return t[1] - t[0]
+
+
+@lru_cache(maxsize=1)
+def _decode_errors() -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for r in _rows("decode_shapes.csv"):
+        p = layer_s(r["model"], int(r["tp"]), r["dtype"], "decode", int(r["batch"]),
+                    int(r["kv_len"]))
+        out.setdefault(r["dtype"], []).append(p / float(r["s_per_layer"]) - 1)
+    return out
 
 
 @lru_cache(maxsize=1)
 def _prefill_errors() -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for r in _rows("prefill_shapes.csv"):
-        p = prefill_layer_s(r["model"], int(r["tp"]), r["dtype"], int(r["tokens"]))
+        p = layer_s(r["model"], int(r["tp"]), r["dtype"], "prefill", 1, int(r["tokens"]))
         out.setdefault(r["dtype"], []).append(p / float(r["s_per_layer"]) - 1)
     return out
 
@@ -154,4 +166,13 @@ def _shape_checks() -> list[Check]:
             (lambda d=dtype: _mape(_prefill_errors()[d])), mode="max", kind=kind,
             fitted_on="" if kind == "validation" else
             "the 16-bit LLM stream rule (graph.llm_precision) was chosen after these rows"))
+    if (DATA / "decode_shapes.csv").exists():
+        for dtype in ("bf16", "fp8"):
+            out.append(Check(
+                "gpu-shapes", f"{ARCH}.decode_layer.{dtype}.mape",
+                f"{ARCH} eager Llama decode layer ({dtype} weights and GEMM inputs, bf16 KV cache "
+                "of 2048 tokens; 7B TP1, 70B TP2/4/8; batch 16 and 64) against fusion='eager' "
+                "graphs (the measured layer writes no K/V and has no RoPE)",
+                SRC.format("decode_shapes.csv"), PREFILL_TARGET, "rel. error",
+                (lambda d=dtype: _mape(_decode_errors()[d])), mode="max"))
     return out
