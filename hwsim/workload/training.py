@@ -47,6 +47,7 @@ from dataclasses import replace
 from ..errors import ConfigError
 from .graph import GraphBuilder, Workload
 from .ops import Attention, Conv2d, Elementwise, Embedding, Gemm, Norm, Op, Softmax
+from .training_eager import EagerExtras, layernorm_param_grad
 
 OPTIMIZERS = {"sgd": (2, 2), "adam": (10, 4), "adam_lowrank": (10, 4)}  # FLOPs, tensors read
 # tensors written per element by a fused optimizer kernel (sgd: w; adam: w, m, v)
@@ -200,6 +201,9 @@ def implicit_backward_ops(op: Op, need_input_grad: bool = True) -> list[Op]:
                 Elementwise(name=n + ".grad", numel=op.rows * op.cols, inputs=2,
                             fn="batchnorm_grad", flops_per_elem=4, activations=op.activations,
                             **tags)]
+    if isinstance(op, Norm) and op.kind == "layer":
+        # native_layer_norm_backward: the input gradient, then gamma/beta's column sums
+        return backward_ops(op, need_input_grad, layout_ops=False) + [layernorm_param_grad(op)]
     if isinstance(op, Gemm) and op.bias and op.b_is_weight:
         # the bias gradient: a column sum of dY (M x N) per group
         return (backward_ops(op, need_input_grad, layout_ops=False)
@@ -354,6 +358,12 @@ def to_training(forward: Workload, optimizer: str = "sgd", layout_ops: bool = Tr
     if llm:
         fwd_ops = [replace(o, M=T) if isinstance(o, Gemm) and o.group == "lm_head" else o
                    for o in fwd_ops]
+    # eager PyTorch's extra kernels (layout copies, per-input product gradients; training_eager)
+    extras = EagerExtras(forward.meta, fwd_ops) if implicit else None
+    if extras is not None and extras.active:
+        fwd_ops = [o for o in map(extras.forward_op, fwd_ops) if o is not None]
+    else:
+        extras = None
     b = GraphBuilder()
     loss_bwd = []
     for op in fwd_ops:
@@ -361,7 +371,11 @@ def to_training(forward: Workload, optimizer: str = "sgd", layout_ops: bool = Tr
             b.add(_master_casts(op, _param_fmt(op))[0])
         if implicit and isinstance(op, Norm) and op.kind == "batch":
             b.add(_bn_stats(op))
+        for o in extras.before(op) if extras else ():
+            b.add(o)
         b.add(op)
+        for o in extras.after(op) if extras else ():
+            b.add(o)
         if implicit and llm and isinstance(op, Gemm) and op.group == "lm_head":
             loss_fwd, loss_bwd = _loss_ops(op, T)
             for o in loss_fwd:
@@ -373,6 +387,8 @@ def to_training(forward: Workload, optimizer: str = "sgd", layout_ops: bool = Tr
         need = op.name != first
         grads = (implicit_backward_ops(op, need) if implicit else
                  backward_ops(op, need_input_grad=need, layout_ops=layout_ops))
+        if extras:
+            grads = extras.grad_before(op) + grads + extras.grad_after(op)
         for g in grads:
             b.add(g)
         if implicit and master_weights and op.param_elems:

@@ -77,9 +77,16 @@ ELT_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "i
 # hwsim.families.gpu.fit_train.fit_kernel_rates on the kernels of the FIT rows' eager steps
 # (Llama-2-7B-shaped, ResNet-18, MobileNetV2; gpu-train 1.0) in data/h100/kernels_train.csv AND
 # data/h200/kernels_train.csv jointly; sgd_fused takes adam_fused's value (same kernel family).
+# strided_copy (TensorIterator's non-vectorized elementwise_kernel<128, 4> copying a transposed
+# view) is fitted on the Llama FIT steps' dq / dk transpose copies, column_sum (a bf16
+# reduce_kernel<128, 4> over rows) on their RMSNorm weight gradients; strided_add (the same
+# non-vectorized path adding) takes strided_copy's value, bias_grad (the same reduce_kernel) and
+# norm_param_grad (LayerNorm's GammaBetaBackward column sums; no FIT model runs a LayerNorm)
+# column_sum's (workload/training_eager.py says where each kernel comes from).
 TRAIN_KERNEL_BYTES_PER_CLK_PER_SM = {
     "adam_fused": 8.8, "sgd_fused": 8.8, "batchnorm_stats": 2.09, "batchnorm_grad_reduce": 6.462,
-    "batchnorm_grad": 9.265, "pool_grad": 0.6485}
+    "batchnorm_grad": 9.265, "pool_grad": 0.6485, "strided_copy": 5.786, "strided_add": 5.786,
+    "column_sum": 5.858, "bias_grad": 5.858, "norm_param_grad": 5.858}
 # (log_softmax[_grad], relu_grad, relu6_grad were fitted too and came out HBM-bound: no entry)
 
 # filter classes of conv_efficiency (see _conv_class)
