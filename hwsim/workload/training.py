@@ -192,7 +192,8 @@ def implicit_backward_ops(op: Op, need_input_grad: bool = True) -> list[Op]:
         # one fused backward kernel; head_dim x 2.5 gives its tile work (and ~2.5x the forward's
         # Q/K/V/O traffic: it reads Q, K, V, O, dO and writes dQ, dK, dV)
         hd = max(1, round(op.head_dim * ATTN_BWD_FLOP_MULT))
-        return [replace(op, name=n + ".bwd", head_dim=hd)]
+        return attn_bwd_pre(op, tags) + [replace(op, name=n + ".bwd", head_dim=hd),
+                                         attn_bwd_post(op, tags)]
     if isinstance(op, Norm) and op.kind == "batch":
         # train-mode batch-norm backward (PyTorch's channels-last kernels): a reduction of dY and
         # dY*X per channel (reads X and dY), then dX from dY, X and the two sums
@@ -209,6 +210,25 @@ def implicit_backward_ops(op: Op, need_input_grad: bool = True) -> list[Op]:
         return (backward_ops(op, need_input_grad, layout_ops=False)
                 + [_reduce(n + ".dbias", op.groups * op.N, op.M, op.activations, tags, "bias_grad")])
     return backward_ops(op, need_input_grad, layout_ops=False)
+
+
+def attn_bwd_pre(op: Attention, tags: dict) -> list[Op]:
+    """FlashAttention-2's backward preprocessing (Dao 2023, Algorithm 2 line 4; flash-attn's
+    ``flash_bwd_dot_do_o_kernel``, cuDNN's ``compute_dot_do_o``): D = rowsum(dO * O) per query
+    and head, reading O and dO once and writing one fp32 value per row."""
+    rows = op.batch * op.heads * op.q_len
+    return [Elementwise(name=op.name + ".bwd_dot_do_o", numel=rows, inputs=2 * op.head_dim,
+                        fn="attn_bwd_dot", flops_per_elem=2 * op.head_dim,
+                        activations=op.activations, out="fp32", fixed_formats=True, **tags)]
+
+
+def attn_bwd_post(op: Attention, tags: dict) -> Elementwise:
+    """The backward kernel accumulates dQ in fp32 (atomic adds across key blocks); a last kernel
+    converts it to the activation format (flash-attn's ``flash_bwd_convert_dq_kernel``, cuDNN's
+    ``convert_dq_to_16bits``)."""
+    return Elementwise(name=op.name + ".bwd_convert_dq", numel=op.batch * op.heads * op.q_len
+                       * op.head_dim, inputs=1, fn="cast", flops_per_elem=0, activations="fp32",
+                       out=op.activations, fixed_formats=True, **tags)
 
 
 def _reduce(name: str, outs: int, rows: int, fmt: str, tags: dict,

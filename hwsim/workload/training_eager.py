@@ -8,10 +8,11 @@ off the PyTorch / torchvision source (named per rule) and checked against the ke
 Kernel classes (``Elementwise.fn``) priced with their own SM-side rates
 (``families/gpu/model.TRAIN_KERNEL_BYTES_PER_CLK_PER_SM``):
 
-* ``strided_copy`` / ``strided_add``: TensorIterator's generic ``elementwise_kernel<128, 4>``
-  path, taken when an operand is a non-contiguous view (a transposed or chunked tensor): per
-  element offset arithmetic instead of 16-byte vector loads, so it runs at an SM-side rate well
-  below HBM bandwidth (``.contiguous()`` of a transpose is ``direct_copy`` on this path).
+* ``strided_copy`` and every ``strided_<fn>``: TensorIterator's generic
+  ``elementwise_kernel<128, 4>`` path, taken when an operand is a non-contiguous view (a
+  transposed or chunked tensor): per element offset arithmetic instead of 16-byte vector loads,
+  so it runs at an SM-side rate well below HBM bandwidth (``.contiguous()`` of a transpose is
+  ``direct_copy`` on this path); all take the rate fitted on the strided copies.
 * ``column_sum``: ``reduce_kernel<128, 4>`` summing a rows x cols tensor over its rows (a weight
   gradient of a broadcast scale: RMSNorm's weight; bias gradients take the same rate).
 * ``norm_param_grad``: LayerNorm's gamma/beta gradient (``GammaBetaBackward``: column sums of
@@ -26,8 +27,8 @@ from dataclasses import replace
 
 from .ops import Elementwise, Gemm, Norm, Op
 
-# Elementwise fns this module emits that the GPU model prices with an SM-side rate
-STRIDED = ("strided_copy", "strided_add")
+# HF Llama eager kernels on non-contiguous views (EagerExtras.forward_op)
+STRIDED_LLM_GROUPS = ("attn.rope", "mlp.act")
 
 
 def _ew(name: str, numel: int, fn: str, fmt: str, tags: dict, inputs: int = 1,
@@ -72,6 +73,11 @@ class EagerExtras:
     def forward_op(self, op: Op) -> Op | None:
         if self.llm and getattr(op, "fn", "") == "kv_write":
             return None  # a training step keeps no KV cache (HF: use_cache=False)
+        if self.llm and op.group in STRIDED_LLM_GROUPS and isinstance(op, Elementwise):
+            # RoPE works on q / k transposed to (B, h, T, hd) and rotate_half's chunks, the MLP
+            # activation on gate_up(x).chunk(2, -1): views, so these kernels (and their
+            # gradients, fn "strided_<fn>_grad") take the strided path
+            return replace(op, fn="strided_" + op.fn)
         if self.vit and op.name.endswith("mlp.residual"):
             # x (the block input, in MHA's (L, N, E) memory order) + MLP output (contiguous):
             # mixed layouts take the strided path
@@ -129,7 +135,7 @@ class EagerExtras:
             # backward of query.transpose(1, 0): dX copied back to (N, L, E)
             return [_ew(op.name + ".dx_contiguous", op.M * op.K, "strided_copy", op.activations,
                         t)]
-        if self.llm and isinstance(op, Elementwise) and op.fn == "mul":
+        if self.llm and isinstance(op, Elementwise) and op.fn in ("mul", "strided_mul"):
             return self._llm_mul_grad(op, t)
         return []
 

@@ -110,8 +110,7 @@ KERNEL_FNS = {"multi_tensor_apply": "adam_fused", "batch_norm_collect_statistics
               "func_wrapper_t<c10::BFloat16, at::native::sum_functor": "column_sum"}
 # kernel classes with no FIT-row samples of their own that run the kernel of another class (see
 # model.TRAIN_KERNEL_BYTES_PER_CLK_PER_SM): alias -> fitted class
-ALIASES = {"sgd_fused": "adam_fused", "strided_add": "strided_copy", "bias_grad": "column_sum",
-           "norm_param_grad": "column_sum"}
+ALIASES = {"sgd_fused": "adam_fused", "bias_grad": "column_sum", "norm_param_grad": "column_sum"}
 FIT_GPUS = ("h100", "h200")
 BPC_BOUNDS = (0.01, 1024.0)  # bytes / SM clock / SM searched; the upper end means "HBM-bound"
 
@@ -190,7 +189,7 @@ def fit_kernel_rates(gpus=FIT_GPUS) -> dict[str, float]:
     every GPU in ``gpus`` (the H100 and the H200 share the die, not the HBM: both together separate
     the two limits). ``ALIASES`` take their source class's value: ``sgd_fused`` ``adam_fused``'s
     (the same multi-tensor kernel; the vision FIT steps' SGD kernels are too short to fit),
-    ``strided_add`` ``strided_copy``'s, ``bias_grad`` and ``norm_param_grad`` ``column_sum``'s
+    ``bias_grad`` and ``norm_param_grad`` ``column_sum``'s
     (the FIT steps' bias gradients are launch-bound classifier biases; no FIT model has a
     LayerNorm)."""
     fitted = {fn: _fit_one(s) for fn, s in sorted(_fit_samples(gpus).items())}
