@@ -47,6 +47,7 @@ from dataclasses import replace
 from ..errors import ConfigError
 from .graph import GraphBuilder, Workload
 from .ops import Attention, Conv2d, Elementwise, Embedding, Gemm, Norm, Op, Softmax
+from .training_eager import EagerExtras, layernorm_param_grad
 
 OPTIMIZERS = {"sgd": (2, 2), "adam": (10, 4), "adam_lowrank": (10, 4)}  # FLOPs, tensors read
 # tensors written per element by a fused optimizer kernel (sgd: w; adam: w, m, v)
@@ -191,7 +192,8 @@ def implicit_backward_ops(op: Op, need_input_grad: bool = True) -> list[Op]:
         # one fused backward kernel; head_dim x 2.5 gives its tile work (and ~2.5x the forward's
         # Q/K/V/O traffic: it reads Q, K, V, O, dO and writes dQ, dK, dV)
         hd = max(1, round(op.head_dim * ATTN_BWD_FLOP_MULT))
-        return [replace(op, name=n + ".bwd", head_dim=hd)]
+        return attn_bwd_pre(op, tags) + [replace(op, name=n + ".bwd", head_dim=hd),
+                                         attn_bwd_post(op, tags)]
     if isinstance(op, Norm) and op.kind == "batch":
         # train-mode batch-norm backward (PyTorch's channels-last kernels): a reduction of dY and
         # dY*X per channel (reads X and dY), then dX from dY, X and the two sums
@@ -200,11 +202,33 @@ def implicit_backward_ops(op: Op, need_input_grad: bool = True) -> list[Op]:
                 Elementwise(name=n + ".grad", numel=op.rows * op.cols, inputs=2,
                             fn="batchnorm_grad", flops_per_elem=4, activations=op.activations,
                             **tags)]
+    if isinstance(op, Norm) and op.kind == "layer":
+        # native_layer_norm_backward: the input gradient, then gamma/beta's column sums
+        return backward_ops(op, need_input_grad, layout_ops=False) + [layernorm_param_grad(op)]
     if isinstance(op, Gemm) and op.bias and op.b_is_weight:
         # the bias gradient: a column sum of dY (M x N) per group
         return (backward_ops(op, need_input_grad, layout_ops=False)
                 + [_reduce(n + ".dbias", op.groups * op.N, op.M, op.activations, tags, "bias_grad")])
     return backward_ops(op, need_input_grad, layout_ops=False)
+
+
+def attn_bwd_pre(op: Attention, tags: dict) -> list[Op]:
+    """FlashAttention-2's backward preprocessing (Dao 2023, Algorithm 2 line 4; flash-attn's
+    ``flash_bwd_dot_do_o_kernel``, cuDNN's ``compute_dot_do_o``): D = rowsum(dO * O) per query
+    and head, reading O and dO once and writing one fp32 value per row."""
+    rows = op.batch * op.heads * op.q_len
+    return [Elementwise(name=op.name + ".bwd_dot_do_o", numel=rows, inputs=2 * op.head_dim,
+                        fn="attn_bwd_dot", flops_per_elem=2 * op.head_dim,
+                        activations=op.activations, out="fp32", fixed_formats=True, **tags)]
+
+
+def attn_bwd_post(op: Attention, tags: dict) -> Elementwise:
+    """The backward kernel accumulates dQ in fp32 (atomic adds across key blocks); a last kernel
+    converts it to the activation format (flash-attn's ``flash_bwd_convert_dq_kernel``, cuDNN's
+    ``convert_dq_to_16bits``)."""
+    return Elementwise(name=op.name + ".bwd_convert_dq", numel=op.batch * op.heads * op.q_len
+                       * op.head_dim, inputs=1, fn="cast", flops_per_elem=0, activations="fp32",
+                       out=op.activations, fixed_formats=True, **tags)
 
 
 def _reduce(name: str, outs: int, rows: int, fmt: str, tags: dict,
@@ -354,6 +378,12 @@ def to_training(forward: Workload, optimizer: str = "sgd", layout_ops: bool = Tr
     if llm:
         fwd_ops = [replace(o, M=T) if isinstance(o, Gemm) and o.group == "lm_head" else o
                    for o in fwd_ops]
+    # eager PyTorch's extra kernels (layout copies, per-input product gradients; training_eager)
+    extras = EagerExtras(forward.meta, fwd_ops) if implicit else None
+    if extras is not None and extras.active:
+        fwd_ops = [o for o in map(extras.forward_op, fwd_ops) if o is not None]
+    else:
+        extras = None
     b = GraphBuilder()
     loss_bwd = []
     for op in fwd_ops:
@@ -361,7 +391,11 @@ def to_training(forward: Workload, optimizer: str = "sgd", layout_ops: bool = Tr
             b.add(_master_casts(op, _param_fmt(op))[0])
         if implicit and isinstance(op, Norm) and op.kind == "batch":
             b.add(_bn_stats(op))
+        for o in extras.before(op) if extras else ():
+            b.add(o)
         b.add(op)
+        for o in extras.after(op) if extras else ():
+            b.add(o)
         if implicit and llm and isinstance(op, Gemm) and op.group == "lm_head":
             loss_fwd, loss_bwd = _loss_ops(op, T)
             for o in loss_fwd:
@@ -373,6 +407,8 @@ def to_training(forward: Workload, optimizer: str = "sgd", layout_ops: bool = Tr
         need = op.name != first
         grads = (implicit_backward_ops(op, need) if implicit else
                  backward_ops(op, need_input_grad=need, layout_ops=layout_ops))
+        if extras:
+            grads = extras.grad_before(op) + grads + extras.grad_after(op)
         for g in grads:
             b.add(g)
         if implicit and master_weights and op.param_elems:

@@ -101,7 +101,16 @@ KERNEL_FNS = {"multi_tensor_apply": "adam_fused", "batch_norm_collect_statistics
               "batch_norm_backward_elemt": "batchnorm_grad", "SoftMaxForward": "log_softmax",
               "SoftMaxBackward": "log_softmax_grad", "max_pool_backward": "pool_grad",
               "hardtanh_backward": "relu6_grad",
-              "BinaryFunctor<c10::BFloat16, c10::BFloat16, c10::BFloat16": "relu_grad"}
+              "BinaryFunctor<c10::BFloat16, c10::BFloat16, c10::BFloat16": "relu_grad",
+              # TensorIterator's non-vectorized path copying a transposed view (training_eager)
+              "elementwise_kernel<128, 4, at::native::gpu_kernel_impl_nocast<at::native::"
+              "direct_copy_kernel_cuda": "strided_copy",
+              # a bf16 sum over rows: RMSNorm's weight gradient in the Llama steps
+              "reduce_kernel<128, 4, at::native::ReduceOp<c10::BFloat16, at::native::"
+              "func_wrapper_t<c10::BFloat16, at::native::sum_functor": "column_sum"}
+# kernel classes with no FIT-row samples of their own that run the kernel of another class (see
+# model.TRAIN_KERNEL_BYTES_PER_CLK_PER_SM): alias -> fitted class
+ALIASES = {"sgd_fused": "adam_fused", "bias_grad": "column_sum", "norm_param_grad": "column_sum"}
 FIT_GPUS = ("h100", "h200")
 BPC_BOUNDS = (0.01, 1024.0)  # bytes / SM clock / SM searched; the upper end means "HBM-bound"
 
@@ -178,10 +187,14 @@ def fit_kernel_rates(gpus=FIT_GPUS) -> dict[str, float]:
     per fn, the one bytes/clock/SM that makes ``max(HBM time, SM time) + fixed time`` summed over
     its kernels best match the measured sum (squared log error) on the FIT rows' profiled steps of
     every GPU in ``gpus`` (the H100 and the H200 share the die, not the HBM: both together separate
-    the two limits). ``sgd_fused`` takes ``adam_fused``'s value (the same multi-tensor kernel; the
-    vision FIT steps' SGD kernels are too short to fit)."""
+    the two limits). ``ALIASES`` take their source class's value: ``sgd_fused`` ``adam_fused``'s
+    (the same multi-tensor kernel; the vision FIT steps' SGD kernels are too short to fit),
+    ``bias_grad`` and ``norm_param_grad`` ``column_sum``'s
+    (the FIT steps' bias gradients are launch-bound classifier biases; no FIT model has a
+    LayerNorm)."""
     fitted = {fn: _fit_one(s) for fn, s in sorted(_fit_samples(gpus).items())}
     out = {fn: v for fn, v in fitted.items() if v > 0}  # absent: HBM-bound (no SM-side limit)
-    if "adam_fused" in out:
-        out["sgd_fused"] = out["adam_fused"]
+    for alias, src in ALIASES.items():
+        if src in out:
+            out[alias] = out[src]
     return out

@@ -77,10 +77,26 @@ ELT_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "i
 # hwsim.families.gpu.fit_train.fit_kernel_rates on the kernels of the FIT rows' eager steps
 # (Llama-2-7B-shaped, ResNet-18, MobileNetV2; gpu-train 1.0) in data/h100/kernels_train.csv AND
 # data/h200/kernels_train.csv jointly; sgd_fused takes adam_fused's value (same kernel family).
+# strided_copy (TensorIterator's non-vectorized elementwise_kernel<128, 4> copying a transposed
+# view) is fitted on the Llama FIT steps' dq / dk transpose copies, column_sum (a bf16
+# reduce_kernel<128, 4> over rows) on their RMSNorm weight gradients; every other strided_<fn>
+# (the same non-vectorized path adding, multiplying ...; STRIDED_PREFIX) takes strided_copy's
+# value, bias_grad (the same reduce_kernel) and
+# norm_param_grad (LayerNorm's GammaBetaBackward column sums; no FIT model runs a LayerNorm)
+# column_sum's (workload/training_eager.py says where each kernel comes from).
 TRAIN_KERNEL_BYTES_PER_CLK_PER_SM = {
     "adam_fused": 8.8, "sgd_fused": 8.8, "batchnorm_stats": 2.09, "batchnorm_grad_reduce": 6.462,
-    "batchnorm_grad": 9.265, "pool_grad": 0.6485}
+    "batchnorm_grad": 9.265, "pool_grad": 0.6485, "strided_copy": 5.786, "column_sum": 5.858,
+    "bias_grad": 5.858, "norm_param_grad": 5.858}
+STRIDED_PREFIX = "strided_"  # fns of kernels on non-contiguous views: strided_copy's rate
 # (log_softmax[_grad], relu_grad, relu6_grad were fitted too and came out HBM-bound: no entry)
+
+def _train_rate(rates: dict[str, float], fn: str) -> float:
+    """The SM-side rate of a training kernel class (0: none, HBM-bound only)."""
+    if fn in rates:
+        return rates[fn]
+    return rates.get("strided_copy", 0.0) if fn.startswith(STRIDED_PREFIX) else 0.0
+
 
 # filter classes of conv_efficiency (see _conv_class)
 CONV_CLASSES = ("1x1", "kxk", "small_channels")
@@ -497,7 +513,7 @@ class GPU(RooflineGPU):
         nbytes = op.bytes
         t_core = self._simt_s(op.flops)
         eff = p.mem_efficiency * (p.reduction_bw_efficiency if reduction else 1.0)
-        bpc = p.train_kernel_bytes_per_clk_per_sm.get(getattr(op, "fn", ""), 0.0)
+        bpc = _train_rate(p.train_kernel_bytes_per_clk_per_sm, getattr(op, "fn", ""))
         if bpc > 0:  # a training kernel's SM-side limit (TRAIN_KERNEL_BYTES_PER_CLK_PER_SM)
             t_core = max(t_core, nbytes / (p.sms * p.max_clock_hz * bpc))
         t_mem = nbytes / (p.mem_bandwidth_Bps * eff)
