@@ -13,15 +13,13 @@ _GPU_MISSES = {
     ("h100-sxm", "int8", "mape"): "held-out odd shapes: cuBLASLt runs 8192x1000x8192 and 4176^3 "
                                   "int8 far slower than the tile model predicts; the held-out "
                                   "70B-layer shapes alone are within target",
-    ("h100-sxm", "fp32", "p90"): "SIMT fp32 kernels at M=16..64 (small-M family) are slower than "
-                                 "the tile model predicts",
+    ("h100-sxm", "tf32", "mape"): "held-out odd shapes (4095^3 tf32 runs 44% slower than the tile "
+                                  "model: unaligned tf32 kernels); crossed the target (9.99% -> "
+                                  "10.07%) when the fp32 rows left the tensor-path fit (#22)",
     ("h100-sxm", "memop", "mape"): "small embedding lookups and PyTorch's RMSNorm and softmax "
                                    "kernels; add, GELU and SiLU*mul are within target",
     ("h200-sxm", "int8", "mape"): "as on H100 (odd shapes), plus small-M int8 kernels",
     ("h200-sxm", "int8", "p90"): "as on H100 (odd shapes), plus small-M int8 kernels",
-    ("h200-sxm", "fp32", "mape"): "SIMT fp32 at M=16..64, as on H100 (crossed the target when "
-                                  "duplicate kernels were deduplicated, without a model change)",
-    ("h200-sxm", "fp32", "p90"): "SIMT fp32 at M=16..64, as on H100",
     ("h200-sxm", "tf32", "mape"): "transfer: tf32 odd and square shapes",
     ("h200-sxm", "tf32", "p90"): "transfer: tf32 odd and square shapes",
     ("h200-sxm", "memop", "mape"): "as on H100, plus GELU at small sizes",
@@ -59,11 +57,17 @@ def _gpu_checks() -> list[Check]:
             single = key in ("attention", "w4a16", "memop", "conv")
             lim = T["attention_mape"] if single else T["gemm_mape"]
             stats = [("mape", lim)] + ([] if single else [("p90", T["gemm_p90"])])
+            # the SIMT tile rule (model.SIMT_MIN_TILE_M) was chosen after the fp32 rows: the
+            # gpu-shapes H100 fp32 rows, measured after it, are its validation
+            chosen_after = key == "fp32"
             for stat, limit in stats:
                 out.append(Check("gpu", f"{arch}.{key}.{stat}", f"{arch} {key} latency {stat}",
                                  src, limit, "rel. error",
                                  (lambda s=summ, k=key, st=stat: s()[k][st]), mode="max",
-                                 known_miss=_GPU_MISSES.get((arch, key, stat), "")))
+                                 known_miss=_GPU_MISSES.get((arch, key, stat), ""),
+                                 kind="consistency" if chosen_after else "validation",
+                                 fitted_on="the SIMT tile rule (model.SIMT_MIN_TILE_M) was chosen "
+                                           "after these rows (#22)" if chosen_after else ""))
         out.append(Check("gpu", f"{arch}.energy.max_abs", f"{arch} GEMM energy vs NVML", src,
                          T["energy_rel"], "rel. error", (lambda s=summ: s()["energy"]["max_abs"]),
                          mode="max"))

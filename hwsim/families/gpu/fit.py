@@ -10,7 +10,9 @@ Fit / hold-out split (documented so that errors on the rest are honest):
   effective power budget) are fitted on the ``square`` and ``nsweep`` shapes, the 7B-model layer
   shapes (``llm7b.*``, M = 1..8192) and every other ``odd`` shape (1st, 3rd, ... in the order
   measure.py lists them); every 70B-model layer shape, the remaining ``odd`` shapes and the whole
-  second GPU are held out.
+  second GPU are held out. fp32 (the SIMT path, other kernels) leaves that step: its efficiency
+  is fitted on the fp32 rows of the same fit shapes with the shared terms held (#22; with fp32
+  in the joint step, the SIMT tile rule moved the tensor terms to another local optimum).
 * ``mem_efficiency`` comes from the read-only bandwidth test (>= 256 MiB).
 * ``int8_skinny_bw_efficiency`` (int8 GEMMs with M <= 64) is fitted on the 7B-layer int8 shapes
   at M = 32 and 64, with the other GEMM parameters held; the 70B-layer ones are held out.
@@ -383,19 +385,25 @@ def fit(hw, data: dict, verbose: bool = False) -> dict:
 
     def run(names, x0, lo, hi, subset):
         x = _fit_step(hw, base, names, x0, lo, hi, subset, verbose)
-        base.update(_apply({}, names, x))
+        base.update(_apply(base, names, x))  # merges into dict parameters (tc_efficiency.fp32)
         return x
 
     # 1. GEMM timing (the skinny-int8 factor enters after, with these held: a sequential fit,
     # since fitting it jointly moves the other efficiencies to a different local optimum)
     base["int8_skinny_bw_efficiency"] = 1.0
-    names = [f"tc_efficiency.{d}" for d in dtypes] + [
+    names = [f"tc_efficiency.{d}" for d in dtypes if d != "fp32"] + [
         "kernel_overhead_s", "tile_overhead_s", "tile_size_exponent", "unaligned_exponent",
         "power_budget_ratio", "int8_fp8_k64_efficiency"]
-    x0 = [0.75] * len(dtypes) + [2.5e-6, 0.5e-6, 0.15, 0.7, 1.1, 0.8]
-    lo = [0.2] * len(dtypes) + [0, 0, 0, 0, 0.8, 0.2]
-    hi = [1.0] * len(dtypes) + [2e-5, 1e-5, 1.0, 3.0, 2.0, 1.0]
-    run(names, x0, lo, hi, [s for s in samples if s.kind == "gemm"])
+    nt = len(names) - 6
+    x0 = [0.75] * nt + [2.5e-6, 0.5e-6, 0.15, 0.7, 1.1, 0.8]
+    lo = [0.2] * nt + [0, 0, 0, 0, 0.8, 0.2]
+    hi = [1.0] * nt + [2e-5, 1e-5, 1.0, 3.0, 2.0, 1.0]
+    run(names, x0, lo, hi, [s for s in samples if s.kind == "gemm" and s.dtype != "fp32"])
+    # 1a. fp32 runs on the SIMT (FFMA) lanes, other kernels than the tensor path's: its
+    # efficiency is fitted on the fp32 rows alone, the shared tile terms held
+    sub = [s for s in samples if s.kind == "gemm" and s.dtype == "fp32"]
+    if sub:
+        run(["tc_efficiency.fp32"], [0.75], [0.2], [1.0], sub)
     # 1b. skinny int8 kernels (M <= 64: the 7B-layer shapes at M = 32, 64)
     sub = [s for s in samples if s.kind == "gemm" and s.dtype == "int8" and s.op.M <= 64]
     if sub:

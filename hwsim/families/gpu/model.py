@@ -22,7 +22,8 @@ Each op is one kernel whose time is
   vector loads cannot be used) run at ``(alignment_bytes / 16) ** unaligned_exponent`` of the
   tensor rate; 8-bit GEMMs whose contiguous dimensions are 16-byte aligned but not multiples of 64
   elements run at ``int8_fp8_k64_efficiency``. The fp32 SIMT path has no such penalty (its kernels
-  use ordinary loads; measured: fp32 4095^3 runs at the same rate as 4096^3).
+  use ordinary loads; measured: fp32 4095^3 runs at the same rate as 4096^3). Once M > 1 its
+  tiles have at least ``SIMT_MIN_TILE_M`` rows: cuBLAS's SIMT kernels pad small M.
 
 Energy = idle_power_w x t + dynamic energy (the same terms as the power roof). In
 :class:`~hwsim.contract.EnergyParts`: the idle term is ``static_j``, the datapath energy
@@ -63,6 +64,10 @@ from .roofline import PATHS, GPUParams, RooflineGPU
 TILES = ((256, 128), (128, 256), (128, 128), (128, 64), (64, 128), (64, 64), (64, 256),
          (32, 256), (16, 256), (32, 128), (16, 128), (8, 256))
 SPLITS = (1, 2, 3, 4, 6, 8, 12, 16)
+# cuBLAS's SIMT (FFMA) fp32 kernels tile at least this many output rows once M > 1 (M = 1 runs a
+# GEMV kernel). A rule read off data/h200-shapes/gemm_shapes.csv (simt rows: M = 2..32 take the
+# time of M = 32..64); validated on data/h100-shapes, measured after it (#22).
+SIMT_MIN_TILE_M = 32
 SKINNY_M = 64  # largest M cuBLASLt serves with its weight-streaming (skinny) int8 kernels, as measured
 ELT_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1, "int8": 1,
              "fp6": 0.75, "fp4": 0.5, "int4": 0.5, "int1": 0.125}
@@ -348,6 +353,8 @@ class GPU(RooflineGPU):
         bk = _bk(path)
         best = (math.inf, None)
         for bm, bn in TILES:
+            if path == "fp32" and 1 < M and bm < SIMT_MIN_TILE_M:
+                continue
             tiles_mn = groups * -(-M // bm) * -(-N // bn)
             eff = min(1.0, (bm * bn / 32768) ** p.tile_size_exponent)
             for s in SPLITS:
