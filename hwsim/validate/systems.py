@@ -89,7 +89,11 @@ _GQA = ("Llama-2-70B decode with GQA: hwsim's attention reads each KV head once;
         "an H200 (benchmarks/gpu/shapes.py, data/h200-shapes, gpu-shapes checks): the 70B "
         "TP-shard GEMMs (fp8 and bf16, TP 1-8) are modelled within ~5-11% MAPE and decode "
         "attention within ~5% whether KV is read per KV head or per query head (6-8x slower), "
-        "so neither GEMM efficiency at shard shapes nor the attention model explains the gap")
+        "and on an H100 (data/h100-shapes/decode_shapes.csv) whole eager 70B decode layers of "
+        "one TP rank (TP 2/4/8, batch 16/64, 2048 cached tokens, fp8 and bf16) within ~2%, "
+        "so neither the GEMMs at shard shapes, the attention model nor the per-rank layer "
+        "explains the gap: it lies outside one rank's kernels (all-reduce latency, the "
+        "runtime's per-step work), which one lent GPU cannot measure")
 _TTFT = ("H100 FP8 first-token latency at 128 prompt tokens: hwsim ~42% low while the 2048-token "
          "rows agree within 23%. Measured on an H200 (data/h200-shapes/prefill_shapes.csv): "
          "eager FP8 Llama layers at 128 tokens are modelled within 5%, so the gap is per-step "
