@@ -351,6 +351,53 @@ def measure_memops(w, err, quick):
 # ----------------------------------------------------------------------------- energy (NVML)
 
 
+def sustained_energy(w, h, label, calls, flops_per_call, bytes_per_call, seconds=2.0,
+                     version=None):
+    """One energy.csv row: ``calls`` replayed round-robin from a CUDA graph for ~``seconds``,
+    energy from NVML's counter (handle ``h``), power and SM clock sampled every 20 ms."""
+    import pynvml
+    med, _, reps = time_graph(calls, target_s=0.02)
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        for i in range(reps):
+            calls[i % len(calls)]()
+    g.replay()
+    torch.cuda.synchronize()
+    n_replays = max(1, int(seconds / (med * reps)))
+    samples, stop = [], threading.Event()
+
+    def sampler():
+        while not stop.is_set():
+            try:
+                samples.append((pynvml.nvmlDeviceGetPowerUsage(h) / 1e3,
+                                pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM)))
+            except Exception:
+                pass
+            time.sleep(0.02)
+
+    th = threading.Thread(target=sampler)
+    e0 = pynvml.nvmlDeviceGetTotalEnergyConsumption(h)
+    t0 = time.perf_counter()
+    th.start()
+    for _ in range(n_replays):
+        g.replay()
+    torch.cuda.synchronize()
+    t = time.perf_counter() - t0
+    e1 = pynvml.nvmlDeviceGetTotalEnergyConsumption(h)
+    stop.set()
+    th.join()
+    ncalls = n_replays * reps
+    tail = samples[len(samples) // 4:] or samples  # after the first quarter: steady state
+    w.row(label=label, calls=ncalls, seconds=f"{t:.4f}", s_per_call=f"{t / ncalls:.6e}",
+          energy_j=f"{(e1 - e0) / 1e3:.4f}", j_per_call=f"{(e1 - e0) / 1e3 / ncalls:.6e}",
+          mean_power_w=f"{(e1 - e0) / 1e3 / t:.2f}",
+          sm_clock_mhz=f"{sum(c for _, c in tail) / max(1, len(tail)):.0f}",
+          sampled_power_w=f"{sum(p for p, _ in tail) / max(1, len(tail)):.1f}",
+          flops_per_call=flops_per_call, bytes_per_call=bytes_per_call,
+          version=version or SCRIPT_VERSION)
+    del g
+
+
 def measure_energy(w, err, quick):
     try:
         import pynvml
@@ -361,45 +408,7 @@ def measure_energy(w, err, quick):
         return
 
     def sustained(label, calls, flops_per_call, bytes_per_call, seconds=2.0):
-        med, _, reps = time_graph(calls, target_s=0.02)
-        g = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(g):
-            for i in range(reps):
-                calls[i % len(calls)]()
-        g.replay()
-        torch.cuda.synchronize()
-        n_replays = max(1, int(seconds / (med * reps)))
-        samples, stop = [], threading.Event()
-
-        def sampler():
-            while not stop.is_set():
-                try:
-                    samples.append((pynvml.nvmlDeviceGetPowerUsage(h) / 1e3,
-                                    pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM)))
-                except Exception:
-                    pass
-                time.sleep(0.02)
-
-        th = threading.Thread(target=sampler)
-        e0 = pynvml.nvmlDeviceGetTotalEnergyConsumption(h)
-        t0 = time.perf_counter()
-        th.start()
-        for _ in range(n_replays):
-            g.replay()
-        torch.cuda.synchronize()
-        t = time.perf_counter() - t0
-        e1 = pynvml.nvmlDeviceGetTotalEnergyConsumption(h)
-        stop.set()
-        th.join()
-        ncalls = n_replays * reps
-        tail = samples[len(samples) // 4:] or samples  # after the first quarter: steady state
-        w.row(label=label, calls=ncalls, seconds=f"{t:.4f}", s_per_call=f"{t / ncalls:.6e}",
-              energy_j=f"{(e1 - e0) / 1e3:.4f}", j_per_call=f"{(e1 - e0) / 1e3 / ncalls:.6e}",
-              mean_power_w=f"{(e1 - e0) / 1e3 / t:.2f}",
-              sm_clock_mhz=f"{sum(c for _, c in tail) / max(1, len(tail)):.0f}",
-              sampled_power_w=f"{sum(p for p, _ in tail) / max(1, len(tail)):.1f}",
-              flops_per_call=flops_per_call, bytes_per_call=bytes_per_call, version=SCRIPT_VERSION)
-        del g
+        sustained_energy(w, h, label, calls, flops_per_call, bytes_per_call, seconds)
 
     # idle
     time.sleep(1.0)

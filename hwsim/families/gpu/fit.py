@@ -135,7 +135,7 @@ def _load_measurements(d: Path) -> dict:
                                   name in ("add", "layer_norm"), f"{name} {R}x{C}"))
     samples += conv_samples(d)
     out = {"samples": samples, "folder": str(d)}
-    for name in ("energy", "bandwidth"):
+    for name in ("energy", "bandwidth", "power"):
         if (d / f"{name}.csv").exists():
             out[name] = _rows(d / f"{name}.csv")
     return out
@@ -349,6 +349,28 @@ def fit_energy(data: dict) -> dict:
             "energy_pj_per_op": {k: round(v * 1e12, 4) for k, v in e_op.items()}}
 
 
+# power.csv (benchmarks/gpu/power.py) rows -> memkernel_sm_power_w class. Not fitted on: copy_hbm
+# (the per-byte energy's own row), add_l2 (L2-resident, launch-bound: the model has no L2 energy),
+# dwconv / sdpa / gemm (compute kernels, priced per op).
+POWER_FIT = {"add_hbm": "elementwise", "relu_fwd_bwd": "elementwise", "adamw_fused": "elementwise",
+             "layernorm_fwd_bwd": "reduction", "rmsnorm_fwd_bwd": "reduction",
+             "xent_fwd_bwd": "reduction", "batchnorm_fwd_bwd": "reduction"}
+
+
+def fit_sm_power(data: dict, idle_power_w: float, hbm_energy_pj_per_byte: float) -> dict:
+    """memkernel_sm_power_w: per class, the median over its power.csv rows of the measured power
+    left after idle and the per-byte energy of the row's bytes (empty: no power.csv)."""
+    per: dict[str, list[float]] = {}
+    for r in data.get("power", []):
+        cls = POWER_FIT.get(r["label"])
+        if cls:
+            t = float(r["s_per_call"])
+            per.setdefault(cls, []).append(float(r["mean_power_w"]) - idle_power_w
+                                           - hbm_energy_pj_per_byte * 1e-12
+                                           * float(r["bytes_per_call"]) / t)
+    return {c: round(max(0.0, float(np.median(v))), 1) for c, v in sorted(per.items())}
+
+
 def fit_bandwidth(data: dict) -> float:
     rows = [r for r in data.get("bandwidth", []) if r["op"] == "read_sum" and int(r["MiB"]) >= 256]
     if not rows:
@@ -377,6 +399,9 @@ def _fit_step(hw, base: dict, names: list[str], x0, lo, hi, subset, verbose: boo
 def fit(hw, data: dict, verbose: bool = False) -> dict:
     """Fitted parameter values (a dict to put in the arch YAML's params)."""
     out = fit_energy(data)
+    if data.get("power"):
+        out["memkernel_sm_power_w"] = fit_sm_power(data, out["idle_power_w"],
+                                                   out["hbm_energy_pj_per_byte"])
     out["mem_efficiency"] = round(min(1.0, fit_bandwidth(data) / hw.params.mem_bandwidth_Bps), 4)
     base = hw.params.model_dump()
     base.update(out)
@@ -509,6 +534,8 @@ _SOURCES = {
     "idle_power_w": "energy.csv idle (right after work, clocks high)",
     "energy_pj_per_op": "energy.csv sustained GEMMs (NVML)",
     "hbm_energy_pj_per_byte": "energy.csv 1 GiB copy (NVML)",
+    "memkernel_sm_power_w": "power.csv (benchmarks/gpu/power.py, NVML): per class the median "
+                            "power beyond idle and per-byte energy of fit.POWER_FIT's rows",
     "attn_efficiency": "fit:MHA prefill", "attn_overhead_s": "fit:MHA prefill",
     "attn_decode_bw_efficiency": "fit:MHA decode", "attn_decode_overhead_s": "fit:MHA decode",
     "w4a16_bw_efficiency": "fit:7B shapes", "w4a16_ops_per_s": "fit:7B shapes",

@@ -27,9 +27,12 @@ Each op is one kernel whose time is
 
 Energy = idle_power_w x t + dynamic energy (the same terms as the power roof). In
 :class:`~hwsim.contract.EnergyParts`: the idle term is ``static_j``, the datapath energy
-(``energy_pj_per_op`` x ops) ``compute_j``, the per-byte term ``offchip_j``; ``onchip_j`` is 0 (no
-separate L2 / shared-memory energy is modelled: the per-byte energy, fitted on a copy kernel,
-holds the on-chip work of moving each byte).
+(``energy_pj_per_op`` x ops) ``compute_j``, the per-byte term ``offchip_j``. The per-byte energy,
+fitted on a copy kernel, holds the on-chip work of moving each byte; memory-class kernels that
+do more than copy (elementwise math, row reductions) draw SM power beyond it,
+``memkernel_sm_power_w[class]`` x t in ``onchip_j`` (measured: LayerNorm fwd+bwd at 633 W
+against a copy's 402 W on the H100; data/h100/power.csv). GEMM-class kernels have no such term:
+their per-op energy is fitted on whole sustained runs.
 
 Attention: FlashAttention-style prefill as a compute kernel over causal-trimmed query x key blocks
 (its CTAs are query blocks; the longest one bounds small grids), decode as a KV-cache read with
@@ -103,6 +106,24 @@ def _train_rate(rates: dict[str, float], fn: str) -> float:
     return rates.get("strided_copy", 0.0) if fn.startswith(STRIDED_PREFIX) else 0.0
 
 
+# Power of the SMs while a memory-class kernel runs, beyond idle and the per-byte energy (which is
+# fitted on a plain copy, so copies take none): memkernel_sm_power_w[class]. Row reductions
+# (norm, softmax, their gradients, column sums) are "reduction", other elementwise kernels
+# "elementwise". Fitted by hwsim.families.gpu.fit.fit_sm_power on data/<gpu>/power.csv.
+COPY_FNS = frozenset({"copy", "strided_copy", "transpose", "cat", "kv_write"})
+REDUCTION_FNS = frozenset({"log_softmax", "log_softmax_grad", "softmax_grad", "mean",
+                           "batchnorm_stats", "batchnorm_grad_reduce", "batchnorm_grad",
+                           "norm_param_grad", "column_sum", "bias_grad"})
+SM_POWER_CLASSES = ("elementwise", "reduction")
+
+
+def sm_power_class(fn: str, reduction: bool) -> str | None:
+    """The memkernel_sm_power_w class of a memory-class kernel (None: a copy, no SM power)."""
+    if fn in COPY_FNS:
+        return None
+    return "reduction" if reduction or fn in REDUCTION_FNS else "elementwise"
+
+
 # filter classes of conv_efficiency (see _conv_class)
 CONV_CLASSES = ("1x1", "kxk", "small_channels")
 
@@ -128,6 +149,9 @@ class GPUModelParams(GPUParams):
     reduction_bw_efficiency: float = Field(gt=0, le=1, description="achieved / achievable "
                                            "bandwidth of row-reduction kernels (norm, softmax)")
     reduction_overhead_s: float = Field(ge=0, description="fixed time of a row-reduction kernel")
+    memkernel_sm_power_w: dict[str, float] = Field(
+        default_factory=dict, description="SM power (W) beyond idle and per-byte energy while "
+        "a memory-class kernel runs, per class (elementwise, reduction); none: 0")
     tile_overhead_s: float = Field(ge=0, description="per-tile prologue/epilogue")
     tile_size_exponent: float = Field(ge=0)
     unaligned_exponent: float = Field(ge=0)
@@ -178,6 +202,10 @@ class GPUModelParams(GPUParams):
                 if key not in PATHS:
                     raise ValueError(f"{field}.{key}: unknown datapath; expected one of "
                                      f"{', '.join(PATHS)}")
+        for key, w in self.memkernel_sm_power_w.items():
+            if key not in SM_POWER_CLASSES or w < 0:
+                raise ValueError(f"memkernel_sm_power_w.{key} = {w!r}: expected a class in "
+                                 f"{', '.join(SM_POWER_CLASSES)} with a power >= 0 W")
         for key, to in self.path_fallback.items():
             if to not in self.tc_efficiency:
                 raise ValueError(f"path_fallback.{key} = {to!r}: expected a datapath with a fitted "
@@ -285,7 +313,8 @@ class GPU(RooflineGPU):
         return e[path] * 1e-12
 
     def _finish(self, t_core: float, t_mem: float, ops: float, nbytes: float, path: str,
-                extra_overhead: float = 0.0, base_overhead: float | None = None) -> Cost:
+                extra_overhead: float = 0.0, base_overhead: float | None = None,
+                sm_power_w: float = 0.0) -> Cost:
         """One kernel's Cost from its tile time, memory time, ops and bytes on ``path``: the power
         roof, the fixed time (``base_overhead``, default ``kernel_overhead_s``, plus
         ``extra_overhead``) and the energy parts (module docstring)."""
@@ -304,7 +333,8 @@ class GPU(RooflineGPU):
             bound = Bound.OVERHEAD
         peak = self.path_peak_ops_per_s(path)
         # total_j is the former idle * t + (e_ops + e_hbm) bit for bit (float addition commutes)
-        energy = EnergyParts(compute_j=e_ops, offchip_j=e_hbm, static_j=p.idle_power_w * t)
+        energy = EnergyParts(compute_j=e_ops, offchip_j=e_hbm, static_j=p.idle_power_w * t,
+                             onchip_j=sm_power_w * t)
         return Cost(latency_s=t, energy_j=energy.total_j, bound=bound,
                     utilization=ops / t / peak if t > 0 and peak else 0.0, compute_path=path,
                     time=TimeParts(compute_s=max(t_core, t_pow), memory_s=t_mem,
@@ -524,9 +554,11 @@ class GPU(RooflineGPU):
         if bpc > 0:  # a training kernel's SM-side limit (TRAIN_KERNEL_BYTES_PER_CLK_PER_SM)
             t_core = max(t_core, nbytes / (p.sms * p.max_clock_hz * bpc))
         t_mem = nbytes / (p.mem_bandwidth_Bps * eff)
+        cls = sm_power_class(getattr(op, "fn", ""), reduction)
         return self._finish(t_core, t_mem, 0, nbytes, "fp32",
                             base_overhead=p.reduction_overhead_s if reduction
-                            else p.memkernel_overhead_s)
+                            else p.memkernel_overhead_s,
+                            sm_power_w=p.memkernel_sm_power_w.get(cls, 0.0) if cls else 0.0)
 
     cost_vector = cost_elementwise = _memory_kernel
 

@@ -250,3 +250,22 @@ def test_conv_refit_reproduces_the_preset_and_holds_out_other_networks():
     for k in ("conv_overhead_s", "conv_bw_efficiency", "dwconv_bw_efficiency",
               "dwconv_overhead_s"):
         assert getattr(hw.params, k) == pytest.approx(f[k], rel=0.02), k
+
+
+@pytest.mark.skipif(not (DATA / "h100" / "power.csv").exists(), reason="no power data")
+def test_sm_power_refit_reproduces_the_preset_and_spares_copies():
+    """memkernel_sm_power_w comes from power.csv alone; copies take none (the per-byte energy is
+    fitted on one), a LayerNorm more power than an add of the same bytes and time."""
+    from hwsim.families.gpu import model as gpu_model
+    hw = hwsim.load_arch("h100-sxm")
+    f = gpu_fit.fit(hw, gpu_fit.load_measurements(DATA / "h100"))
+    assert f["memkernel_sm_power_w"] == hw.params.memkernel_sm_power_w
+    assert f["memkernel_sm_power_w"]["reduction"] > f["memkernel_sm_power_w"]["elementwise"] > 0
+    assert gpu_model.sm_power_class("strided_copy", False) is None
+    assert gpu_model.sm_power_class("column_sum", False) == "reduction"
+    assert gpu_model.sm_power_class("add", False) == "elementwise"
+    add = ops.Elementwise(name="a", numel=1 << 24, inputs=2, activations="bf16")
+    norm = ops.Norm(name="n", rows=1 << 12, cols=1 << 12, activations="bf16")
+    c_add, c_norm = hw.cost(add), hw.cost(norm)
+    assert c_add.energy.onchip_j == pytest.approx(115.7 * c_add.latency_s, rel=1e-3)
+    assert c_norm.energy.onchip_j == pytest.approx(308.3 * c_norm.latency_s, rel=1e-3)
