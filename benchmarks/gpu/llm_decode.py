@@ -16,7 +16,9 @@ runs each layer's norm + QKV + rotary and O-projection + residual + norm + MLP +
 ``torch.compile`` (Inductor fuses the elementwise work into a few Triton kernels around the
 cuBLAS GEMMs: hwsim's ``fusion="fused"``), with the KV-cache writes and SDPA left eager: in 1.1
 the whole step was compiled and Inductor turned the in-place cache writes into copies of the
-whole cache (0.73 ms each on an H200), which is no fused reference.
+whole cache (0.73 ms each on an H200), which is no fused reference. ``--energy`` also replays
+the step for ~1 s under NVML's energy counter and writes ``llm_decode{tag}_energy.csv`` with
+energy_j_per_step, mean_power_w and sm_clock_mhz (the timing is unchanged).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-SCRIPT_VERSION = "llm-decode 1.4"  # 1.4: --no-graph; 1.3: --compile per layer region; eager step unchanged since 1.0
+SCRIPT_VERSION = "llm-decode 1.5"  # 1.5: --energy; 1.4: --no-graph; 1.3: --compile per layer region; eager step unchanged since 1.0
 H, I, L, NH, V = 4096, 11008, 32, 32, 32000
 HD = H // NH
 
@@ -78,15 +80,23 @@ def main():
     ap.add_argument("--no-graph", action="store_true",
                     help="launch every kernel from Python instead of replaying a CUDA graph; "
                          "writes llm_decode_nograph.csv")
+    ap.add_argument("--energy", action="store_true",
+                    help="also NVML energy per step (llm_decode[_tag]_energy.csv)")
     ap.add_argument("--profile", action="store_true",
                     help="also write kernels.csv: every kernel of one eager step (name, us)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     tag = ("_compiled" if a.compile else "") + ("_nograph" if a.no_graph else "")
+    nvml = None
+    if a.energy:
+        import pynvml
+        pynvml.nvmlInit()
+        nvml = (pynvml, pynvml.nvmlDeviceGetHandleByIndex(torch.cuda.current_device()))
+        tag += "_energy"
     f = open(os.path.join(a.out, f"llm_decode{tag}.csv"), "w", newline="")
     w = csv.writer(f)
     w.writerow(["model", "weights", "activations", "batch", "context", "s_per_step", "tokens_per_s",
-                "version"])
+                "version"] + (["energy_j_per_step", "mean_power_w", "sm_clock_mhz"] if nvml else []))
     for weights in a.weights.split(","):
         dt = torch.float16 if weights == "fp16" else torch.bfloat16
         for B in (int(b) for b in a.batches.split(",")):
@@ -162,8 +172,21 @@ def main():
                     times.append(e0.elapsed_time(e1) / 1e3 / 5)
                 times.sort()
                 t = times[len(times) // 2]
+                extra = []
+                if nvml:  # ~1 s of back-to-back steps under the NVML energy counter
+                    pynvml, h = nvml
+                    n = max(3, int(1.0 / t))
+                    torch.cuda.synchronize()
+                    j0, t0 = pynvml.nvmlDeviceGetTotalEnergyConsumption(h), time.perf_counter()
+                    for _ in range(n):
+                        run()
+                    torch.cuda.synchronize()
+                    clk = pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM)
+                    ej, el = (pynvml.nvmlDeviceGetTotalEnergyConsumption(h) - j0) / 1e3, \
+                        time.perf_counter() - t0
+                    extra = [f"{ej / n:.5e}", f"{ej / el:.1f}", clk]
                 w.writerow(["llama-2-7b", weights, "fp16" if weights == "fp16" else "bf16", B,
-                            a.context, f"{t:.6e}", f"{B / t:.2f}", SCRIPT_VERSION])
+                            a.context, f"{t:.6e}", f"{B / t:.2f}", SCRIPT_VERSION] + extra)
                 f.flush()
                 print(f"{weights} B={B}: {t * 1e3:.3f} ms/step, {B / t:.1f} tokens/s", flush=True)
                 del layers, emb, head, kc, vc, run
