@@ -71,6 +71,17 @@ class Writer:
 # ----------------------------------------------------------------------------- timing core
 
 
+def capture(calls, reps):
+    """A CUDA graph of ``reps`` calls round-robin over ``calls``, replayed once (warm)."""
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        for i in range(reps):
+            calls[i % len(calls)]()
+    g.replay()
+    torch.cuda.synchronize()
+    return g
+
+
 def time_graph(calls, target_s=0.004, max_reps=2000):
     """Median/min seconds per call of replaying `calls` (a list of zero-arg closures, one per
     operand copy) round-robin inside a CUDA graph."""
@@ -93,12 +104,7 @@ def time_graph(calls, target_s=0.004, max_reps=2000):
         for c in calls[: min(2, len(calls))]:
             c()
     torch.cuda.current_stream().wait_stream(s)
-    g = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(g):
-        for i in range(reps):
-            calls[i % len(calls)]()
-    g.replay()
-    torch.cuda.synchronize()
+    g = capture(calls, reps)
     times = []
     for _ in range(TRIALS):
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -357,12 +363,7 @@ def sustained_energy(w, h, label, calls, flops_per_call, bytes_per_call, seconds
     energy from NVML's counter (handle ``h``), power and SM clock sampled every 20 ms."""
     import pynvml
     med, _, reps = time_graph(calls, target_s=0.02)
-    g = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(g):
-        for i in range(reps):
-            calls[i % len(calls)]()
-    g.replay()
-    torch.cuda.synchronize()
+    g = capture(calls, reps)
     n_replays = max(1, int(seconds / (med * reps)))
     samples, stop = [], threading.Event()
 
