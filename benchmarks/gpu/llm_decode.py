@@ -26,10 +26,13 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import sys
 import time
 
-import torch
-import torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import measure as M  # noqa: E402  (NVML energy helper)
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 SCRIPT_VERSION = "llm-decode 1.5"  # 1.5: --energy; 1.4: --no-graph; 1.3: --compile per layer region; eager step unchanged since 1.0
 H, I, L, NH, V = 4096, 11008, 32, 32, 32000
@@ -172,19 +175,7 @@ def main():
                     times.append(e0.elapsed_time(e1) / 1e3 / 5)
                 times.sort()
                 t = times[len(times) // 2]
-                extra = []
-                if nvml:  # ~1 s of back-to-back steps under the NVML energy counter
-                    pynvml, h = nvml
-                    n = max(3, int(1.0 / t))
-                    torch.cuda.synchronize()
-                    j0, t0 = pynvml.nvmlDeviceGetTotalEnergyConsumption(h), time.perf_counter()
-                    for _ in range(n):
-                        run()
-                    torch.cuda.synchronize()
-                    clk = pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM)
-                    ej, el = (pynvml.nvmlDeviceGetTotalEnergyConsumption(h) - j0) / 1e3, \
-                        time.perf_counter() - t0
-                    extra = [f"{ej / n:.5e}", f"{ej / el:.1f}", clk]
+                extra = list(M.energy_of(run, t, nvml, seconds=1.0)) if nvml else []
                 w.writerow(["llama-2-7b", weights, "fp16" if weights == "fp16" else "bf16", B,
                             a.context, f"{t:.6e}", f"{B / t:.2f}", SCRIPT_VERSION] + extra)
                 f.flush()

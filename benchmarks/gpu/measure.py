@@ -399,6 +399,24 @@ def sustained_energy(w, h, label, calls, flops_per_call, bytes_per_call, seconds
     del g
 
 
+def energy_of(run, step_s, nvml, seconds=0.6):
+    """(J per call, mean W, SM MHz) as strings over ~``seconds`` of back-to-back ``run()`` calls
+    (NVML energy counter; ``nvml`` = (pynvml, handle)); empty strings without NVML."""
+    if nvml is None:
+        return "", "", ""
+    pynvml, h = nvml
+    n = max(3, int(seconds / step_s))
+    torch.cuda.synchronize()
+    e0, t0 = pynvml.nvmlDeviceGetTotalEnergyConsumption(h), time.perf_counter()
+    for _ in range(n):
+        run()
+    torch.cuda.synchronize()
+    clk = pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM)
+    e1, t = pynvml.nvmlDeviceGetTotalEnergyConsumption(h), time.perf_counter() - t0
+    ej = (e1 - e0) / 1e3
+    return f"{ej / n:.5e}", f"{ej / t:.1f}", clk
+
+
 def measure_energy(w, err, quick):
     try:
         import pynvml

@@ -63,114 +63,115 @@ def _fwd_bwd(make, nbytes):
     return calls
 
 
-def cases():
-    n_big, n_l2 = 256 * 2 ** 20, 2 * 2 ** 20
-    out = []
+# Each case returns (closures, flops per call, bytes per call).
+N_BIG, N_L2 = 256 * 2 ** 20, 2 * 2 ** 20
 
-    def copy():
-        n = 2 ** 30 // 4
-        src = [torch.ones(n, device=DEV) for _ in range(2)]
-        dst = [torch.empty_like(x) for x in src]
-        return [lambda s=s, d=d: d.copy_(s) for s, d in zip(src, dst)], 0, 2 ** 31
-    out.append(("copy_hbm", copy))
 
-    def add(n, l2):
-        def make():
-            k = _copies(3 * 2 * n, l2)
-            t = [(torch.randn(n, device=DEV, dtype=BF), torch.randn(n, device=DEV, dtype=BF),
-                  torch.empty(n, device=DEV, dtype=BF)) for _ in range(k)]
-            return [lambda a=a, b=b, c=c: torch.add(a, b, out=c) for a, b, c in t], n, 6 * n
-        return make
-    out.append(("add_hbm", add(n_big, False)))
-    out.append(("add_l2", add(n_l2, True)))
+def copy_hbm():
+    n = 2 ** 30 // 4
+    src = [torch.ones(n, device=DEV) for _ in range(2)]
+    dst = [torch.empty_like(x) for x in src]
+    return [lambda s=s, d=d: d.copy_(s) for s, d in zip(src, dst)], 0, 2 ** 31
 
-    def ln():
-        R, C = 16384, 4096
-        w, b = _leaf(C), _leaf(C)
-        return _fwd_bwd(lambda: ((_leaf(R, C), w, b), lambda x, w, b: F.layer_norm(x, (C,), w, b)),
-                        2 * R * C * 2 * 3), 0, 2 * R * C * 2 * 3
-    out.append(("layernorm_fwd_bwd", ln))
 
-    def rms():
-        R, C = 16384, 4096
-        w = _leaf(C)
+def _add(n, l2):
+    t = [(torch.randn(n, device=DEV, dtype=BF), torch.randn(n, device=DEV, dtype=BF),
+          torch.empty(n, device=DEV, dtype=BF)) for _ in range(_copies(3 * 2 * n, l2))]
+    return [lambda a=a, b=b, c=c: torch.add(a, b, out=c) for a, b, c in t], n, 6 * n
 
-        def f(x, w):
-            h = x.float()
-            h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + 1e-6)
-            return w * h.to(BF)
-        return _fwd_bwd(lambda: ((_leaf(R, C), w), f), 2 * R * C * 2 * 6), 0, 2 * R * C * 2 * 6
-    out.append(("rmsnorm_fwd_bwd", rms))
 
-    def bn():
-        shape = (128, 64, 56, 56)
-        n = 128 * 64 * 56 * 56
-        w, b = _leaf(64, dtype=torch.float32), _leaf(64, dtype=torch.float32)
-        return _fwd_bwd(lambda: ((_leaf(*shape), w, b),
-                                 lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)),
-                        n * 2 * 5), 0, n * 2 * 5
-    out.append(("batchnorm_fwd_bwd", bn))
+def add_hbm():
+    return _add(N_BIG, False)
 
-    def relu():
-        n = n_big // 2
-        return _fwd_bwd(lambda: ((_leaf(n),), lambda x: F.relu(x)), n * 2 * 4), 0, n * 2 * 4
-    out.append(("relu_fwd_bwd", relu))
 
-    def dw():
-        shape = (128, 144, 56, 56)
-        n = 128 * 144 * 56 * 56
-        w = _leaf(144, 1, 3, 3)
-        x = [_leaf(*shape).to(memory_format=torch.channels_last).detach().requires_grad_(True)
-             for _ in range(_copies(n * 2 * 4))]
-        calls = []
-        for xi in x:
-            gy = torch.randn_like(xi)
+def add_l2():
+    return _add(N_L2, True)
 
-            def call(xi=xi, gy=gy):
-                y = F.conv2d(xi, w, padding=1, groups=144)
-                torch.autograd.grad(y, (xi, w), gy)
-            calls.append(call)
-        return calls, 2 * 3 * n * 9 * 2, n * 2 * 4
-    out.append(("dwconv_fwd_bwd", dw))
 
-    def xent():
-        R, V = 4096, 32000
-        tgt = torch.randint(0, V, (R,), device=DEV)
+def layernorm_fwd_bwd():
+    R, C = 16384, 4096
+    w, b, nbytes = _leaf(C), _leaf(C), 2 * R * C * 2 * 3
+    return _fwd_bwd(lambda: ((_leaf(R, C), w, b), lambda x, w, b: F.layer_norm(x, (C,), w, b)),
+                    nbytes), 0, nbytes
 
-        def make():
-            return (_leaf(R, V),), lambda x: F.cross_entropy(x.float(), tgt)
-        calls = []
-        for _ in range(_copies(R * V * 2 * 4)):
-            (x,), fn = make()
-            calls.append(lambda x=x, fn=fn: torch.autograd.grad(fn(x), (x,)))
-        return calls, 0, R * V * 2 * 4
-    out.append(("xent_fwd_bwd", xent))
 
-    def sdpa():
-        B, H, S, D = 4, 32, 2048, 128
-        flops = 4 * B * H * S * S * D // 2 * 3.5  # causal fwd (2 GEMMs) + bwd (5 GEMMs)
-        return _fwd_bwd(lambda: ((_leaf(B, H, S, D), _leaf(B, H, S, D), _leaf(B, H, S, D)),
-                                 lambda q, k, v: F.scaled_dot_product_attention(q, k, v,
-                                                                                is_causal=True)),
-                        B * H * S * D * 2 * 8), int(flops), B * H * S * D * 2 * 8
-    out.append(("sdpa_fwd_bwd", sdpa))
+def _hf_rmsnorm(x, w):
+    h = x.float()
+    h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + 1e-6)
+    return w * h.to(BF)
 
-    def adam():
-        params = [torch.zeros(4096, 4096, device=DEV, dtype=BF, requires_grad=True)
-                  for _ in range(4)]
-        for p in params:
-            p.grad = torch.randn_like(p)
-        opt = torch.optim.AdamW(params, lr=1e-5, fused=True, capturable=True)
-        opt.step()
-        n = 4 * 4096 * 4096
-        return [opt.step], 0, n * 2 * 7  # p, g, m, v read; p, m, v written (bf16 states)
-    out.append(("adamw_fused", adam))
 
-    def gemm():
-        return M.gemm_closures("bf16", 4096, 4096, 4096, M.n_copies(3 * 4096 * 4096 * 2, 16)), \
-            2 * 4096 ** 3, 3 * 4096 * 4096 * 2
-    out.append(("gemm_bf16_4096", gemm))
-    return out
+def rmsnorm_fwd_bwd():
+    R, C = 16384, 4096
+    w, nbytes = _leaf(C), 2 * R * C * 2 * 6
+    return _fwd_bwd(lambda: ((_leaf(R, C), w), _hf_rmsnorm), nbytes), 0, nbytes
+
+
+def batchnorm_fwd_bwd():
+    shape = (128, 64, 56, 56)
+    nbytes = 128 * 64 * 56 * 56 * 2 * 5
+    w, b = _leaf(64, dtype=torch.float32), _leaf(64, dtype=torch.float32)
+    return _fwd_bwd(lambda: ((_leaf(*shape), w, b),
+                             lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)),
+                    nbytes), 0, nbytes
+
+
+def relu_fwd_bwd():
+    n = N_BIG // 2
+    return _fwd_bwd(lambda: ((_leaf(n),), F.relu), n * 2 * 4), 0, n * 2 * 4
+
+
+def dwconv_fwd_bwd():
+    shape = (128, 144, 56, 56)
+    n = 128 * 144 * 56 * 56
+    w = _leaf(144, 1, 3, 3)
+    calls = []
+    for _ in range(_copies(n * 2 * 4)):
+        xi = _leaf(*shape).to(memory_format=torch.channels_last).detach().requires_grad_(True)
+        gy = torch.randn_like(xi)
+
+        def call(xi=xi, gy=gy):
+            torch.autograd.grad(F.conv2d(xi, w, padding=1, groups=144), (xi, w), gy)
+        calls.append(call)
+    return calls, 2 * 3 * n * 9 * 2, n * 2 * 4
+
+
+def xent_fwd_bwd():
+    R, V = 4096, 32000
+    tgt = torch.randint(0, V, (R,), device=DEV)
+    xs = [_leaf(R, V) for _ in range(_copies(R * V * 2 * 4))]
+    return ([lambda x=x: torch.autograd.grad(F.cross_entropy(x.float(), tgt), (x,)) for x in xs],
+            0, R * V * 2 * 4)
+
+
+def sdpa_fwd_bwd():
+    B, H, S, D = 4, 32, 2048, 128
+    flops = 4 * B * H * S * S * D // 2 * 3.5  # causal fwd (2 GEMMs) + bwd (5 GEMMs)
+    nbytes = B * H * S * D * 2 * 8
+    return _fwd_bwd(lambda: ((_leaf(B, H, S, D), _leaf(B, H, S, D), _leaf(B, H, S, D)),
+                             lambda q, k, v: F.scaled_dot_product_attention(q, k, v,
+                                                                            is_causal=True)),
+                    nbytes), int(flops), nbytes
+
+
+def adamw_fused():
+    params = [torch.zeros(4096, 4096, device=DEV, dtype=BF, requires_grad=True)
+              for _ in range(4)]
+    for p in params:
+        p.grad = torch.randn_like(p)
+    opt = torch.optim.AdamW(params, lr=1e-5, fused=True, capturable=True)
+    opt.step()
+    n = 4 * 4096 * 4096
+    return [opt.step], 0, n * 2 * 7  # p, g, m, v read; p, m, v written (bf16 states)
+
+
+def gemm_bf16_4096():
+    return M.gemm_closures("bf16", 4096, 4096, 4096, M.n_copies(3 * 4096 * 4096 * 2, 16)), \
+        2 * 4096 ** 3, 3 * 4096 * 4096 * 2
+
+
+CASES = (copy_hbm, add_hbm, add_l2, layernorm_fwd_bwd, rmsnorm_fwd_bwd, batchnorm_fwd_bwd,
+         relu_fwd_bwd, dwconv_fwd_bwd, xent_fwd_bwd, sdpa_fwd_bwd, adamw_fused, gemm_bf16_4096)
 
 
 def main():
@@ -197,7 +198,8 @@ def main():
     e1, t = pynvml.nvmlDeviceGetTotalEnergyConsumption(h), time.perf_counter() - t0
     w.row(label="idle", calls=0, seconds=f"{t:.4f}", energy_j=f"{(e1 - e0) / 1e3:.4f}",
           mean_power_w=f"{(e1 - e0) / 1e3 / t:.2f}", version=SCRIPT_VERSION)
-    for label, make in cases():
+    for make in CASES:
+        label = make.__name__
         try:
             calls, flops, nbytes = make()
             M.sustained_energy(w, h, label, calls, flops, nbytes, a.seconds, SCRIPT_VERSION)

@@ -32,12 +32,15 @@ import csv
 import json
 import math
 import os
+import sys
 import time
 import traceback
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import measure as M  # noqa: E402  (NVML energy helper)
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 SCRIPT_VERSION = "gpu-train 1.0"
 TRIALS = 9
@@ -177,23 +180,6 @@ def time_graph(g):
     return ts[len(ts) // 2], ts[0]
 
 
-def energy_of(g, step_s, nvml):
-    """(J per step, mean W, SM MHz) over ~0.6 s of back-to-back replays (NVML energy counter)."""
-    if nvml is None:
-        return "", "", ""
-    pynvml, h = nvml
-    n = max(3, int(0.6 / step_s))
-    torch.cuda.synchronize()
-    e0, t0 = pynvml.nvmlDeviceGetTotalEnergyConsumption(h), time.perf_counter()
-    for _ in range(n):
-        g.replay()
-    torch.cuda.synchronize()
-    clk = pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM)
-    e1, t = pynvml.nvmlDeviceGetTotalEnergyConsumption(h), time.perf_counter() - t0
-    ej = (e1 - e0) / 1e3
-    return f"{ej / n:.5e}", f"{ej / t:.1f}", clk
-
-
 # ----------------------------------------------------------------------------- steps
 
 def make_llm(name, layers, batch, seq, mode):
@@ -255,7 +241,7 @@ def measure(make, nvml, profile_to=None, label=""):
     del gf
     g = graph_of(step)
     step_s, step_min = time_graph(g)
-    ej, pw, clk = energy_of(g, step_s, nvml)
+    ej, pw, clk = M.energy_of(g.replay, step_s, nvml)
     if profile_to is not None:
         from torch.profiler import ProfilerActivity, profile
         step()

@@ -94,6 +94,12 @@ KERNELS: dict[str, tuple[float, float, float]] = {
 }
 # x86 (AVX2 / AVX-512) kernels whose count differs from the NEON one above (see q2_k)
 _X86_KERNELS: dict[str, tuple[float, float, float]] = {"q2_k": (2, 0, 10)}
+
+
+def _kernel_of(path: str) -> str:
+    """The kernel (``lut`` or ``dequant``) of a compute path named by ``CPU.kernel_work``
+    (``lut-wN`` / ``dequant-<type>``)."""
+    return path.split("-", 1)[0]
 LUT_PER_WEIGHT_BIT = (0.0, 1 / 64, 2.5 / 64)  # (dot, lookup, other) lane-instructions
 LUT_GROUP = 4  # activations per table (T-MAC g = 4: 16 entries fit one 128-bit register of int8)
 
@@ -251,8 +257,11 @@ class CPU(Accelerator):
 
     def _ideal_cycles_per_weight(self, weights: str) -> float:
         """Core cycles per weight at the pipes' full issue rate (the busiest pipe class)."""
+        return self._ideal_cycles(self.kernel_work(weights)[0])
+
+    def _ideal_cycles(self, work: tuple[float, float, float]) -> float:
         p = self.params
-        (dot, look, other), _ = self.kernel_work(weights)
+        dot, look, other = work
         dot *= p.dot_instructions
         lanes = self._lanes
         return max((dot + look + other) / (p.simd_pipes * lanes), dot / (p.dot_pipes * lanes),
@@ -260,10 +269,13 @@ class CPU(Accelerator):
 
     def cycles_per_weight(self, weights: str) -> float:
         """Core cycles per weight of one token's dot products, at the kernel's fitted efficiency."""
-        p = self.params
-        ideal = self._ideal_cycles_per_weight(weights)
-        kernel = self.kernel_work(weights)[1].split("-")[0]  # a lut preset's fp16 head: dequant
-        return ideal / p.kernel_efficiency.get(kernel, KERNEL_EFFICIENCY[kernel])
+        return self._cycles(*self.kernel_work(weights))
+
+    def _cycles(self, work: tuple[float, float, float], path: str) -> float:
+        # the kernel that runs, not the preset's: a lut preset's fp16 head runs dequant
+        kernel = _kernel_of(path)
+        return self._ideal_cycles(work) / self.params.kernel_efficiency.get(
+            kernel, KERNEL_EFFICIENCY[kernel])
 
     def sync_s(self) -> float:
         """Synchronisation per op on ``threads`` > 1 threads: the fixed barrier plus
@@ -309,10 +321,10 @@ class CPU(Accelerator):
     def _gemm(self, op: Op, M: int, N: int, K: int, groups: int, weights: str) -> Cost:
         p = self.params
         work, path = self.kernel_work(weights)
-        cyc = self.cycles_per_weight(weights)
+        cyc = self._cycles(work, path)
         rows_per_thread = -(-groups * N // p.threads)  # output rows split over the threads
         t_c = M * rows_per_thread * K * cyc / p.clock_hz
-        if path.startswith("lut"):  # tables: per token, K/g groups x 16 int8 entries (~2 ops each / 16 lanes)
+        if _kernel_of(path) == "lut":  # tables: per token, K/g groups x 16 int8 entries (~2 ops each / 16 lanes)
             t_c += M * K / LUT_GROUP * 2 / (p.simd_pipes * self._lanes) / p.clock_hz
         lane_ops = M * groups * N * K * sum(work)
         return self._finish(t_c, op.bytes, lane_ops, 2 * M * N * K * groups, path,

@@ -165,32 +165,35 @@ def _gemm_checks(arch: str) -> list[Check]:
     return out
 
 
+# phase -> what the measured eager layer is (description of its check)
+_LAYER_WHAT = {
+    "prefill": "eager Llama layer prefill ({dtype}; 7B TP1, 70B TP2/4/8; 128-4096 tokens) against fusion='eager' "
+               "graphs (the measured layer has no RoPE and no KV-cache write, which hwsim's "
+               "graph has; it has the q/k/v and output transposes)",
+    "decode": "eager Llama decode layer ({dtype} weights and GEMM inputs, bf16 KV cache of 2048 tokens; 7B "
+              "TP1, 70B TP2/4/8; batch 16 and 64) against fusion='eager' graphs (the measured "
+              "layer writes no K/V and has no RoPE)"}
+_STREAM_RULE = "the 16-bit LLM stream rule (graph.llm_precision) was chosen after these rows"
+
+
 def _layer_checks(arch: str) -> list[Check]:
     out = []
-    for dtype in ("bf16", "fp8"):
-        # the 16-bit stream rule was chosen after the H200 fp8 prefill rows
-        consistency = arch == "h200-sxm" and dtype == "fp8"
-        out.append(Check(
-            "gpu-shapes", f"{arch}.prefill_layer.{dtype}.mape",
-            f"{arch} eager Llama layer prefill ({dtype}; 7B TP1, 70B TP2/4/8; 128-4096 tokens) "
-            "against fusion='eager' graphs (the measured layer has no RoPE and no KV-cache "
-            "write, which hwsim's graph has; it has the q/k/v and output transposes)",
-            _src(arch, "prefill_shapes.csv"), PREFILL_TARGET, "rel. error",
-            (lambda d=dtype, a=arch: _mape(_layer_errors(a, "prefill")[d])), mode="max",
-            kind="consistency" if consistency else "validation",
-            known_miss=_MISSES.get((arch, f"prefill_layer.{dtype}.mape"), ""),
-            fitted_on="the 16-bit LLM stream rule (graph.llm_precision) was chosen after these "
-                      "rows" if consistency else ""))
-    if (_folder(arch) / "decode_shapes.csv").exists():
+    for phase, what in _LAYER_WHAT.items():
+        name = f"{phase}_shapes.csv"
+        if not (_folder(arch) / name).exists():
+            continue
         for dtype in ("bf16", "fp8"):
+            # the 16-bit stream rule was chosen after the H200 fp8 prefill rows
+            consistency = arch == "h200-sxm" and phase == "prefill" and dtype == "fp8"
+            cid = f"{phase}_layer.{dtype}.mape"
             out.append(Check(
-                "gpu-shapes", f"{arch}.decode_layer.{dtype}.mape",
-                f"{arch} eager Llama decode layer ({dtype} weights and GEMM inputs, bf16 KV cache "
-                "of 2048 tokens; 7B TP1, 70B TP2/4/8; batch 16 and 64) against fusion='eager' "
-                "graphs (the measured layer writes no K/V and has no RoPE)",
-                _src(arch, "decode_shapes.csv"), PREFILL_TARGET, "rel. error",
-                (lambda d=dtype, a=arch: _mape(_layer_errors(a, "decode")[d])), mode="max",
-                known_miss=_MISSES.get((arch, f"decode_layer.{dtype}.mape"), "")))
+                "gpu-shapes", f"{arch}.{cid}",
+                f"{arch} " + what.format(dtype=dtype), _src(arch, name),
+                PREFILL_TARGET, "rel. error",
+                (lambda d=dtype, a=arch, ph=phase: _mape(_layer_errors(a, ph)[d])), mode="max",
+                kind="consistency" if consistency else "validation",
+                known_miss=_MISSES.get((arch, cid), ""),
+                fitted_on=_STREAM_RULE if consistency else ""))
     return out
 
 

@@ -416,13 +416,12 @@ def fit(hw, data: dict, verbose: bool = False) -> dict:
     # 1. GEMM timing (the skinny-int8 factor enters after, with these held: a sequential fit,
     # since fitting it jointly moves the other efficiencies to a different local optimum)
     base["int8_skinny_bw_efficiency"] = 1.0
-    names = [f"tc_efficiency.{d}" for d in dtypes if d != "fp32"] + [
-        "kernel_overhead_s", "tile_overhead_s", "tile_size_exponent", "unaligned_exponent",
-        "power_budget_ratio", "int8_fp8_k64_efficiency"]
-    nt = len(names) - 6
-    x0 = [0.75] * nt + [2.5e-6, 0.5e-6, 0.15, 0.7, 1.1, 0.8]
-    lo = [0.2] * nt + [0, 0, 0, 0, 0.8, 0.2]
-    hi = [1.0] * nt + [2e-5, 1e-5, 1.0, 3.0, 2.0, 1.0]
+    tensor = [f"tc_efficiency.{d}" for d in dtypes if d != "fp32"]
+    names = tensor + ["kernel_overhead_s", "tile_overhead_s", "tile_size_exponent",
+                      "unaligned_exponent", "power_budget_ratio", "int8_fp8_k64_efficiency"]
+    x0 = [0.75] * len(tensor) + [2.5e-6, 0.5e-6, 0.15, 0.7, 1.1, 0.8]
+    lo = [0.2] * len(tensor) + [0, 0, 0, 0, 0.8, 0.2]
+    hi = [1.0] * len(tensor) + [2e-5, 1e-5, 1.0, 3.0, 2.0, 1.0]
     run(names, x0, lo, hi, [s for s in samples if s.kind == "gemm" and s.dtype != "fp32"])
     # 1a. fp32 runs on the SIMT (FFMA) lanes, other kernels than the tensor path's: its
     # efficiency is fitted on the fp32 rows alone, the shared tile terms held
